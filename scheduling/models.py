@@ -1,0 +1,229 @@
+"""Protocols (what is infused, and for how long) and appointments (who sits where, when).
+
+An appointment occupies one chair for the protocol's whole chair time:
+set-up + pre-medication + infusion + observation, with the infusion time of
+the first dose(s) or of later doses. Its status follows FHIR R4's Appointment
+status; the chair stages the board needs (in chair, infusing, observation)
+are a sub-state of ``checked-in``.
+
+The database itself refuses two active appointments on one chair whose
+half-open time ranges overlap (an exclusion constraint over the chair and
+``tstzrange(start, "end", '[)')``), so no code path can double-book a chair.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import ArrayField, RangeOperators
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from chairs.models import Center, Chair, ChairFeature, ChairKind, TsTzRange
+from patients.models import Patient
+
+
+class Protocol(models.Model):
+    code = models.SlugField(max_length=32, unique=True, help_text="Short code shown on the board, e.g. OCR.")
+    name = models.CharField(max_length=120)
+    drug = models.CharField(max_length=80)
+    brand = models.CharField(max_length=80, blank=True)
+    indication = models.CharField(max_length=160, blank=True)
+    first_dose_infusion_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(12 * 60)]
+    )
+    later_dose_infusion_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(12 * 60)]
+    )
+    initial_dose_count = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="How many doses at the start of a series take the first-dose infusion time.",
+    )
+    premedication_minutes = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(240)])
+    observation_minutes = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(480)])
+    setup_minutes = models.PositiveSmallIntegerField(
+        default=10, validators=[MaxValueValidator(120)], help_text="Set-up and cleaning time."
+    )
+    required_chair_kind = models.CharField(max_length=10, choices=ChairKind.choices, blank=True)
+    required_features = ArrayField(
+        models.CharField(max_length=30, choices=ChairFeature.choices), default=list, blank=True
+    )
+    interval_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Days between maintenance doses; blank for one-off treatments."
+    )
+    interval_window_days = models.PositiveSmallIntegerField(
+        default=0, help_text="A dose may be given this many days before or after its due date."
+    )
+    min_days_between_doses = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Never closer than this many days (e.g. 21 for donanemab)."
+    )
+    loading_intervals_days = ArrayField(
+        models.PositiveSmallIntegerField(),
+        default=list,
+        blank=True,
+        help_text="Days between the first doses of a loading phase, e.g. 7,7,7,7 for weekly ×4 then week 5.",
+    )
+    notes = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(first_dose_infusion_minutes__gt=0), name="first_dose_positive"),
+            models.CheckConstraint(condition=Q(later_dose_infusion_minutes__gt=0), name="later_dose_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    def infusion_minutes(self, dose_number: int) -> int:
+        if dose_number <= self.initial_dose_count:
+            return self.first_dose_infusion_minutes
+        return self.later_dose_infusion_minutes
+
+    def chair_minutes(self, dose_number: int) -> int:
+        """Whole chair time for this dose: set-up, pre-medication, infusion, observation."""
+        return (
+            self.setup_minutes
+            + self.premedication_minutes
+            + self.infusion_minutes(dose_number)
+            + self.observation_minutes
+        )
+
+    def clean(self) -> None:
+        if self.min_days_between_doses and self.interval_days and self.min_days_between_doses > self.interval_days:
+            raise ValidationError({"min_days_between_doses": "The minimum gap cannot exceed the dosing interval."})
+        if self.interval_days and self.interval_window_days * 2 >= self.interval_days:
+            raise ValidationError({"interval_window_days": "The window must be less than half the interval."})
+
+
+class AppointmentStatus(models.TextChoices):
+    """FHIR R4 Appointment.status, value for value."""
+
+    PROPOSED = "proposed", "Proposed"
+    PENDING = "pending", "Pending"
+    BOOKED = "booked", "Booked"
+    ARRIVED = "arrived", "Arrived"
+    CHECKED_IN = "checked-in", "Checked in"
+    FULFILLED = "fulfilled", "Fulfilled"
+    CANCELLED = "cancelled", "Cancelled"
+    NOSHOW = "noshow", "No-show"
+    ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+    WAITLIST = "waitlist", "Waitlist"
+
+
+class ChairStage(models.TextChoices):
+    """Where a checked-in patient is in the chair (a sub-state of checked-in)."""
+
+    NONE = "", "Not seated"
+    IN_CHAIR = "in_chair", "In chair"
+    INFUSING = "infusing", "Infusing"
+    OBSERVATION = "observation", "Observation"
+
+
+class CancelledBy(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CENTER = "center", "Center"
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self) -> AppointmentQuerySet:
+        """Appointments that hold their chair."""
+        return self.filter(status__in=BLOCKING_STATUSES)
+
+
+# Statuses that occupy the chair; the exclusion constraint applies to these.
+# Cancelled, no-show, entered-in-error, waitlist and proposed ones free it.
+BLOCKING_STATUSES = (
+    AppointmentStatus.PENDING,
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.ARRIVED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.FULFILLED,
+)
+
+
+class Appointment(models.Model):
+    BLOCKING_STATUSES = BLOCKING_STATUSES
+
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="appointments")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="appointments")
+    chair = models.ForeignKey(Chair, on_delete=models.PROTECT, related_name="appointments")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    dose_number = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    status = models.CharField(max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED)
+    chair_stage = models.CharField(max_length=12, choices=ChairStage.choices, default=ChairStage.NONE, blank=True)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    notes = models.TextField(blank=True)
+    cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    cancel_reason = models.CharField(max_length=255, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When the patient confirmed.")
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    chair_start_at = models.DateTimeField(null=True, blank=True)
+    infusion_start_at = models.DateTimeField(null=True, blank=True)
+    observation_start_at = models.DateTimeField(null=True, blank=True)
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "chair"]
+        indexes = [
+            models.Index(fields=["center", "start"]),
+            models.Index(fields=["patient", "start"]),
+            models.Index(fields=["status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_ends_after_start"),
+            models.CheckConstraint(condition=Q(dose_number__gte=1), name="dose_number_positive"),
+            ExclusionConstraint(
+                name="no_double_booked_chair",
+                expressions=[
+                    (TsTzRange("start", "end"), RangeOperators.OVERLAPS),
+                    ("chair", RangeOperators.EQUAL),
+                ],
+                condition=Q(status__in=[s.value for s in BLOCKING_STATUSES]),
+                violation_error_message="This chair is already booked at that time.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient.full_name}: {self.protocol.code} #{self.dose_number} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.BLOCKING_STATUSES
+
+    @property
+    def chair_minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+
+class IdempotencyKey(models.Model):
+    """A replayable API response, keyed by the client's Idempotency-Key header."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,65 @@
+"""Fixtures shared by every test: a center with chairs and nurses, and one user per role."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import CenterFactory, ChairFactory, PatientFactory, ProtocolFactory, UserFactory
+
+
+@pytest.fixture
+def center(db):
+    return CenterFactory(name="Riverside Neurology Infusion")
+
+
+@pytest.fixture
+def other_center(db):
+    return CenterFactory(name="Hilltop Infusion")
+
+
+@pytest.fixture
+def chair(center):
+    return ChairFactory(center=center, label="C01")
+
+
+@pytest.fixture
+def patient(center):
+    return PatientFactory(center=center)
+
+
+@pytest.fixture
+def protocol(db):
+    return ProtocolFactory()
+
+
+@pytest.fixture
+def nurse(center):
+    return UserFactory(username="nina.nurse", role="nurse", center=center)
+
+
+@pytest.fixture
+def front_desk(center):
+    return UserFactory(username="frank.desk", role="front_desk", center=center)
+
+
+@pytest.fixture
+def center_admin(center):
+    return UserFactory(username="ada.admin", role="center_admin", center=center, is_staff=True)
+
+
+@pytest.fixture
+def nurse_client(client, nurse):
+    client.force_login(nurse)
+    return client
+
+
+@pytest.fixture
+def front_desk_client(client, front_desk):
+    client.force_login(front_desk)
+    return client
+
+
+@pytest.fixture
+def admin_client_for_center(client, center_admin):
+    client.force_login(center_admin)
+    return client
