@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "chairs",
     "patients",
     "scheduling",
+    "reminders",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,3 @@
+"""Patient pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,297 @@
+"""Every change to an appointment goes through this module.
+
+Booking and moving lock the center row (``SELECT … FOR UPDATE`` with a short
+lock timeout) so that two bookings for the same center are checked one after
+the other: nurse start and watch capacity are center-wide, so locking only the
+chair would let two parallel bookings on different chairs together exceed a
+cap. Under the lock the planner re-checks the placement with fresh data, then
+the row is written; the database's exclusion constraint is the last line of
+defence against a double-booked chair.
+
+Status changes go through :func:`transition`, the one state machine: it
+validates the move, stamps the time, records who made it (django-simple-history
+keeps every version with its user) and keeps reminders in step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from chairs.models import Center, Chair
+from patients.models import Patient
+from scheduling import planner
+from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, Reason, SlotTaken
+from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
+from scheduling.planner_input import planner_input_for
+
+LOCK_TIMEOUT_MS = 5000
+
+# Callbacks run inside the same transaction after any appointment change
+# (reminders register here so that their outbox rows move with the booking).
+appointment_changed_hooks: list[Callable[[Appointment], None]] = []
+
+
+def _run_hooks(appointment: Appointment) -> None:
+    for hook in appointment_changed_hooks:
+        hook(appointment)
+
+
+def _lock_center(center: Center) -> None:
+    """Serialize bookings of one center for the rest of the transaction."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+        Center.objects.select_for_update().only("pk").get(pk=center.pk)
+    except OperationalError as error:
+        raise CenterBusy("The schedule is busy with another booking; please try again.") from error
+
+
+def _save(appointment: Appointment, *, actor, update_fields: list[str] | None = None) -> None:
+    appointment._history_user = actor
+    appointment.save(update_fields=None if update_fields is None else [*update_fields, "updated_at"])
+
+
+def placement_refusals(
+    *,
+    center: Center,
+    chair: Chair,
+    protocol: Protocol,
+    dose_number: int,
+    start: dt.datetime,
+    patient: Patient | None = None,
+    exclude_appointment_id: int | None = None,
+) -> list[Reason]:
+    """Every reason the slot cannot be booked now (empty when it can)."""
+    if timezone.is_naive(start):
+        return [Reason("naive_datetime", "The start time must include a time zone offset.")]
+    if chair.center_id != center.pk:
+        return [Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")]
+    minutes = protocol.chair_minutes(dose_number)
+    local_day = start.astimezone(center.tzinfo).date()
+    planner_input = planner_input_for(center=center, date_from=local_day, date_to=local_day)
+    reasons = [
+        Reason(r.code, r.message)
+        for r in planner.check_placement(
+            planner_input,
+            chair_id=chair.pk,
+            start=start,
+            chair_minutes=minutes,
+            required_kind=protocol.required_chair_kind or None,
+            required_features=frozenset(protocol.required_features),
+            exclude_appointment_id=exclude_appointment_id,
+        )
+    ]
+    if patient is not None:
+        end = start + dt.timedelta(minutes=minutes)
+        clash = (
+            Appointment.objects.active()
+            .filter(patient=patient, start__lt=end, end__gt=start)
+            .exclude(pk=exclude_appointment_id)
+            .exists()
+        )
+        if clash:
+            reasons.append(Reason("patient_busy", "The patient already has an appointment at that time."))
+    return reasons
+
+
+@transaction.atomic
+def book_appointment(
+    *,
+    actor,
+    patient: Patient,
+    protocol: Protocol,
+    chair: Chair,
+    start: dt.datetime,
+    dose_number: int = 1,
+    notes: str = "",
+    status: str = AppointmentStatus.BOOKED,
+) -> Appointment:
+    """Book one appointment, re-checking every constraint under the center lock."""
+    center = chair.center
+    if patient.center_id != center.pk:
+        raise BookingRefused([Reason("patient_other_center", "The patient is registered at another center.")])
+    if not protocol.is_active:
+        raise BookingRefused([Reason("protocol_inactive", "This protocol is no longer offered.")])
+    _lock_center(center)
+    reasons = placement_refusals(
+        center=center, chair=chair, protocol=protocol, dose_number=dose_number, start=start, patient=patient
+    )
+    if reasons:
+        raise BookingRefused(reasons)
+    appointment = Appointment(
+        center=center,
+        patient=patient,
+        protocol=protocol,
+        chair=chair,
+        start=start,
+        end=start + dt.timedelta(minutes=protocol.chair_minutes(dose_number)),
+        dose_number=dose_number,
+        status=status,
+        booked_by=actor,
+        notes=notes,
+    )
+    try:
+        with transaction.atomic():
+            _save(appointment, actor=actor)
+    except IntegrityError as error:
+        raise SlotTaken() from error
+    _run_hooks(appointment)
+    return appointment
+
+
+@transaction.atomic
+def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt.datetime) -> Appointment:
+    """Move a booked appointment; the old time is released only if the new one is booked."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING):
+        raise InvalidTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
+    if chair.center_id != appointment.center_id:
+        raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
+    _lock_center(appointment.center)
+    reasons = placement_refusals(
+        center=appointment.center,
+        chair=chair,
+        protocol=appointment.protocol,
+        dose_number=appointment.dose_number,
+        start=start,
+        patient=appointment.patient,
+        exclude_appointment_id=appointment.pk,
+    )
+    if reasons:
+        raise BookingRefused(reasons)
+    appointment.chair = chair
+    appointment.start = start
+    appointment.end = start + dt.timedelta(minutes=appointment.protocol.chair_minutes(appointment.dose_number))
+    appointment.confirmed_at = None
+    try:
+        with transaction.atomic():
+            _save(appointment, actor=actor)
+    except IntegrityError as error:
+        raise SlotTaken() from error
+    _run_hooks(appointment)
+    return appointment
+
+
+# --- The state machine -------------------------------------------------------------------------
+
+BOOKED = AppointmentStatus.BOOKED
+PENDING = AppointmentStatus.PENDING
+ARRIVED = AppointmentStatus.ARRIVED
+CHECKED_IN = AppointmentStatus.CHECKED_IN
+FULFILLED = AppointmentStatus.FULFILLED
+CANCELLED = AppointmentStatus.CANCELLED
+NOSHOW = AppointmentStatus.NOSHOW
+ERROR = AppointmentStatus.ENTERED_IN_ERROR
+PROPOSED = AppointmentStatus.PROPOSED
+WAITLIST = AppointmentStatus.WAITLIST
+
+# action -> ((status, chair stage) it may start from, (status, chair stage) it leads to, timestamp field)
+_ANY_STAGE = None
+TRANSITIONS: dict[str, tuple[tuple[tuple[str, str | None], ...], tuple[str, str], str | None]] = {
+    "confirm": (((BOOKED, ""), (PENDING, "")), (BOOKED, ""), "confirmed_at"),
+    "check_in": (((BOOKED, ""), (PENDING, "")), (ARRIVED, ""), "arrived_at"),
+    "undo_check_in": (((ARRIVED, ""),), (BOOKED, ""), None),
+    "seat": (((ARRIVED, ""),), (CHECKED_IN, ChairStage.IN_CHAIR), "chair_start_at"),
+    "start_infusion": (((CHECKED_IN, ChairStage.IN_CHAIR),), (CHECKED_IN, ChairStage.INFUSING), "infusion_start_at"),
+    "start_observation": (
+        ((CHECKED_IN, ChairStage.INFUSING),),
+        (CHECKED_IN, ChairStage.OBSERVATION),
+        "observation_start_at",
+    ),
+    "complete": (
+        ((CHECKED_IN, ChairStage.INFUSING), (CHECKED_IN, ChairStage.OBSERVATION)),
+        (FULFILLED, ""),
+        "discharged_at",
+    ),
+    "no_show": (((BOOKED, ""), (PENDING, "")), (NOSHOW, ""), None),
+    "cancel": (
+        ((PROPOSED, ""), (PENDING, ""), (BOOKED, ""), (ARRIVED, ""), (WAITLIST, "")),
+        (CANCELLED, ""),
+        "cancelled_at",
+    ),
+    "enter_in_error": (
+        tuple((s, _ANY_STAGE) for s in (PROPOSED, PENDING, BOOKED, ARRIVED, CHECKED_IN, FULFILLED, NOSHOW, WAITLIST)),
+        (ERROR, ""),
+        None,
+    ),
+}
+ACTION_LABELS = {
+    "confirm": "Confirm",
+    "check_in": "Check in",
+    "undo_check_in": "Undo check-in",
+    "seat": "Seat in chair",
+    "start_infusion": "Start infusion",
+    "start_observation": "Start observation",
+    "complete": "Discharge",
+    "no_show": "Mark no-show",
+    "cancel": "Cancel",
+    "enter_in_error": "Mark entered in error",
+}
+
+
+def allowed_actions(appointment: Appointment) -> list[str]:
+    """Actions the state machine allows from the appointment's current state."""
+    here = (appointment.status, appointment.chair_stage or "")
+    return [
+        action
+        for action, (sources, _, _) in TRANSITIONS.items()
+        if any(s == here[0] and (stage is _ANY_STAGE or stage == here[1]) for s, stage in sources)
+    ]
+
+
+def noshow_allowed_from(appointment: Appointment) -> dt.datetime:
+    return appointment.start + dt.timedelta(minutes=appointment.center.noshow_grace_minutes)
+
+
+@transaction.atomic
+def transition(
+    *,
+    actor,
+    appointment: Appointment,
+    action: str,
+    reason: str = "",
+    cancelled_by: str = "",
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Apply one status change, or raise InvalidTransition saying why not."""
+    if action not in TRANSITIONS:
+        raise InvalidTransition(f"Unknown action “{action}”.", code="unknown_action")
+    now = now or timezone.now()
+    appointment = Appointment.objects.select_for_update().select_related("center").get(pk=appointment.pk)
+    if action not in allowed_actions(appointment):
+        stage = f" ({appointment.get_chair_stage_display().lower()})" if appointment.chair_stage else ""
+        raise InvalidTransition(
+            f"Cannot {ACTION_LABELS[action].lower()}: the appointment is "
+            f"{appointment.get_status_display().lower()}{stage}."
+        )
+    if action == "no_show" and now < noshow_allowed_from(appointment):
+        raise InvalidTransition(
+            "A no-show can be recorded only after the grace period "
+            f"({appointment.center.noshow_grace_minutes} minutes after the booked start).",
+            code="noshow_too_early",
+        )
+    if action == "cancel":
+        if cancelled_by not in CancelledBy.values:
+            raise InvalidTransition("Say whether the patient or the center cancelled.", code="cancelled_by_required")
+        appointment.cancelled_by = cancelled_by
+        appointment.cancel_reason = reason.strip()[:255]
+    _, (status, stage), stamp = TRANSITIONS[action]
+    appointment.status = status
+    appointment.chair_stage = stage
+    if stamp:
+        setattr(appointment, stamp, now)
+    if action == "undo_check_in":
+        appointment.arrived_at = None
+    _save(appointment, actor=actor)
+    _run_hooks(appointment)
+    return appointment
+
+
+def cancel_appointment(*, actor, appointment: Appointment, cancelled_by: str, reason: str = "") -> Appointment:
+    return transition(actor=actor, appointment=appointment, action="cancel", cancelled_by=cancelled_by, reason=reason)

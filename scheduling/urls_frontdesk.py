@@ -1,0 +1,3 @@
+"""URL routes; see the views module of the same name."""
+
+urlpatterns: list = []
