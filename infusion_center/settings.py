@@ -142,6 +142,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / ".local" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+if not IS_PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # keeps WhiteNoise quiet in development
 # Bootstrap's CSS and JS come from the bootstrap-wrapper wheel (served as /static/bootstrap/…).
 _bootstrap = importlib.util.find_spec("bootstrap_wrapper")
 if _bootstrap and _bootstrap.origin:

@@ -18,6 +18,7 @@ NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 class CenterFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Center
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Neurology Infusion Center {n}")
     timezone = "America/New_York"
