@@ -28,6 +28,10 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("patients", "patient"): ("view", "add", "change"),
         ("scheduling", "protocol"): ("view",),
         ("scheduling", "appointment"): ("view", "add", "change"),
+        ("patients", "order"): ("view",),
+        ("patients", "priorauthorization"): ("view",),
+        ("patients", "prerequisitedocument"): ("view", "add", "change"),
+        ("scheduling", "protocolprerequisite"): ("view",),
     },
     FRONT_DESK: {
         ("chairs", "center"): ("view",),
@@ -39,6 +43,10 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("patients", "patient"): ("view", "add", "change"),
         ("scheduling", "protocol"): ("view",),
         ("scheduling", "appointment"): ("view", "add", "change"),
+        ("patients", "order"): ("view", "add", "change"),
+        ("patients", "priorauthorization"): ("view", "add", "change"),
+        ("patients", "prerequisitedocument"): ("view", "add", "change"),
+        ("scheduling", "protocolprerequisite"): ("view",),
     },
     CENTER_ADMIN: {
         ("chairs", "center"): ("view", "change"),
@@ -50,6 +58,10 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("patients", "patient"): _ALL,
         ("scheduling", "protocol"): _ALL,
         ("scheduling", "appointment"): _ALL,
+        ("patients", "order"): _ALL,
+        ("patients", "priorauthorization"): _ALL,
+        ("patients", "prerequisitedocument"): _ALL,
+        ("scheduling", "protocolprerequisite"): _ALL,
     },
 }
 
