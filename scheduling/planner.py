@@ -1,0 +1,667 @@
+"""The slot planner: where can this infusion go?
+
+A pure module: plain, immutable dataclasses in, plain dataclasses out; no ORM,
+no clock, no I/O. ``scheduling.planner_input`` builds a :class:`PlannerInput`
+from the database; pages, the API, series booking and the booking service all
+ask this module the same questions.
+
+Rules (every candidate satisfies all of them; :func:`check_placement` names
+each one a given placement breaks):
+
+* **Hours.** The day must be open (a weekday with opening hours, not a
+  closure). The whole chair time — set-up, pre-medication, infusion,
+  observation, first-dose or later-dose duration — lies inside
+  ``[opens, closes)`` in the center's local time. Starts lie on the center's
+  grid: the opening time plus a whole number of ``slot_minutes``. Local times
+  are turned into instants with ``zoneinfo``, so daylight-saving days keep
+  their wall-clock hours; all arithmetic after that is on aware instants.
+  Every range is half-open: an appointment ending at 11:00 and one starting at
+  11:00 do not overlap.
+* **Chair.** Active, of the protocol's required kind (chair, bed, room) and
+  with every required feature; free of active appointments and of chair blocks
+  for the whole chair time. An appointment being moved does not block itself.
+* **Watch capacity.** At every instant of the chair time, patients in chairs
+  (the appointments covering that instant, plus this one) ≤ nurses on shift ×
+  ``patients_per_nurse``; and at least one nurse is on shift.
+* **Start capacity.** Starting an infusion takes a nurse's full attention.
+  The day is cut into start windows of ``start_window_minutes`` counted from
+  local midnight (08:00–08:30, 08:30–09:00, …). The starts in a window,
+  this one included, ≤ ``starts_per_nurse_per_window`` × the nurses on shift
+  for the whole window (the fewest on shift at any instant of the window
+  while the center is open). An appointment's start time is its start.
+* **Not before.** With ``not_before`` set (e.g. now, for same-day add-ons),
+  no start earlier than it.
+
+Ranking (see :func:`_sort_key`). Candidates are the best chair for each
+feasible start time. They are ordered by
+
+1. weekday preference (preferred weekdays first, when the patient has any),
+2. time-of-day preference (morning = starts before 12:00, afternoon after),
+3. the day (earliest first),
+4. a score, lower is better, the sum of
+   * **fit**: +1 for each gap the placement leaves on its chair (before and
+     after) that is a sliver — longer than zero but shorter than
+     ``min_useful_gap_minutes``, time no protocol can use; +0.25 for taking a bed
+     or room when the protocol does not need one (keep them for those that do);
+     +0.1 for each side not flush against a booking, the opening or the closing
+     (best fit: long free stretches stay whole for long infusions);
+     the best-fitting chair is chosen for each start time (ties by label);
+   * **level-loading**: the share of the window's start capacity used once
+     this start is added (0–1), plus half the peak share of watch capacity used
+     during the chair time — so mid-morning peaks are flattened;
+   * **long infusions early**: for chair times of four hours or more, + the
+     fraction of the day's latest feasible start already passed (0 at opening,
+     1 at the last start that still finishes by closing);
+5. the start time, then the chair label (results are deterministic).
+
+When a day has no candidate its :class:`DayReport` lists every reason met on
+that day with how many grid start times it refused.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import zoneinfo
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+LONG_CHAIR_MINUTES = 240
+MORNING_ENDS = dt.time(12, 0)
+MAX_LIMIT = 100
+timedelta_zero = dt.timedelta(0)
+
+REASON_MESSAGES = {
+    "closed": "The center is closed.",
+    "too_long_for_day": "The chair time is longer than the center's opening hours that day.",
+    "outside_hours": "The chair time is not inside the center's opening hours.",
+    "off_grid": "The start is not on the center's time grid.",
+    "no_chair_with_features": "No active chair has the kind and features this protocol needs.",
+    "chair_lacks_features": "This chair is not of the kind or lacks a feature the protocol needs.",
+    "chair_inactive_or_unknown": "This chair is out of service or not part of this center.",
+    "chair_taken": "The chair is already booked for an overlapping time.",
+    "chair_blocked": "The chair is blocked (out of service) for part of that time.",
+    "chairs_full": "Every suitable chair is booked or blocked.",
+    "no_nurse_on_shift": "No nurse is on shift for part of the chair time.",
+    "nurse_watch_full": "The nurses on shift are already watching as many patients as they may.",
+    "nurse_start_full": "The nurses on shift have no infusion start left in that start window.",
+    "before_not_before": "The time has already passed.",
+}
+
+
+# --- Input ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CenterRules:
+    timezone: str
+    slot_minutes: int = 15
+    patients_per_nurse: int = 4
+    starts_per_nurse_per_window: int = 2
+    start_window_minutes: int = 30
+    # weekday (0 = Monday) -> (opens, closes), local wall-clock times
+    opening_hours: Mapping[int, tuple[dt.time, dt.time]] = field(default_factory=dict)
+    closures: frozenset[dt.date] = frozenset()
+    min_useful_gap_minutes: int = 60
+
+    @cached_property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class ChairInfo:
+    id: int
+    label: str
+    kind: str = "chair"
+    features: frozenset[str] = frozenset()
+    is_active: bool = True
+
+
+@dataclass(frozen=True)
+class BookedSlot:
+    """An appointment that holds its chair (and a nurse's watch and a start)."""
+
+    id: int
+    chair_id: int
+    start: dt.datetime
+    end: dt.datetime
+
+
+@dataclass(frozen=True)
+class BlockedTime:
+    chair_id: int
+    start: dt.datetime
+    end: dt.datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Shift:
+    nurse_id: int
+    start: dt.datetime
+    end: dt.datetime
+
+
+@dataclass(frozen=True)
+class PlannerInput:
+    rules: CenterRules
+    chairs: tuple[ChairInfo, ...] = ()
+    booked: tuple[BookedSlot, ...] = ()
+    blocks: tuple[BlockedTime, ...] = ()
+    shifts: tuple[Shift, ...] = ()
+
+    def with_booking(self, slot: BookedSlot) -> PlannerInput:
+        """A copy with one more booking (for streaming requests through the planner)."""
+        return PlannerInput(self.rules, self.chairs, (*self.booked, slot), self.blocks, self.shifts)
+
+    @cached_property
+    def _days(self) -> dict:
+        # (day, excluded appointment id) -> _Day; filled lazily (cached_property writes to __dict__).
+        return {}
+
+    @cached_property
+    def _chairs_by_id(self) -> dict[int, ChairInfo]:
+        return {c.id: c for c in self.chairs}
+
+    @cached_property
+    def _sorted_booked(self) -> tuple[list[dt.datetime], list[BookedSlot]]:
+        items = sorted(self.booked, key=lambda b: b.start)
+        return [b.start for b in items], items
+
+    @cached_property
+    def _sorted_blocks(self) -> tuple[list[dt.datetime], list[BlockedTime]]:
+        items = sorted(self.blocks, key=lambda b: b.start)
+        return [b.start for b in items], items
+
+    @cached_property
+    def _max_booked_minutes(self) -> dt.timedelta:
+        return max((b.end - b.start for b in self.booked), default=dt.timedelta(0))
+
+    @cached_property
+    def _max_block(self) -> dt.timedelta:
+        return max((b.end - b.start for b in self.blocks), default=dt.timedelta(0))
+
+
+@dataclass(frozen=True)
+class SlotRequest:
+    chair_minutes: int
+    date_from: dt.date
+    date_to: dt.date
+    required_kind: str | None = None
+    required_features: frozenset[str] = frozenset()
+    preferred_time_of_day: str = "any"  # any | morning | afternoon
+    preferred_weekdays: frozenset[int] | None = None
+    exclude_appointment_id: int | None = None
+    limit: int = 10
+    not_before: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.chair_minutes <= 0:
+            raise ValueError("chair_minutes must be positive")
+        if self.date_to < self.date_from:
+            raise ValueError("date_to is before date_from")
+        if self.preferred_time_of_day not in ("any", "morning", "afternoon"):
+            raise ValueError("preferred_time_of_day must be any, morning or afternoon")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+        if self.not_before is not None and self.not_before.tzinfo is None:
+            raise ValueError("not_before must be timezone-aware")
+
+
+# --- Output -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    chair_id: int
+    chair_label: str
+    start: dt.datetime
+    end: dt.datetime
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class DayReport:
+    day: dt.date
+    candidate_count: int
+    reasons: tuple[Refusal, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    candidates: tuple[Candidate, ...]
+    days: tuple[DayReport, ...]
+
+    @property
+    def found(self) -> bool:
+        return bool(self.candidates)
+
+
+@dataclass(frozen=True)
+class SlotLoad:
+    """Staffing of one grid slot, for the chair board's staffing strip."""
+
+    start: dt.datetime
+    end: dt.datetime
+    nurses: int
+    watched: int
+    watch_capacity: int
+    starts: int
+    start_capacity: int
+
+    @property
+    def watch_full(self) -> bool:
+        return self.watched >= self.watch_capacity
+
+    @property
+    def starts_full(self) -> bool:
+        return self.starts >= self.start_capacity
+
+
+# --- One day's prepared state -----------------------------------------------------------------
+
+
+def local_bounds(rules: CenterRules, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+    """The day's opening and closing instants (UTC), or None when closed."""
+    if day in rules.closures:
+        return None
+    hours = rules.opening_hours.get(day.weekday())
+    if not hours:
+        return None
+    tz = rules.tzinfo
+    opens = dt.datetime.combine(day, hours[0], tzinfo=tz).astimezone(dt.UTC)
+    closes = dt.datetime.combine(day, hours[1], tzinfo=tz).astimezone(dt.UTC)
+    if closes <= opens:
+        return None
+    return opens, closes
+
+
+def _merge(intervals: Iterable[tuple[dt.datetime, dt.datetime]]) -> tuple[list[dt.datetime], list[dt.datetime]]:
+    starts: list[dt.datetime] = []
+    ends: list[dt.datetime] = []
+    for s, e in sorted(intervals):
+        if ends and s <= ends[-1]:
+            if e > ends[-1]:
+                ends[-1] = e
+        else:
+            starts.append(s)
+            ends.append(e)
+    return starts, ends
+
+
+class _Day:
+    """Everything needed to test placements on one open day, built once."""
+
+    def __init__(self, pin: PlannerInput, day: dt.date, exclude_id: int | None) -> None:
+        rules = pin.rules
+        self.day = day
+        self.rules = rules
+        bounds = local_bounds(rules, day)
+        self.open = bounds is not None
+        if not self.open:
+            return
+        self.opens, self.closes = bounds
+        step = dt.timedelta(minutes=rules.slot_minutes)
+        grid = []
+        t = self.opens
+        while t < self.closes:
+            grid.append(t)
+            t += step
+        self.grid = grid
+
+        lo, hi = self.opens, self.closes
+        keys, booked = pin._sorted_booked
+        first = bisect.bisect_left(keys, lo - pin._max_booked_minutes)
+        last = bisect.bisect_left(keys, hi)
+        appts = [b for b in booked[first:last] if b.end > lo and b.id != exclude_id]
+        bkeys, blocks = pin._sorted_blocks
+        first = bisect.bisect_left(bkeys, lo - pin._max_block)
+        last = bisect.bisect_left(bkeys, hi)
+        day_blocks = [b for b in blocks[first:last] if b.end > lo]
+
+        taken: dict[int, list] = defaultdict(list)
+        blocked: dict[int, list] = defaultdict(list)
+        busy: dict[int, list] = defaultdict(list)
+        for a in appts:
+            taken[a.chair_id].append((a.start, a.end))
+            busy[a.chair_id].append((a.start, a.end))
+        for b in day_blocks:
+            blocked[b.chair_id].append((b.start, b.end))
+            busy[b.chair_id].append((b.start, b.end))
+        self.taken = {k: _merge(v) for k, v in taken.items()}
+        self.blocked = {k: _merge(v) for k, v in blocked.items()}
+        self.busy = {k: _merge(v) for k, v in busy.items()}
+
+        # Step functions of nurses on shift and patients watched over [opens, closes).
+        delta_nurses: Counter = Counter()
+        delta_watched: Counter = Counter()
+        for s in pin.shifts:
+            if s.end > lo and s.start < hi:
+                delta_nurses[max(s.start, lo)] += 1
+                delta_nurses[min(s.end, hi)] -= 1
+        for a in appts:
+            delta_watched[max(a.start, lo)] += 1
+            delta_watched[min(a.end, hi)] -= 1
+        points = sorted({lo, hi, *delta_nurses, *delta_watched})
+        nurses = watched = 0
+        self.seg_starts: list[dt.datetime] = []
+        self.seg_nurses: list[int] = []
+        self.seg_watched: list[int] = []
+        for p in points:
+            nurses += delta_nurses[p]
+            watched += delta_watched[p]
+            if p >= hi:
+                break
+            self.seg_starts.append(p)
+            self.seg_nurses.append(nurses)
+            self.seg_watched.append(watched)
+
+        self.window = dt.timedelta(minutes=rules.start_window_minutes)
+        self.window_starts: Counter = Counter()
+        for a in appts:
+            if lo <= a.start < hi:
+                self.window_starts[self.window_of(a.start)] += 1
+        self._window_nurses: dict[dt.datetime, int] = {}
+
+    # Windows are counted from local midnight, in wall-clock minutes.
+    def window_of(self, t: dt.datetime) -> dt.datetime:
+        local = t.astimezone(self.rules.tzinfo)
+        minutes = local.hour * 60 + local.minute
+        index = minutes // self.rules.start_window_minutes
+        # Wall-clock arithmetic on an aware datetime, then back to an instant.
+        begin = dt.datetime.combine(local.date(), dt.time(0), tzinfo=self.rules.tzinfo) + index * self.window
+        return begin.astimezone(dt.UTC)
+
+    def _segments(self, start: dt.datetime, end: dt.datetime):
+        """Indexes of the step-function segments intersecting [start, end)."""
+        i = max(bisect.bisect_right(self.seg_starts, start) - 1, 0)
+        n = len(self.seg_starts)
+        while i < n and self.seg_starts[i] < end:
+            yield i
+            i += 1
+
+    def min_nurses(self, start: dt.datetime, end: dt.datetime) -> int:
+        return min((self.seg_nurses[i] for i in self._segments(start, end)), default=0)
+
+    def window_nurses(self, window_begin: dt.datetime) -> int:
+        cached = self._window_nurses.get(window_begin)
+        if cached is None:
+            lo = max(window_begin, self.opens)
+            hi = min(window_begin + self.window, self.closes)
+            cached = self.min_nurses(lo, hi) if lo < hi else 0
+            self._window_nurses[window_begin] = cached
+        return cached
+
+    def staffing(self, start: dt.datetime, end: dt.datetime) -> tuple[list[str], float]:
+        """Refusal codes of the nurse rules for [start, end), and the load score when it fits."""
+        codes = []
+        per_nurse = self.rules.patients_per_nurse
+        peak_share = 0.0
+        no_nurse = watch_full = False
+        for i in self._segments(start, end):
+            nurses = self.seg_nurses[i]
+            if nurses <= 0:
+                no_nurse = True
+                continue
+            capacity = nurses * per_nurse
+            if self.seg_watched[i] + 1 > capacity:
+                watch_full = True
+            else:
+                peak_share = max(peak_share, (self.seg_watched[i] + 1) / capacity)
+        if no_nurse:
+            codes.append("no_nurse_on_shift")
+        if watch_full:
+            codes.append("nurse_watch_full")
+        window = self.window_of(start)
+        start_capacity = self.rules.starts_per_nurse_per_window * self.window_nurses(window)
+        used = self.window_starts[window] + 1
+        # With nobody on shift at all, "no nurse" already says it; don't also blame start capacity.
+        if used > start_capacity and not (no_nurse and not start_capacity):
+            codes.append("nurse_start_full")
+        load = (used / start_capacity if start_capacity else 1.0) + peak_share / 2
+        return codes, load
+
+    def chair_state(self, chair_id: int, start: dt.datetime, end: dt.datetime):
+        """(free, gap_before, gap_after) for the chair over [start, end)."""
+        merged = self.busy.get(chair_id)
+        if not merged:
+            return True, start - self.opens, self.closes - end
+        starts, ends = merged
+        i = bisect.bisect_right(starts, start) - 1
+        if i >= 0 and ends[i] > start:
+            return False, None, None
+        j = i + 1
+        if j < len(starts) and starts[j] < end:
+            return False, None, None
+        before = start - max(ends[i], self.opens) if i >= 0 else start - self.opens
+        after = (min(starts[j], self.closes) if j < len(starts) else self.closes) - end
+        return True, before, after
+
+    def overlaps(self, table: dict, chair_id: int, start: dt.datetime, end: dt.datetime) -> bool:
+        merged = table.get(chair_id)
+        if not merged:
+            return False
+        starts, ends = merged
+        i = bisect.bisect_left(starts, end)
+        return i > 0 and ends[i - 1] > start
+
+
+def _day(pin: PlannerInput, day: dt.date, exclude_id: int | None) -> _Day:
+    key = (day, exclude_id)
+    cache = pin._days
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _Day(pin, day, exclude_id)
+    return found
+
+
+def _chair_fits(chair: ChairInfo, kind: str | None, features: frozenset[str]) -> bool:
+    return chair.is_active and (not kind or chair.kind == kind) and features <= chair.features
+
+
+def _message(code: str) -> str:
+    return REASON_MESSAGES[code]
+
+
+# --- Questions --------------------------------------------------------------------------------
+
+
+def check_placement(
+    pin: PlannerInput,
+    *,
+    chair_id: int,
+    start: dt.datetime,
+    chair_minutes: int,
+    required_kind: str | None = None,
+    required_features: frozenset[str] = frozenset(),
+    exclude_appointment_id: int | None = None,
+) -> list[Refusal]:
+    """Every rule this placement breaks; an empty list means it may be booked."""
+    if start.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    if chair_minutes <= 0:
+        raise ValueError("chair_minutes must be positive")
+    rules = pin.rules
+    start = start.astimezone(dt.UTC)
+    end = start + dt.timedelta(minutes=chair_minutes)
+    refusals: list[str] = []
+    chair = pin._chairs_by_id.get(chair_id)
+    if chair is None or not chair.is_active:
+        refusals.append("chair_inactive_or_unknown")
+    elif not _chair_fits(chair, required_kind, frozenset(required_features)):
+        refusals.append("chair_lacks_features")
+    local_day = start.astimezone(rules.tzinfo).date()
+    day = _day(pin, local_day, exclude_appointment_id)
+    if not day.open:
+        refusals.append("closed")
+        return [Refusal(c, _message(c)) for c in refusals]
+    if start < day.opens or end > day.closes:
+        refusals.append("outside_hours")
+    elif (start - day.opens) % dt.timedelta(minutes=rules.slot_minutes):
+        refusals.append("off_grid")
+    if chair is not None:
+        if day.overlaps(day.taken, chair_id, start, end):
+            refusals.append("chair_taken")
+        if day.overlaps(day.blocked, chair_id, start, end):
+            refusals.append("chair_blocked")
+    codes, _ = day.staffing(max(start, day.opens), min(end, day.closes))
+    refusals.extend(codes)
+    return [Refusal(c, _message(c)) for c in refusals]
+
+
+def _sort_key(candidate: Candidate, weekday_miss: int, time_miss: int, day: dt.date):
+    return (weekday_miss, time_miss, day, round(candidate.score, 9), candidate.start, candidate.chair_label)
+
+
+def find_slots(pin: PlannerInput, request: SlotRequest) -> PlanResult:
+    """Ranked candidates for the request, with a report for every day examined."""
+    rules = pin.rules
+    tz = rules.tzinfo
+    duration = dt.timedelta(minutes=request.chair_minutes)
+    sliver = dt.timedelta(minutes=rules.min_useful_gap_minutes)
+    features = frozenset(request.required_features)
+    chairs = sorted(
+        (c for c in pin.chairs if _chair_fits(c, request.required_kind, features)), key=lambda c: (c.label, c.id)
+    )
+    scored: list[tuple[tuple, Candidate]] = []
+    reports: list[DayReport] = []
+    preferred_days = request.preferred_weekdays
+    # Candidates with no preference mismatch on an earlier day beat anything later: stop once enough.
+    perfect = 0
+    day = request.date_from
+    while day <= request.date_to:
+        if perfect >= request.limit:
+            break
+        weekday_miss = int(bool(preferred_days) and day.weekday() not in preferred_days)
+        found, reasons = _plan_day(pin, request, day, chairs, duration, sliver, tz)
+        for candidate in found:
+            local_start = candidate.start.astimezone(tz).time()
+            is_morning = local_start < MORNING_ENDS
+            want = request.preferred_time_of_day
+            time_miss = int((want == "morning" and not is_morning) or (want == "afternoon" and is_morning))
+            notes = []
+            if want != "any" and not time_miss:
+                notes.append(f"{want} as preferred")
+            if preferred_days and not weekday_miss:
+                notes.append("preferred weekday")
+            reason = "; ".join([candidate.reason, *notes])
+            candidate = Candidate(
+                candidate.chair_id, candidate.chair_label, candidate.start, candidate.end, candidate.score, reason
+            )
+            scored.append((_sort_key(candidate, weekday_miss, time_miss, day), candidate))
+            if not weekday_miss and not time_miss:
+                perfect += 1
+        reports.append(DayReport(day, len(found), tuple(reasons)))
+        day += dt.timedelta(days=1)
+    scored.sort(key=lambda item: item[0])
+    return PlanResult(tuple(c for _, c in scored[: request.limit]), tuple(reports))
+
+
+def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Candidate], list[Refusal]]:
+    d = _day(pin, day, request.exclude_appointment_id)
+    if not d.open:
+        return [], [Refusal("closed", _message("closed"))]
+    if d.closes - d.opens < duration:
+        return [], [Refusal("too_long_for_day", _message("too_long_for_day"))]
+    if not chairs:
+        return [], [Refusal("no_chair_with_features", _message("no_chair_with_features"))]
+    refused: Counter = Counter()
+    candidates: list[Candidate] = []
+    latest = d.closes - duration
+    considered = 0
+    long_infusion = duration >= dt.timedelta(minutes=LONG_CHAIR_MINUTES)
+    span = (latest - d.opens).total_seconds() or 1.0
+    for start in d.grid:
+        end = start + duration
+        if end > d.closes:
+            break
+        considered += 1
+        if request.not_before is not None and start < request.not_before:
+            refused["before_not_before"] += 1
+            continue
+        codes, load = d.staffing(start, end)
+        best = None
+        for chair in chairs:
+            free, before, after = d.chair_state(chair.id, start, end)
+            if not free:
+                continue
+            slivers = (timedelta_zero < before < sliver) + (timedelta_zero < after < sliver)
+            kind_penalty = 0.25 if not request.required_kind and chair.kind != "chair" else 0.0
+            # Best fit: prefer a chair where the infusion sits snugly against a booking or the
+            # opening/closing time, keeping long free stretches whole for long infusions.
+            fit = slivers + kind_penalty + 0.1 * (before > timedelta_zero) + 0.1 * (after > timedelta_zero)
+            if best is None or fit < best[0]:
+                best = (fit, chair, before, after, slivers)
+                if fit == 0:
+                    break
+        if best is None:
+            codes = [*codes, "chairs_full"]
+        if codes:
+            for code in codes:
+                refused[code] += 1
+            continue
+        fit, chair, before, after, slivers = best
+        score = fit + load
+        if long_infusion:
+            score += (start - d.opens).total_seconds() / span
+        candidates.append(
+            Candidate(chair.id, chair.label, start, end, score, _describe(d, start, slivers, before, after))
+        )
+    reasons = []
+    if not candidates:
+        if considered == 0:
+            reasons.append(Refusal("too_long_for_day", _message("too_long_for_day")))
+        for code, count in sorted(refused.items(), key=lambda kv: (-kv[1], kv[0])):
+            reasons.append(Refusal(code, f"{_message(code)} ({count} of {considered} start times)"))
+    return candidates, reasons
+
+
+def _describe(d: _Day, start: dt.datetime, slivers: int, before, after) -> str:
+    window = d.window_of(start)
+    capacity = d.rules.starts_per_nurse_per_window * d.window_nurses(window)
+    used = d.window_starts[window] + 1
+    if before == timedelta_zero or after == timedelta_zero:
+        fit = "fits snugly next to another booking"
+    elif slivers:
+        fit = "leaves a short unusable gap"
+    else:
+        fit = "leaves usable gaps"
+    return f"{fit}; {used} of {capacity} nurse starts in its {d.rules.start_window_minutes}-minute window"
+
+
+def day_load(pin: PlannerInput, day: dt.date) -> list[SlotLoad]:
+    """Nurses, patients watched and infusion starts for every grid slot of the day."""
+    d = _day(pin, day, None)
+    if not d.open:
+        return []
+    rules = pin.rules
+    step = dt.timedelta(minutes=rules.slot_minutes)
+    loads = []
+    for start in d.grid:
+        end = min(start + step, d.closes)
+        segments = list(d._segments(start, end))
+        nurses = min((d.seg_nurses[i] for i in segments), default=0)
+        watched = max((d.seg_watched[i] for i in segments), default=0)
+        window = d.window_of(start)
+        loads.append(
+            SlotLoad(
+                start=start,
+                end=end,
+                nurses=nurses,
+                watched=watched,
+                watch_capacity=nurses * rules.patients_per_nurse,
+                starts=d.window_starts[window],
+                start_capacity=rules.starts_per_nurse_per_window * d.window_nurses(window),
+            )
+        )
+    return loads

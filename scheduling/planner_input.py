@@ -1,0 +1,92 @@
+"""The planner's adapter: build its plain input from the database in a constant number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from chairs.models import Center, ChairBlock, NurseShift
+from scheduling import planner
+from scheduling.models import Appointment, Protocol
+
+# Appointments and blocks are loaded with this much margin around the range, so a booking
+# that began the evening before (or a block spanning days) is still seen.
+MARGIN = dt.timedelta(days=1)
+
+
+def range_bounds(center: Center, date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The instants of local midnight starting date_from and ending date_to."""
+    tz = center.tzinfo
+    lo = dt.datetime.combine(date_from, dt.time(0), tzinfo=tz)
+    hi = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    return lo, hi
+
+
+def rules_for(center: Center, date_from: dt.date, date_to: dt.date) -> planner.CenterRules:
+    hours = {h.weekday: (h.opens, h.closes) for h in center.opening_hours.all()}
+    closures = frozenset(center.closures.filter(date__gte=date_from, date__lte=date_to).values_list("date", flat=True))
+    return planner.CenterRules(
+        timezone=center.timezone,
+        slot_minutes=center.slot_minutes,
+        patients_per_nurse=center.patients_per_nurse,
+        starts_per_nurse_per_window=center.starts_per_nurse_per_window,
+        start_window_minutes=center.start_window_minutes,
+        opening_hours=hours,
+        closures=closures,
+    )
+
+
+def planner_input_for(*, center: Center, date_from: dt.date, date_to: dt.date) -> planner.PlannerInput:
+    """Everything the planner needs about the center between two local dates (6 queries)."""
+    lo, hi = range_bounds(center, date_from, date_to)
+    lo, hi = lo - MARGIN, hi + MARGIN
+    chairs = tuple(
+        planner.ChairInfo(id=c.pk, label=c.label, kind=c.kind, features=frozenset(c.features), is_active=c.is_active)
+        for c in center.chairs.all().only("pk", "label", "kind", "features", "is_active")
+    )
+    booked = tuple(
+        planner.BookedSlot(id=pk, chair_id=chair_id, start=start, end=end)
+        for pk, chair_id, start, end in Appointment.objects.active()
+        .filter(center=center, start__lt=hi, end__gt=lo)
+        .values_list("pk", "chair_id", "start", "end")
+    )
+    blocks = tuple(
+        planner.BlockedTime(chair_id=chair_id, start=start, end=end, reason=reason)
+        for chair_id, start, end, reason in ChairBlock.objects.filter(
+            chair__center=center, start__lt=hi, end__gt=lo
+        ).values_list("chair_id", "start", "end", "reason")
+    )
+    shifts = tuple(
+        planner.Shift(nurse_id=nurse_id, start=start, end=end)
+        for nurse_id, start, end in NurseShift.objects.filter(center=center, start__lt=hi, end__gt=lo).values_list(
+            "nurse_id", "start", "end"
+        )
+    )
+    return planner.PlannerInput(
+        rules=rules_for(center, date_from, date_to), chairs=chairs, booked=booked, blocks=blocks, shifts=shifts
+    )
+
+
+def slot_request_for(
+    *,
+    protocol: Protocol,
+    dose_number: int,
+    date_from: dt.date,
+    date_to: dt.date,
+    preferred_time_of_day: str = "any",
+    preferred_weekdays: frozenset[int] | None = None,
+    exclude_appointment_id: int | None = None,
+    limit: int = 10,
+    not_before: dt.datetime | None = None,
+) -> planner.SlotRequest:
+    return planner.SlotRequest(
+        chair_minutes=protocol.chair_minutes(dose_number),
+        date_from=date_from,
+        date_to=date_to,
+        required_kind=protocol.required_chair_kind or None,
+        required_features=frozenset(protocol.required_features),
+        preferred_time_of_day=preferred_time_of_day or "any",
+        preferred_weekdays=frozenset(preferred_weekdays) if preferred_weekdays else None,
+        exclude_appointment_id=exclude_appointment_id,
+        limit=limit,
+        not_before=not_before,
+    )
