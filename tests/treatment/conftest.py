@@ -1,0 +1,66 @@
+"""Fixtures for treatment plans: the real protocol library and a patient with an order."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from patients.models import AuthorizationStatus, Order, PriorAuthorization
+from scheduling.models import Protocol
+from scheduling.protocol_library import seed_protocols
+from tests.factories import NEW_YORK
+
+TODAY = dt.date(2026, 12, 1)  # a Tuesday; the tests' "today"
+
+
+@pytest.fixture(autouse=True)
+def order_requirement(settings):
+    """Here booking needs a valid doctor's order, as in production."""
+    settings.BOOKING_REQUIRES_ORDER = True
+
+
+@pytest.fixture
+def library(db):
+    seed_protocols()
+    return {p.code: p for p in Protocol.objects.all()}
+
+
+def at(day: dt.date, hour: int = 9, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=NEW_YORK)
+
+
+def make_order(
+    patient,
+    protocol,
+    *,
+    start=dt.date(2026, 11, 1),
+    until=dt.date(2027, 11, 1),
+    doses=None,
+    first=1,
+    auth=AuthorizationStatus.APPROVED,
+    visits=None,
+    auth_from=None,
+    auth_until=None,
+):
+    order = Order.objects.create(
+        patient=patient,
+        protocol=protocol,
+        ordering_provider="Dr. Alvarez",
+        start_date=start,
+        valid_until=until,
+        dose_count=doses,
+        first_dose_number=first,
+    )
+    if auth:
+        PriorAuthorization.objects.create(
+            patient=patient,
+            order=order,
+            payer="Blue Cross",
+            reference_number="PA-1",
+            status=auth,
+            approved_from=auth_from or start if auth == AuthorizationStatus.APPROVED else None,
+            approved_until=auth_until or until if auth == AuthorizationStatus.APPROVED else None,
+            approved_visits=visits,
+        )
+    return order
