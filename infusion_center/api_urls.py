@@ -1,3 +1,27 @@
-"""REST API routes under /api/v1/."""
+"""REST API routes under /api/v1/ (Swagger UI at /api/docs/, see infusion_center/urls.py)."""
 
-urlpatterns: list = []
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from chairs.api import CenterViewSet, ChairBlockViewSet, ChairViewSet, NurseShiftViewSet
+from infusion_center.api_common import ObtainTokenView
+from patients.api import PatientViewSet
+from scheduling.api import AppointmentViewSet, AvailabilityView, ProtocolViewSet
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("centers", CenterViewSet, basename="api-center")
+router.register("chairs", ChairViewSet, basename="api-chair")
+router.register("chair-blocks", ChairBlockViewSet, basename="api-chairblock")
+router.register("shifts", NurseShiftViewSet, basename="api-shift")
+router.register("protocols", ProtocolViewSet, basename="api-protocol")
+router.register("patients", PatientViewSet, basename="api-patient")
+router.register("appointments", AppointmentViewSet, basename="api-appointment")
+
+urlpatterns = [
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("availability/", AvailabilityView.as_view(), name="api-availability"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("", include(router.urls)),
+]

@@ -177,6 +177,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "infusion_center.api_common.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Infusion Center API",
@@ -186,6 +187,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ChairKindEnum": "chairs.models.ChairKind", "ChairFeatureEnum": "chairs.models.ChairFeature"},
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport,

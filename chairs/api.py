@@ -1,0 +1,433 @@
+"""REST API for centers (hours, staffing rules), chairs, chair blocks and nurse shifts.
+
+Everything is scoped to the centers the user works at; another center's objects answer 404.
+Changing a center, its chairs or its shifts needs the center administrator's model permissions
+(front desk and nurses may only read them; nurses may also block chairs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+
+from chairs.models import Center, Chair, ChairBlock, ChairFeature, ChairKind, Closure, NurseShift, OpeningHours
+from chairs.selectors import centers_for
+from infusion_center.api_common import (
+    ModelPermissions,
+    Pagination,
+    ScopedPrimaryKeyRelatedField,
+    StrictModelSerializer,
+    in_user_centers,
+    parse_aware,
+    user_center_ids,
+)
+
+_MAX_SHIFT = dt.timedelta(hours=24)
+
+# --- Serializers ---------------------------------------------------------------------------------
+
+
+class OpeningHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OpeningHours
+        fields = ["weekday", "opens", "closes"]
+
+    def validate(self, attrs):
+        if attrs["closes"] <= attrs["opens"]:
+            raise serializers.ValidationError({"closes": ["Closing time must be after opening time."]})
+        return attrs
+
+
+class ClosureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Closure
+        fields = ["date", "reason"]
+
+
+def _centers_scope(user, queryset):
+    return queryset.filter(pk__in=user_center_ids(user))
+
+
+class CenterSerializer(StrictModelSerializer):
+    opening_hours = OpeningHoursSerializer(
+        many=True, required=False, help_text="Weekly hours, one entry per open weekday (0 = Monday)."
+    )
+    closures = ClosureSerializer(many=True, required=False, help_text="Whole days the center is closed.")
+    reminder_offsets_hours = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=24 * 14),
+        max_length=10,
+        required=False,
+        help_text="Hours before the appointment at which reminders go out, e.g. [72, 24].",
+    )
+
+    class Meta:
+        model = Center
+        fields = [
+            "id",
+            "name",
+            "timezone",
+            "phone",
+            "address",
+            "slot_minutes",
+            "patients_per_nurse",
+            "starts_per_nurse_per_window",
+            "start_window_minutes",
+            "noshow_grace_minutes",
+            "reminder_offsets_hours",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "opening_hours",
+            "closures",
+        ]
+
+    def validate_opening_hours(self, value):
+        weekdays = [entry["weekday"] for entry in value]
+        if len(weekdays) != len(set(weekdays)):
+            raise serializers.ValidationError("Give each weekday at most once.")
+        return value
+
+    def validate_closures(self, value):
+        dates = [entry["date"] for entry in value]
+        if len(dates) != len(set(dates)):
+            raise serializers.ValidationError("Give each closed date at most once.")
+        return value
+
+    def _write_nested(self, center: Center, hours, closures) -> None:
+        if hours is not None:
+            center.opening_hours.all().delete()
+            OpeningHours.objects.bulk_create(OpeningHours(center=center, **entry) for entry in hours)
+        if closures is not None:
+            center.closures.all().delete()
+            Closure.objects.bulk_create(Closure(center=center, **entry) for entry in closures)
+
+    @transaction.atomic
+    def create(self, validated_data):
+        hours = validated_data.pop("opening_hours", None)
+        closures = validated_data.pop("closures", None)
+        center = super().create(validated_data)
+        request = self.context.get("request")
+        if request is not None:
+            center.staff.add(request.user)
+            request.user._api_center_ids = None
+        self._write_nested(center, hours, closures)
+        return center
+
+    @transaction.atomic
+    def update(self, instance, validated_data):
+        hours = validated_data.pop("opening_hours", None)
+        closures = validated_data.pop("closures", None)
+        center = super().update(instance, validated_data)
+        self._write_nested(center, hours, closures)
+        return center
+
+
+class ChairSerializer(StrictModelSerializer):
+    center = ScopedPrimaryKeyRelatedField(scope=_centers_scope, queryset=Center.objects.all())
+    features = serializers.ListField(
+        child=serializers.ChoiceField(choices=ChairFeature.choices),
+        max_length=len(ChairFeature.choices),
+        required=False,
+        help_text="What the chair offers: " + ", ".join(ChairFeature.values) + ".",
+    )
+
+    class Meta:
+        model = Chair
+        fields = ["id", "center", "label", "kind", "features", "is_active"]
+
+    def validate_features(self, value):
+        return sorted(set(value))
+
+
+class ChairBlockSerializer(StrictModelSerializer):
+    chair = ScopedPrimaryKeyRelatedField(scope=in_user_centers("center_id"), queryset=Chair.objects.all())
+    center = serializers.IntegerField(source="chair.center_id", read_only=True)
+
+    class Meta:
+        model = ChairBlock
+        fields = ["id", "chair", "center", "start", "end", "reason"]
+
+    def local_timezone(self, instance):
+        return instance.chair.center.tzinfo
+
+
+def _nurses_scope(user, queryset):
+    return queryset.filter(centers__in=user_center_ids(user)).distinct()
+
+
+class NurseShiftSerializer(StrictModelSerializer):
+    center = ScopedPrimaryKeyRelatedField(scope=_centers_scope, queryset=Center.objects.all())
+    nurse = ScopedPrimaryKeyRelatedField(
+        scope=_nurses_scope, queryset=get_user_model().objects.all(), help_text="User id of a nurse of the center."
+    )
+    nurse_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = NurseShift
+        fields = ["id", "center", "nurse", "nurse_name", "start", "end"]
+
+    def get_nurse_name(self, shift) -> str:
+        return shift.nurse.get_full_name() or shift.nurse.get_username()
+
+    def local_timezone(self, instance):
+        return instance.center.tzinfo
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        center = attrs.get("center") or getattr(self.instance, "center", None)
+        nurse = attrs.get("nurse") or getattr(self.instance, "nurse", None)
+        start = attrs.get("start") or getattr(self.instance, "start", None)
+        end = attrs.get("end") or getattr(self.instance, "end", None)
+        if center is not None and nurse is not None and not center.staff.filter(pk=nurse.pk).exists():
+            raise serializers.ValidationError({"nurse": ["This user does not work at that center."]})
+        if start and end and end - start > _MAX_SHIFT:
+            raise serializers.ValidationError({"end": ["A shift lasts at most 24 hours."]})
+        if nurse is not None and start and end:
+            overlapping = NurseShift.objects.filter(nurse=nurse, start__lt=end, end__gt=start)
+            if self.instance is not None:
+                overlapping = overlapping.exclude(pk=self.instance.pk)
+            if overlapping.exists():
+                raise serializers.ValidationError({"start": ["The nurse already has a shift at that time."]})
+        return attrs
+
+
+# --- Filters -------------------------------------------------------------------------------------
+
+
+class ChairFilter(django_filters.FilterSet):
+    feature = django_filters.ChoiceFilter(
+        choices=ChairFeature.choices, method="filter_feature", help_text="Chairs offering this feature."
+    )
+    kind = django_filters.ChoiceFilter(choices=ChairKind.choices)
+
+    class Meta:
+        model = Chair
+        fields = ["center", "kind", "is_active"]
+
+    def filter_feature(self, queryset, name, value):
+        return queryset.filter(features__contains=[value])
+
+
+class _TimeRangeFilter(django_filters.FilterSet):
+    """``starts_before`` / ``ends_after``: aware ISO datetimes selecting rows that overlap a time range."""
+
+    ends_after = django_filters.CharFilter(
+        method="filter_ends_after", help_text="Only rows ending after this ISO 8601 datetime (with offset)."
+    )
+    starts_before = django_filters.CharFilter(
+        method="filter_starts_before", help_text="Only rows starting before this ISO 8601 datetime (with offset)."
+    )
+
+    def filter_ends_after(self, queryset, name, value):
+        return queryset.filter(end__gt=parse_aware(value, field=name))
+
+    def filter_starts_before(self, queryset, name, value):
+        return queryset.filter(start__lt=parse_aware(value, field=name))
+
+
+class ChairBlockFilter(_TimeRangeFilter):
+    center = django_filters.NumberFilter(field_name="chair__center")
+
+    class Meta:
+        model = ChairBlock
+        fields = ["chair", "center"]
+
+
+class NurseShiftFilter(_TimeRangeFilter):
+    class Meta:
+        model = NurseShift
+        fields = ["center", "nurse"]
+
+
+# --- Viewsets ------------------------------------------------------------------------------------
+
+_CENTER_EXAMPLE = {
+    "id": 1,
+    "name": "Riverside Neurology Infusion",
+    "timezone": "America/New_York",
+    "phone": "+16175550100",
+    "address": "1 River St, Boston MA",
+    "slot_minutes": 15,
+    "patients_per_nurse": 4,
+    "starts_per_nurse_per_window": 2,
+    "start_window_minutes": 30,
+    "noshow_grace_minutes": 30,
+    "reminder_offsets_hours": [72, 24],
+    "quiet_hours_start": "21:00:00",
+    "quiet_hours_end": "08:00:00",
+    "opening_hours": [{"weekday": 0, "opens": "07:00:00", "closes": "19:00:00"}],
+    "closures": [{"date": "2026-12-25", "reason": "Christmas Day"}],
+}
+
+
+class _ScopedViewSet(viewsets.ModelViewSet):
+    permission_classes = [ModelPermissions]
+    pagination_class = Pagination
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List centers",
+        description="The centers you work at, with opening hours, closures, slot minutes and staffing rules.",
+        examples=[OpenApiExample("A center", value=_CENTER_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(summary="One center", description="A center you work at; 404 for any other."),
+    create=extend_schema(
+        summary="Create a center",
+        description="Needs the add-center permission (superusers). The creator joins the center's staff.",
+        examples=[OpenApiExample("New center", value={**_CENTER_EXAMPLE, "id": None}, request_only=True)],
+    ),
+    update=extend_schema(
+        summary="Replace a center's settings",
+        description="Center administrators only. Sending `opening_hours` or `closures` replaces the whole list.",
+    ),
+    partial_update=extend_schema(
+        summary="Change some center settings",
+        description='Center administrators only, e.g. `{"slot_minutes": 15, "patients_per_nurse": 3}`.',
+        examples=[OpenApiExample("Staffing rules", value={"patients_per_nurse": 3}, request_only=True)],
+    ),
+    destroy=extend_schema(summary="Delete a center", description="Superusers only; refused (409) while in use."),
+)
+class CenterViewSet(_ScopedViewSet):
+    serializer_class = CenterSerializer
+    ordering_fields = ["name", "id"]
+    search_fields = ["name"]
+    filterset_fields = ["timezone"]
+
+    def get_queryset(self):
+        return centers_for(user=self.request.user).prefetch_related("opening_hours", "closures").order_by("name")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List chairs, beds and rooms",
+        description="Filter by `center`, `kind`, `is_active` or `feature`; order by `label`, `kind`.",
+        examples=[
+            OpenApiExample(
+                "A chair",
+                value={"id": 7, "center": 1, "label": "C07", "kind": "chair", "features": ["pump"], "is_active": True},
+                response_only=True,
+            )
+        ],
+    ),
+    retrieve=extend_schema(summary="One chair", description="404 for a chair of another center."),
+    create=extend_schema(
+        summary="Add a chair",
+        description="Center administrators only. Labels are unique within a center.",
+        examples=[
+            OpenApiExample(
+                "New bed",
+                value={"center": 1, "label": "B01", "kind": "bed", "features": ["near_station"], "is_active": True},
+                request_only=True,
+            )
+        ],
+    ),
+    update=extend_schema(summary="Replace a chair", description="Center administrators only."),
+    partial_update=extend_schema(
+        summary="Change a chair",
+        description='Center administrators only, e.g. take it out of service with `{"is_active": false}`.',
+        examples=[OpenApiExample("Retire", value={"is_active": False}, request_only=True)],
+    ),
+    destroy=extend_schema(
+        summary="Delete a chair", description="Center administrators only; refused (409) if it has appointments."
+    ),
+)
+class ChairViewSet(_ScopedViewSet):
+    serializer_class = ChairSerializer
+    filterset_class = ChairFilter
+    ordering_fields = ["label", "kind", "center", "id"]
+    search_fields = ["label"]
+
+    def get_queryset(self):
+        return Chair.objects.filter(center_id__in=user_center_ids(self.request.user))
+
+
+_TIME_EXAMPLE = {"start": "2026-12-07T09:00:00-05:00", "end": "2026-12-07T11:00:00-05:00"}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List chair blocks",
+        description="Times a chair is out of service. Filter by `chair`, `center`, `ends_after`, `starts_before`.",
+        examples=[
+            OpenApiExample(
+                "A block",
+                value={"id": 3, "chair": 7, "center": 1, **_TIME_EXAMPLE, "reason": "Pump maintenance"},
+                response_only=True,
+            )
+        ],
+    ),
+    retrieve=extend_schema(summary="One chair block", description="404 for another center's block."),
+    create=extend_schema(
+        summary="Block a chair",
+        description="Nurses and administrators. Times are ISO 8601 with a UTC offset; `end` must follow `start`.",
+        examples=[OpenApiExample("Maintenance", value={"chair": 7, **_TIME_EXAMPLE, "reason": "Maintenance"})],
+    ),
+    update=extend_schema(summary="Replace a chair block", description="Nurses and administrators."),
+    partial_update=extend_schema(summary="Change a chair block", description="Nurses and administrators."),
+    destroy=extend_schema(summary="Remove a chair block", description="Nurses and administrators."),
+)
+class ChairBlockViewSet(_ScopedViewSet):
+    serializer_class = ChairBlockSerializer
+    filterset_class = ChairBlockFilter
+    ordering_fields = ["start", "end", "chair", "id"]
+
+    def get_queryset(self):
+        return ChairBlock.objects.filter(chair__center_id__in=user_center_ids(self.request.user)).select_related(
+            "chair__center"
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List nurse shifts",
+        description="Who is on duty when. Filter by `center`, `nurse`, `ends_after`, `starts_before`.",
+        examples=[
+            OpenApiExample(
+                "A shift",
+                value={
+                    "id": 4,
+                    "center": 1,
+                    "nurse": 12,
+                    "nurse_name": "Nina Nurse",
+                    "start": "2026-12-07T07:00:00-05:00",
+                    "end": "2026-12-07T19:00:00-05:00",
+                },
+                response_only=True,
+            )
+        ],
+    ),
+    retrieve=extend_schema(summary="One shift", description="404 for another center's shift."),
+    create=extend_schema(
+        summary="Add a shift",
+        description="Center administrators only. The nurse must work at the center; shifts of one nurse never overlap.",
+        examples=[
+            OpenApiExample(
+                "Day shift",
+                value={
+                    "center": 1,
+                    "nurse": 12,
+                    "start": "2026-12-07T07:00:00-05:00",
+                    "end": "2026-12-07T19:00:00-05:00",
+                },
+                request_only=True,
+            )
+        ],
+    ),
+    update=extend_schema(summary="Replace a shift", description="Center administrators only."),
+    partial_update=extend_schema(summary="Change a shift", description="Center administrators only."),
+    destroy=extend_schema(summary="Delete a shift", description="Center administrators only."),
+)
+class NurseShiftViewSet(_ScopedViewSet):
+    serializer_class = NurseShiftSerializer
+    filterset_class = NurseShiftFilter
+    ordering_fields = ["start", "end", "nurse", "id"]
+
+    def get_queryset(self):
+        return NurseShift.objects.filter(center_id__in=user_center_ids(self.request.user)).select_related(
+            "center", "nurse"
+        )
