@@ -187,7 +187,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"ChairKindEnum": "chairs.models.ChairKind", "ChairFeatureEnum": "chairs.models.ChairFeature"},
+    "ENUM_NAME_OVERRIDES": {
+        "ChairKindEnum": "chairs.models.ChairKind",
+        "ChairFeatureEnum": "chairs.models.ChairFeature",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport,
