@@ -630,8 +630,10 @@ def _describe(d: _Day, start: dt.datetime, slivers: int, before, after) -> str:
     window = d.window_of(start)
     capacity = d.rules.starts_per_nurse_per_window * d.window_nurses(window)
     used = d.window_starts[window] + 1
-    if before == timedelta_zero or after == timedelta_zero:
-        fit = "fits snugly next to another booking"
+    if before == timedelta_zero and after == timedelta_zero:
+        fit = "fills its gap on the chair exactly"
+    elif before == timedelta_zero or after == timedelta_zero:
+        fit = "sits snugly against a booking or the day's edge"
     elif slivers:
         fit = "leaves a short unusable gap"
     else:

@@ -1,0 +1,348 @@
+"""One test (or a few) per planner rule, ranking criterion and daylight-saving case."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from scheduling import planner
+from tests.scheduling.planner_builders import all_day_shifts, chairs, local, request, rules
+
+MONDAY = dt.date(2026, 12, 7)
+TUESDAY = MONDAY + dt.timedelta(days=1)
+SATURDAY = dt.date(2026, 12, 12)
+
+
+def pin(*, day=MONDAY, chair_count=2, nurses=2, booked=(), blocks=(), extra_chairs=(), **rule_overrides):
+    return planner.PlannerInput(
+        rules=rules(**rule_overrides),
+        chairs=chairs(chair_count) + tuple(extra_chairs),
+        booked=tuple(booked),
+        blocks=tuple(blocks),
+        shifts=all_day_shifts(day, nurses) + all_day_shifts(day + dt.timedelta(days=1), nurses),
+    )
+
+
+def codes(refusals) -> set[str]:
+    return {r.code for r in refusals}
+
+
+def day_codes(result, day=MONDAY) -> set[str]:
+    return {r.code for report in result.days if report.day == day for r in report.reasons}
+
+
+# --- Hours ---------------------------------------------------------------------------------
+
+
+def test_weekend_without_hours_is_closed():
+    result = planner.find_slots(pin(), request(SATURDAY, 60))
+    assert not result.candidates
+    assert day_codes(result, SATURDAY) == {"closed"}
+
+
+def test_closure_closes_the_day():
+    result = planner.find_slots(pin(closures=frozenset({MONDAY})), request(MONDAY, 60))
+    assert not result.candidates
+    assert day_codes(result) == {"closed"}
+
+
+def test_chair_time_longer_than_the_day():
+    result = planner.find_slots(pin(), request(MONDAY, 9 * 60 + 15))
+    assert day_codes(result) == {"too_long_for_day"}
+
+
+def test_whole_chair_time_ends_by_closing():
+    result = planner.find_slots(pin(), request(MONDAY, 240, limit=100))
+    assert result.candidates
+    assert max(c.end for c in result.candidates) <= local(MONDAY, "17:00")
+    assert max(c.start for c in result.candidates) == local(MONDAY, "13:00")
+
+
+def test_a_nine_hour_chair_time_fits_exactly_once():
+    result = planner.find_slots(pin(), request(MONDAY, 9 * 60, limit=100))
+    assert {c.start for c in result.candidates} == {local(MONDAY, "08:00")}
+
+
+def test_check_placement_outside_hours_and_off_grid():
+    p = pin()
+    assert "outside_hours" in codes(
+        planner.check_placement(p, chair_id=1, start=local(MONDAY, "16:00"), chair_minutes=90)
+    )
+    assert "outside_hours" in codes(
+        planner.check_placement(p, chair_id=1, start=local(MONDAY, "07:45"), chair_minutes=30)
+    )
+    assert "off_grid" in codes(planner.check_placement(p, chair_id=1, start=local(MONDAY, "09:07"), chair_minutes=30))
+    assert planner.check_placement(p, chair_id=1, start=local(MONDAY, "09:15"), chair_minutes=30) == []
+    assert codes(planner.check_placement(p, chair_id=1, start=local(SATURDAY, "09:00"), chair_minutes=30)) == {"closed"}
+
+
+def test_naive_start_is_refused():
+    with pytest.raises(ValueError):
+        planner.check_placement(pin(), chair_id=1, start=dt.datetime(2026, 12, 7, 9), chair_minutes=30)
+
+
+# --- Chairs ---------------------------------------------------------------------------------
+
+
+def test_required_kind_and_features():
+    bed = planner.ChairInfo(id=10, label="B10", kind="bed", features=frozenset({"pump"}))
+    p = pin(extra_chairs=[bed])
+    found = planner.find_slots(p, request(MONDAY, 60, required_kind="bed", limit=100))
+    assert {c.chair_id for c in found.candidates} == {10}
+    none = planner.find_slots(p, request(MONDAY, 60, required_kind="bed", required_features=frozenset({"isolation"})))
+    assert day_codes(none) == {"no_chair_with_features"}
+    assert "chair_lacks_features" in codes(
+        planner.check_placement(p, chair_id=1, start=local(MONDAY, "09:00"), chair_minutes=60, required_kind="bed")
+    )
+
+
+def test_inactive_and_unknown_chairs_are_refused():
+    inactive = planner.ChairInfo(id=9, label="C09", is_active=False)
+    p = pin(extra_chairs=[inactive])
+    for chair_id in (9, 999):
+        refusals = planner.check_placement(p, chair_id=chair_id, start=local(MONDAY, "09:00"), chair_minutes=60)
+        assert "chair_inactive_or_unknown" in codes(refusals)
+    found = planner.find_slots(p, request(MONDAY, 60, limit=100))
+    assert 9 not in {c.chair_id for c in found.candidates}
+
+
+def test_booked_chair_is_taken_but_ranges_are_half_open():
+    booked = [planner.BookedSlot(id=1, chair_id=1, start=local(MONDAY, "09:00"), end=local(MONDAY, "10:00"))]
+    p = pin(chair_count=1, booked=booked)
+    taken = planner.check_placement(p, chair_id=1, start=local(MONDAY, "09:30"), chair_minutes=60)
+    assert codes(taken) == {"chair_taken"}
+    assert planner.check_placement(p, chair_id=1, start=local(MONDAY, "10:00"), chair_minutes=60) == []
+    assert planner.check_placement(p, chair_id=1, start=local(MONDAY, "08:00"), chair_minutes=60) == []
+    starts = {c.start for c in planner.find_slots(p, request(MONDAY, 60, limit=100)).candidates}
+    assert local(MONDAY, "08:15") not in starts and local(MONDAY, "09:45") not in starts
+    assert local(MONDAY, "08:00") in starts and local(MONDAY, "10:00") in starts
+
+
+def test_moved_appointment_does_not_block_itself():
+    booked = [planner.BookedSlot(id=7, chair_id=1, start=local(MONDAY, "09:00"), end=local(MONDAY, "11:00"))]
+    p = pin(chair_count=1, booked=booked)
+    start = local(MONDAY, "09:30")
+    assert codes(planner.check_placement(p, chair_id=1, start=start, chair_minutes=120)) == {"chair_taken"}
+    assert planner.check_placement(p, chair_id=1, start=start, chair_minutes=120, exclude_appointment_id=7) == []
+    found = planner.find_slots(p, request(MONDAY, 120, exclude_appointment_id=7, limit=100))
+    assert start in {c.start for c in found.candidates}
+
+
+def test_chair_block():
+    blocks = [planner.BlockedTime(chair_id=1, start=local(MONDAY, "12:00"), end=local(MONDAY, "14:00"), reason="pump")]
+    p = pin(chair_count=1, blocks=blocks)
+    assert codes(planner.check_placement(p, chair_id=1, start=local(MONDAY, "11:00"), chair_minutes=90)) == {
+        "chair_blocked"
+    }
+    found = planner.find_slots(p, request(MONDAY, 60, limit=100))
+    assert all(c.end <= local(MONDAY, "12:00") or c.start >= local(MONDAY, "14:00") for c in found.candidates)
+
+
+def test_all_chairs_full_is_explained():
+    booked = [
+        planner.BookedSlot(id=i, chair_id=i, start=local(MONDAY, "08:00"), end=local(MONDAY, "17:00")) for i in (1, 2)
+    ]
+    result = planner.find_slots(pin(booked=booked, nurses=3), request(MONDAY, 60))
+    assert not result.candidates
+    assert "chairs_full" in day_codes(result)
+
+
+# --- Nurses ---------------------------------------------------------------------------------
+
+
+def test_watch_capacity():
+    # One nurse may watch two; two patients sit 09:00–12:00 on other chairs.
+    booked = [
+        planner.BookedSlot(id=i, chair_id=i, start=local(MONDAY, "09:00"), end=local(MONDAY, "12:00")) for i in (1, 2)
+    ]
+    p = pin(chair_count=3, nurses=1, booked=booked, patients_per_nurse=2, starts_per_nurse_per_window=5)
+    refusals = planner.check_placement(p, chair_id=3, start=local(MONDAY, "11:30"), chair_minutes=60)
+    assert codes(refusals) == {"nurse_watch_full"}
+    assert planner.check_placement(p, chair_id=3, start=local(MONDAY, "12:00"), chair_minutes=60) == []
+    found = planner.find_slots(p, request(MONDAY, 60, limit=100))
+    assert all(c.end <= local(MONDAY, "09:00") or c.start >= local(MONDAY, "12:00") for c in found.candidates)
+
+
+def test_start_capacity_per_window():
+    booked = [
+        planner.BookedSlot(id=i, chair_id=i, start=local(MONDAY, "08:00"), end=local(MONDAY, "09:00")) for i in (1, 2)
+    ]
+    p = pin(chair_count=4, nurses=1, booked=booked, patients_per_nurse=10, starts_per_nurse_per_window=2)
+    assert codes(planner.check_placement(p, chair_id=3, start=local(MONDAY, "08:15"), chair_minutes=60)) == {
+        "nurse_start_full"
+    }
+    assert planner.check_placement(p, chair_id=3, start=local(MONDAY, "08:30"), chair_minutes=60) == []
+
+
+def test_start_capacity_counts_nurses_on_shift_for_the_whole_window():
+    # The second nurse arrives at 08:15, so the 08:00–08:30 window has one nurse: two starts.
+    shifts = (
+        planner.Shift(1, local(MONDAY, "07:00"), local(MONDAY, "17:00")),
+        planner.Shift(2, local(MONDAY, "08:15"), local(MONDAY, "17:00")),
+    )
+    booked = tuple(
+        planner.BookedSlot(id=i, chair_id=i, start=local(MONDAY, "08:00"), end=local(MONDAY, "09:00")) for i in (1, 2)
+    )
+    p = planner.PlannerInput(rules(), chairs(4), booked, (), shifts)
+    assert codes(planner.check_placement(p, chair_id=3, start=local(MONDAY, "08:15"), chair_minutes=60)) == {
+        "nurse_start_full"
+    }
+    loads = {load.start: load for load in planner.day_load(p, MONDAY)}
+    assert loads[local(MONDAY, "08:00")].start_capacity == 2
+    assert loads[local(MONDAY, "08:30")].start_capacity == 4
+
+
+def test_no_nurse_on_shift():
+    shifts = (planner.Shift(1, local(MONDAY, "08:00"), local(MONDAY, "12:00")),)
+    p = planner.PlannerInput(rules(), chairs(2), (), (), shifts)
+    assert "no_nurse_on_shift" in codes(
+        planner.check_placement(p, chair_id=1, start=local(MONDAY, "11:00"), chair_minutes=120)
+    )
+    found = planner.find_slots(p, request(MONDAY, 120, limit=100))
+    assert max(c.end for c in found.candidates) <= local(MONDAY, "12:00")
+    nobody = planner.PlannerInput(rules(), chairs(2), (), (), ())
+    result = planner.find_slots(nobody, request(MONDAY, 60))
+    assert "no_nurse_on_shift" in day_codes(result)
+
+
+def test_every_reason_of_a_full_day_is_listed():
+    # One chair, one nurse watching at most one patient: the morning is booked,
+    # so later starts meet both a full chair and full watch capacity.
+    booked = [planner.BookedSlot(id=1, chair_id=1, start=local(MONDAY, "08:00"), end=local(MONDAY, "17:00"))]
+    p = pin(chair_count=1, nurses=1, booked=booked, patients_per_nurse=1)
+    result = planner.find_slots(p, request(MONDAY, 60))
+    reasons = {r.code: r.message for report in result.days for r in report.reasons}
+    assert {"chairs_full", "nurse_watch_full"} <= set(reasons)
+    assert "of 33 start times" in reasons["chairs_full"]
+
+
+def test_not_before():
+    p = pin()
+    found = planner.find_slots(p, request(MONDAY, 60, not_before=local(MONDAY, "13:05"), limit=100))
+    assert min(c.start for c in found.candidates) == local(MONDAY, "13:15")
+    late = planner.find_slots(p, request(MONDAY, 60, not_before=local(MONDAY, "16:30")))
+    assert not late.candidates
+    assert "before_not_before" in day_codes(late)
+
+
+# --- Ranking --------------------------------------------------------------------------------
+
+
+def test_earliest_day_first_and_limit():
+    result = planner.find_slots(pin(), request(MONDAY, 60, date_to=TUESDAY, limit=5))
+    assert len(result.candidates) == 5
+    assert all(c.start.date() == MONDAY for c in result.candidates)
+
+
+def test_preferred_weekdays_come_first():
+    result = planner.find_slots(pin(), request(MONDAY, 60, date_to=TUESDAY, preferred_weekdays=frozenset({1})))
+    assert result.candidates[0].start.astimezone(local(MONDAY, "00:00").tzinfo).date() == TUESDAY
+    assert "preferred weekday" in result.candidates[0].reason
+
+
+@pytest.mark.parametrize(("preference", "morning"), [("morning", True), ("afternoon", False)])
+def test_time_of_day_preference(preference, morning):
+    result = planner.find_slots(pin(), request(MONDAY, 60, preferred_time_of_day=preference, limit=5))
+    for candidate in result.candidates:
+        assert (candidate.start < local(MONDAY, "12:00")) is morning
+
+
+def test_level_loading_spreads_starts():
+    # 08:00 window already has one start of two (one nurse): the planner prefers an empty window.
+    booked = [planner.BookedSlot(id=1, chair_id=1, start=local(MONDAY, "08:00"), end=local(MONDAY, "08:45"))]
+    p = pin(chair_count=3, nurses=1, booked=booked, patients_per_nurse=10)
+    best = planner.find_slots(p, request(MONDAY, 60, limit=1)).candidates[0]
+    assert best.start >= local(MONDAY, "08:30")
+
+
+def test_avoids_slivers_and_prefers_snug_chairs():
+    # Chair 1 is busy until 09:20: an 09:30 start there leaves a 10-minute sliver;
+    # chair 2 is busy until 09:30 exactly: a snug fit.
+    booked = [
+        planner.BookedSlot(id=1, chair_id=1, start=local(MONDAY, "08:00"), end=local(MONDAY, "09:20")),
+        planner.BookedSlot(id=2, chair_id=2, start=local(MONDAY, "08:00"), end=local(MONDAY, "09:30")),
+    ]
+    p = pin(chair_count=3, booked=booked, nurses=3)
+    result = planner.find_slots(p, request(MONDAY, 60, limit=100))
+    at_930 = next(c for c in result.candidates if c.start == local(MONDAY, "09:30"))
+    assert at_930.chair_id == 2
+    assert "snugly" in at_930.reason
+
+
+def test_beds_are_kept_for_protocols_that_need_them():
+    bed = planner.ChairInfo(id=10, label="A-bed", kind="bed")
+    p = pin(chair_count=1, extra_chairs=[bed])
+    result = planner.find_slots(p, request(MONDAY, 60, limit=100))
+    first_per_start = {c.start: c.chair_id for c in result.candidates}
+    assert first_per_start[local(MONDAY, "08:00")] == 1
+
+
+def test_long_infusions_rank_early():
+    result = planner.find_slots(pin(nurses=4), request(MONDAY, 300, limit=3))
+    assert result.candidates[0].start == local(MONDAY, "08:00")
+
+
+def test_results_are_deterministic():
+    p = pin(chair_count=6, nurses=2)
+    req = request(MONDAY, 95, date_to=TUESDAY, limit=20)
+    assert planner.find_slots(p, req) == planner.find_slots(p, req)
+
+
+def test_request_validation():
+    with pytest.raises(ValueError):
+        request(MONDAY, 0)
+    with pytest.raises(ValueError):
+        request(MONDAY, 60, date_to=MONDAY - dt.timedelta(days=1))
+    with pytest.raises(ValueError):
+        request(MONDAY, 60, limit=0)
+    with pytest.raises(ValueError):
+        request(MONDAY, 60, preferred_time_of_day="evening")
+
+
+# --- Daylight saving (America/New_York: 2026-03-08 spring forward, 2026-11-01 fall back) ---
+
+
+SPRING = dt.date(2026, 3, 8)
+FALL = dt.date(2026, 11, 1)
+SUNDAYS = {6: (dt.time(8), dt.time(17))}
+
+
+@pytest.mark.parametrize("day", [SPRING, FALL])
+def test_dst_days_keep_wall_clock_hours(day):
+    p = planner.PlannerInput(rules(opening_hours=SUNDAYS), chairs(1), (), (), all_day_shifts(day, 1))
+    result = planner.find_slots(p, request(day, 60, limit=100))
+    starts = sorted(c.start for c in result.candidates)
+    assert starts[0] == local(day, "08:00")
+    assert starts[-1] == local(day, "16:00")
+    assert len(starts) == 33
+
+
+def test_overnight_hours_across_the_spring_gap_are_shorter():
+    night = {6: (dt.time(0), dt.time(6))}
+    shifts = (planner.Shift(1, local(SPRING, "00:00"), local(SPRING, "07:00")),)
+    p = planner.PlannerInput(rules(opening_hours=night), chairs(1), (), (), shifts)
+    # Only five real hours between 00:00 and 06:00 on the spring-forward day.
+    assert day_codes(planner.find_slots(p, request(SPRING, 330)), SPRING) == {"too_long_for_day"}
+    assert planner.find_slots(p, request(SPRING, 300)).candidates
+
+
+def test_overnight_hours_across_the_fall_repeat_are_longer():
+    night = {6: (dt.time(0), dt.time(6))}
+    shifts = (planner.Shift(1, local(FALL, "00:00"), local(FALL, "07:00")),)
+    p = planner.PlannerInput(rules(opening_hours=night), chairs(1), (), (), shifts)
+    found = planner.find_slots(p, request(FALL, 420))
+    assert [c.start for c in found.candidates] == [local(FALL, "00:00")]
+
+
+# --- Staffing strip -------------------------------------------------------------------------
+
+
+def test_day_load_reports_each_slot():
+    booked = [planner.BookedSlot(id=1, chair_id=1, start=local(MONDAY, "09:00"), end=local(MONDAY, "10:00"))]
+    loads = planner.day_load(pin(booked=booked, nurses=2), MONDAY)
+    assert len(loads) == 36
+    at_nine = next(load for load in loads if load.start == local(MONDAY, "09:00"))
+    assert (at_nine.nurses, at_nine.watched, at_nine.watch_capacity) == (2, 1, 8)
+    assert (at_nine.starts, at_nine.start_capacity) == (1, 4)
+    assert planner.day_load(pin(), SATURDAY) == []
