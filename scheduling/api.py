@@ -723,8 +723,10 @@ class AvailabilityView(APIView):
         summary="Find available slots",
         description=(
             "Runs the slot planner over the center's chairs, opening hours, blocks, bookings and nurse staffing "
-            "and returns the best `limit` candidates (best first, with a score and why it ranks there). `days` "
-            "reports every day of the range; a day without candidates lists every reason (closed, too_long_for_day, "
+            "and returns the best `limit` candidates, best first: preferred weekdays and time of day, then earlier days, "
+            "then a lower `score` (how snugly the chair time fits and how loaded the nurses are), with a `reason`. `days` "
+            "reports each day examined (the planner stops early once it has enough ideal candidates; when it finds "
+            "none it examines every day of the range); a day without candidates lists every reason (closed, too_long_for_day, "
             "no_chair_with_features, chairs_full, nurse_watch_full, nurse_start_full, no_nurse_on_shift, …). Times "
             "already past are never offered."
         ),
