@@ -32,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("patients", "priorauthorization"): ("view",),
         ("patients", "prerequisitedocument"): ("view", "add", "change"),
         ("scheduling", "protocolprerequisite"): ("view",),
+        ("reminders", "reminder"): ("view", "change"),
     },
     FRONT_DESK: {
         ("chairs", "center"): ("view",),
@@ -47,6 +48,7 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("patients", "priorauthorization"): ("view", "add", "change"),
         ("patients", "prerequisitedocument"): ("view", "add", "change"),
         ("scheduling", "protocolprerequisite"): ("view",),
+        ("reminders", "reminder"): ("view", "change"),
     },
     CENTER_ADMIN: {
         ("chairs", "center"): ("view", "change"),
@@ -62,6 +64,7 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("patients", "priorauthorization"): _ALL,
         ("patients", "prerequisitedocument"): _ALL,
         ("scheduling", "protocolprerequisite"): _ALL,
+        ("reminders", "reminder"): ("view", "change"),
     },
 }
 

@@ -199,7 +199,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_QUEUE_DIR = BASE_DIR / ".local" / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -215,6 +215,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".local" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    # Reminders wait in the outbox table; this hands the due ones to send tasks (no long ETAs).
+    "reminders-dispatch": {
+        "task": "reminders.dispatch_due_reminders",
+        "schedule": env.float("REMINDERS_DISPATCH_SECONDS", default=60.0),
+    },
+}
+# A reminder left "sending" longer than this (worker lost mid-send) is marked "unknown", never resent blindly.
+REMINDERS_SENDING_LEASE_SECONDS = env.int("REMINDERS_SENDING_LEASE_SECONDS", default=300)
 
 # Email: console in development; SMTP (or any Django backend) through EMAIL_URL.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -1,0 +1,609 @@
+"""Every change to reminders happens here: planning, dispatching, sending, replies and callbacks.
+
+* :func:`sync_reminders` is registered in ``scheduling.services.appointment_changed_hooks``
+  and so runs inside the booking's (or move's, or cancel's) transaction.
+* :func:`dispatch_due` is run by Celery beat every minute: it claims due rows with
+  ``SELECT … FOR UPDATE SKIP LOCKED``, marks them ``queued`` and hands each to a send task.
+* :func:`send_reminder` is the send task's body. It may run twice for one row; only the
+  run whose conditional update moves the row from ``queued`` to ``sending`` calls the provider.
+* :func:`handle_inbound_sms` and :func:`apply_status_callback` take what Twilio posts.
+
+Appointment status changes from a patient go through ``scheduling.services.transition``
+with ``actor=None`` (the history records the change as made by no staff user, with the reason).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import smtplib
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import make_msgid
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from patients.models import Patient, ReminderChannel
+from reminders import content, policy, sms
+from reminders.models import REACHED_PROVIDER, Channel, InboundSms, Reminder, ReminderStatus
+from scheduling.models import Appointment, AppointmentStatus, CancelledBy
+
+log = logging.getLogger(__name__)
+
+ACTIVE_FOR_REMINDERS = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
+OPEN = (ReminderStatus.PENDING, ReminderStatus.QUEUED)
+
+MAX_ATTEMPTS = 5
+RETRY_BASE_SECONDS = 60
+RETRY_CAP_SECONDS = 30 * 60
+DISPATCH_BATCH = 500
+DISPATCH_MAX_BATCHES = 100
+REQUEUE_AFTER = dt.timedelta(minutes=10)
+
+
+def sending_lease() -> dt.timedelta:
+    """How long a row may stay ``sending`` before we call its outcome unknown (worker lost mid-send)."""
+    return dt.timedelta(seconds=getattr(settings, "REMINDERS_SENDING_LEASE_SECONDS", 300))
+
+
+def quiet_hours_of(center) -> policy.QuietHours:
+    return policy.QuietHours(start=center.quiet_hours_start, end=center.quiet_hours_end)
+
+
+def patient_tz(patient: Patient) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(patient.effective_timezone)
+
+
+def channels_for(patient: Patient) -> list[str]:
+    """The channels this patient may be reminded on right now (none without consent)."""
+    if not patient.has_reminder_consent:
+        return []
+    wanted = patient.reminder_channel
+    channels = []
+    if wanted in (ReminderChannel.SMS, ReminderChannel.BOTH) and patient.phone and not patient.is_sms_opted_out:
+        channels.append(Channel.SMS)
+    if wanted in (ReminderChannel.EMAIL, ReminderChannel.BOTH) and patient.email:
+        channels.append(Channel.EMAIL)
+    return channels
+
+
+# --- Planning (inside the booking's transaction) --------------------------------------------------
+
+
+def sync_reminders(appointment: Appointment, *, now: dt.datetime | None = None) -> None:
+    """Create, update or void the appointment's open reminders to match its time, status and the patient."""
+    now = now or timezone.now()
+    appointment = Appointment.objects.select_related("center", "patient", "patient__center").get(pk=appointment.pk)
+    rows = {(r.kind, r.channel): r for r in Reminder.objects.select_for_update().filter(appointment=appointment)}
+    if appointment.status not in ACTIVE_FOR_REMINDERS:
+        _void(
+            [r for r in rows.values() if r.status in OPEN],
+            note=f"Appointment {appointment.get_status_display().lower()}.",
+        )
+        return
+    patient = appointment.patient
+    center = appointment.center
+    planned = policy.plan(
+        start=appointment.start,
+        offsets_hours=list(center.reminder_offsets_hours or []),
+        now=now,
+        tz=patient_tz(patient),
+        quiet=quiet_hours_of(center),
+    )
+    wanted = {(p.kind, channel): p for p in planned for channel in channels_for(patient)}
+    moved = {key for key, row in rows.items() if row.planned_for != appointment.start}
+    to_void = [
+        row
+        for key, row in rows.items()
+        if row.status in OPEN
+        and key not in wanted
+        # A row already due for this very time stays: the plan drops overdue offsets only at booking.
+        and (key in moved or row.due_at > now or key[1] not in channels_for(patient))
+    ]
+    _void(to_void, note="No longer needed: the appointment moved or the patient's preferences changed.")
+    to_create = []
+    for key, planned_reminder in wanted.items():
+        row = rows.get(key)
+        if row is None:
+            to_create.append(
+                Reminder(
+                    appointment=appointment,
+                    patient=patient,
+                    center=center,
+                    kind=planned_reminder.kind,
+                    offset_hours=planned_reminder.offset_hours,
+                    channel=key[1],
+                    due_at=planned_reminder.due_at,
+                    planned_for=appointment.start,
+                )
+            )
+            continue
+        reopen = row.status == ReminderStatus.VOIDED or (row.status == ReminderStatus.SKIPPED and key in moved)
+        if (row.status in OPEN and key in moved) or reopen:
+            row.status = ReminderStatus.PENDING
+            row.due_at = planned_reminder.due_at
+            row.planned_for = appointment.start
+            row.queued_at = None
+            row.note = ""
+            row.save(update_fields=["status", "due_at", "planned_for", "queued_at", "note", "updated_at"])
+    if to_create:
+        Reminder.objects.bulk_create(to_create)
+
+
+def _void(rows: list[Reminder], *, note: str) -> None:
+    if rows:
+        Reminder.objects.filter(pk__in=[r.pk for r in rows], status__in=OPEN).update(
+            status=ReminderStatus.VOIDED, note=note[:255], updated_at=timezone.now()
+        )
+
+
+def sync_patient(patient: Patient, *, now: dt.datetime | None = None) -> None:
+    """Re-plan the reminders of the patient's upcoming appointments (consent, channel or time zone changed)."""
+    now = now or timezone.now()
+    appointments = Appointment.objects.filter(patient=patient, start__gt=now, status__in=ACTIVE_FOR_REMINDERS)
+    for appointment in appointments:
+        sync_reminders(appointment, now=now)
+
+
+# --- Dispatching (Celery beat, every minute) -----------------------------------------------------
+
+
+def dispatch_due(*, now: dt.datetime | None = None, enqueue=None) -> int:
+    """Hand every due reminder to a send task; returns how many were handed over.
+
+    Runs outside any transaction (a beat task): each batch is claimed and committed, then published.
+    """
+    now = now or timezone.now()
+    if enqueue is None:
+        from reminders.tasks import enqueue_sends as enqueue
+    sweep_stale(now=now)
+    handed = 0
+    for status, condition in (
+        (ReminderStatus.PENDING, Q(status=ReminderStatus.PENDING, due_at__lte=now)),
+        (ReminderStatus.QUEUED, Q(status=ReminderStatus.QUEUED, queued_at__lt=now - REQUEUE_AFTER)),
+    ):
+        for _ in range(DISPATCH_MAX_BATCHES):
+            with transaction.atomic():
+                ids = list(
+                    Reminder.objects.select_for_update(skip_locked=True)
+                    .filter(condition)
+                    .order_by("due_at", "pk")
+                    .values_list("pk", flat=True)[:DISPATCH_BATCH]
+                )
+                if not ids:
+                    break
+                Reminder.objects.filter(pk__in=ids, status=status).update(
+                    status=ReminderStatus.QUEUED, queued_at=now, updated_at=now
+                )
+            # Published after the claim commits; if publishing fails, the rows wait in "queued"
+            # and are handed over again after REQUEUE_AFTER.
+            enqueue(ids)
+            handed += len(ids)
+    return handed
+
+
+def sweep_stale(*, now: dt.datetime) -> int:
+    """Rows left ``sending`` past the lease: the worker died mid-send, so the outcome is unknown."""
+    return Reminder.objects.filter(status=ReminderStatus.SENDING, claimed_at__lt=now - sending_lease()).update(
+        status=ReminderStatus.UNKNOWN,
+        last_error="The worker stopped while sending; the message may or may not have gone out.",
+        updated_at=now,
+    )
+
+
+# --- Sending (the send task; safe to run twice) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    reminder: Reminder
+    body: str
+
+
+def send_reminder(reminder_id: int, *, now: dt.datetime | None = None) -> str:
+    """Send one reminder if it is still queued; returns what happened (for logs and tests)."""
+    now = now or timezone.now()
+    claim_or_outcome = _claim(reminder_id, now=now)
+    if isinstance(claim_or_outcome, str):
+        return claim_or_outcome
+    reminder = claim_or_outcome.reminder
+    try:
+        result = _deliver(reminder, now=now)
+    except sms.TransientSendError as error:
+        return _record_transient(reminder, error, now=now)
+    except sms.PermanentSendError as error:
+        return _record_failure(reminder, error)
+    except sms.UnknownOutcomeError as error:
+        return _record_unknown(reminder, str(error))
+    except Exception as error:  # a bug or a crash in the provider library: we cannot tell if it went out
+        log.exception("Sending reminder %s failed unexpectedly", reminder.pk)
+        return _record_unknown(reminder, f"Unexpected error while sending: {error.__class__.__name__}")
+    Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING).update(
+        status=ReminderStatus.SENT,
+        sent_at=timezone.now(),
+        provider_message_id=result.provider_message_id,
+        provider_status=result.provider_status,
+        last_error="",
+        updated_at=timezone.now(),
+    )
+    return "sent"
+
+
+def _claim(reminder_id: int, *, now: dt.datetime) -> Claim | str:
+    with transaction.atomic():
+        reminder = (
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related("appointment", "appointment__protocol", "center", "patient", "patient__center")
+            .filter(pk=reminder_id)
+            .first()
+        )
+        if reminder is None or reminder.status != ReminderStatus.QUEUED:
+            return "not-queued"
+        appointment = reminder.appointment
+        patient = Patient.objects.select_for_update().select_related("center").get(pk=reminder.patient_id)
+        if appointment.status not in ACTIVE_FOR_REMINDERS:
+            return _finish(reminder, ReminderStatus.VOIDED, "Appointment no longer booked.")
+        if appointment.start <= now:
+            return _finish(reminder, ReminderStatus.SKIPPED, "Too late: the appointment has started.")
+        if reminder.channel not in channels_for(patient):
+            return _finish(reminder, ReminderStatus.VOIDED, "No consent for this channel, or opted out.")
+        tz = patient_tz(patient)
+        quiet = quiet_hours_of(reminder.center)
+        allowed = policy.next_allowed_time(now, tz=tz, quiet=quiet)
+        if allowed > now:
+            return _defer(reminder, allowed, appointment, note="Quiet hours: waits for the morning.")
+        day_start, day_end = policy.local_day_bounds(now, tz=tz)
+        already_today = (
+            Reminder.objects.filter(
+                patient=patient, status__in=REACHED_PROVIDER, claimed_at__gte=day_start, claimed_at__lt=day_end
+            )
+            .exclude(appointment=appointment, kind=reminder.kind)
+            .exists()
+        )
+        if already_today:
+            return _defer(
+                reminder,
+                policy.next_day_start(now, tz=tz, quiet=quiet),
+                appointment,
+                note="Already reminded today: waits for tomorrow.",
+            )
+        try:
+            if reminder.channel == Channel.SMS:
+                recipient, body = str(patient.phone), content.render_sms(appointment)
+            else:
+                recipient, body = patient.email, content.render_email(appointment, now=now).text
+        except content.ContentNotAllowed as error:
+            return _finish(reminder, ReminderStatus.FAILED, "", error=str(error))
+        claimed = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.QUEUED).update(
+            status=ReminderStatus.SENDING,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+            recipient=recipient,
+            body=body,
+            updated_at=now,
+        )
+        if not claimed:
+            return "not-queued"
+    reminder.refresh_from_db()
+    reminder.appointment = appointment
+    return Claim(reminder=reminder, body=body)
+
+
+def _finish(reminder: Reminder, status: str, note: str, *, error: str = "") -> str:
+    Reminder.objects.filter(pk=reminder.pk).update(
+        status=status, note=note[:255], last_error=error[:255], updated_at=timezone.now()
+    )
+    return status
+
+
+def _defer(reminder: Reminder, until: dt.datetime, appointment: Appointment, *, note: str) -> str:
+    if until >= appointment.start:
+        return _finish(reminder, ReminderStatus.SKIPPED, note.split(":")[0] + ": no time left before the appointment.")
+    Reminder.objects.filter(pk=reminder.pk).update(
+        status=ReminderStatus.PENDING, due_at=until, queued_at=None, note=note, updated_at=timezone.now()
+    )
+    return "deferred"
+
+
+def _deliver(reminder: Reminder, *, now: dt.datetime) -> sms.SentMessage:
+    if reminder.channel == Channel.SMS:
+        callback = ""
+        if settings.SMS_BACKEND == "twilio":
+            callback = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("reminders:sms_status")
+        return sms.get_backend().send(
+            to=reminder.recipient, body=reminder.body, reminder_id=reminder.pk, status_callback=callback
+        )
+    return _send_email(reminder, now=now)
+
+
+def _send_email(reminder: Reminder, *, now: dt.datetime) -> sms.SentMessage:
+    rendered = content.render_email(reminder.appointment, now=now)
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[reminder.recipient],
+        headers={"Auto-Submitted": "auto-generated", "Message-ID": make_msgid(domain=_mail_domain())},
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    message.attach("appointment.ics", rendered.ics, "text/calendar; method=PUBLISH; charset=utf-8")
+    try:
+        message.send(fail_silently=False)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+        raise sms.PermanentSendError(f"The mail server refused the address: {error}") from error
+    except smtplib.SMTPResponseException as error:
+        if 500 <= error.smtp_code < 600:
+            raise sms.PermanentSendError(f"The mail server refused the message ({error.smtp_code}).") from error
+        raise sms.TransientSendError(f"The mail server said {error.smtp_code}; will retry.") from error
+    except TimeoutError as error:
+        raise sms.UnknownOutcomeError("The mail server timed out; the message may have been sent.") from error
+    except (smtplib.SMTPException, OSError) as error:
+        raise sms.TransientSendError(f"Could not reach the mail server: {error}") from error
+    return sms.SentMessage(provider_message_id=message.extra_headers.get("Message-ID", ""), provider_status="sent")
+
+
+def _mail_domain() -> str:
+    return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1] or "localhost"
+
+
+def _record_transient(reminder: Reminder, error: Exception, *, now: dt.datetime) -> str:
+    attempts = Reminder.objects.filter(pk=reminder.pk).values_list("attempts", flat=True).first() or 1
+    if attempts >= MAX_ATTEMPTS:
+        return _record_failure(reminder, error, prefix=f"Gave up after {attempts} attempts: ")
+    delay = policy.retry_delay_seconds(attempts, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS)
+    Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING).update(
+        status=ReminderStatus.PENDING,
+        due_at=now + dt.timedelta(seconds=delay),
+        queued_at=None,
+        last_error=str(error)[:255],
+        updated_at=timezone.now(),
+    )
+    return "retry"
+
+
+def _record_failure(reminder: Reminder, error: Exception, *, prefix: str = "") -> str:
+    Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING).update(
+        status=ReminderStatus.FAILED, last_error=(prefix + str(error))[:255], updated_at=timezone.now()
+    )
+    if getattr(error, "code", "") == str(sms.TWILIO_UNSUBSCRIBED):
+        opt_out(phone=reminder.recipient)
+    return ReminderStatus.FAILED
+
+
+def _record_unknown(reminder: Reminder, message: str) -> str:
+    Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING).update(
+        status=ReminderStatus.UNKNOWN, last_error=message[:255], updated_at=timezone.now()
+    )
+    return ReminderStatus.UNKNOWN
+
+
+# --- Staff follow-up ------------------------------------------------------------------------------
+
+
+def resend(*, reminder: Reminder, actor) -> Reminder:
+    """Staff decided to try a failed or unknown reminder again (it goes out at the next dispatch)."""
+    now = timezone.now()
+    Reminder.objects.filter(pk=reminder.pk, status__in=(ReminderStatus.FAILED, ReminderStatus.UNKNOWN)).update(
+        status=ReminderStatus.PENDING,
+        due_at=now,
+        queued_at=None,
+        attempts=0,
+        followed_up_at=now,
+        followed_up_by=actor,
+        note="Resent by staff.",
+        updated_at=now,
+    )
+    reminder.refresh_from_db()
+    return reminder
+
+
+def mark_followed_up(*, reminder: Reminder, actor) -> Reminder:
+    now = timezone.now()
+    Reminder.objects.filter(pk=reminder.pk, followed_up_at__isnull=True).update(
+        followed_up_at=now, followed_up_by=actor, updated_at=now
+    )
+    reminder.refresh_from_db()
+    return reminder
+
+
+# --- Opt-out and opt-in ---------------------------------------------------------------------------
+
+
+def _patients_with_phone(phone: str):
+    return Patient.objects.filter(phone=phone)
+
+
+@transaction.atomic
+def opt_out(*, phone: str) -> int:
+    """STOP: no more texts to this number, at once (pending SMS reminders are voided)."""
+    patients = list(_patients_with_phone(phone).select_for_update())
+    for patient in patients:
+        if not patient.is_sms_opted_out:
+            patient.is_sms_opted_out = True
+            patient._history_user = None
+            patient.save(update_fields=["is_sms_opted_out", "updated_at"])
+    Reminder.objects.filter(patient__in=patients, channel=Channel.SMS, status__in=OPEN).update(
+        status=ReminderStatus.VOIDED, note="The patient opted out of text messages.", updated_at=timezone.now()
+    )
+    return len(patients)
+
+
+@transaction.atomic
+def opt_in(*, phone: str) -> int:
+    """START/UNSTOP: texts may go to this number again; upcoming appointments get their reminders back."""
+    patients = list(_patients_with_phone(phone).select_for_update())
+    for patient in patients:
+        if patient.is_sms_opted_out:
+            patient.is_sms_opted_out = False
+            patient._history_user = None
+            patient.save(update_fields=["is_sms_opted_out", "updated_at"])  # re-plans (reminders.signals)
+    return len(patients)
+
+
+# --- Inbound SMS and delivery callbacks -----------------------------------------------------------
+
+STOP_WORDS = {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"}
+START_WORDS = {"START", "UNSTOP"}
+CONFIRM_WORDS = {"C", "CONFIRM", "YES"}
+CANCEL_WORDS = {"N", "NO"}
+
+
+def keyword_action(body: str) -> str:
+    """What an inbound text asks for: opt_out, opt_in, confirm, cancel or help."""
+    words = re.sub(r"[^A-Z ]+", " ", body.upper()).split()
+    text = " ".join(words)
+    if text in STOP_WORDS:
+        return "opt_out"
+    if text in START_WORDS:
+        return "opt_in"
+    if text in CONFIRM_WORDS:
+        return "confirm"
+    if text in CANCEL_WORDS:
+        return "cancel"
+    return "help"
+
+
+def normalize_phone(raw: str) -> str:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(raw, settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return raw.strip()
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def appointment_for_reply(phone: str, *, now: dt.datetime) -> Appointment | None:
+    """The appointment a C or N reply is about: the one of the latest text reminder to this number."""
+    reminder = (
+        Reminder.objects.filter(
+            channel=Channel.SMS,
+            recipient=phone,
+            status__in=REACHED_PROVIDER,
+            appointment__start__gt=now,
+            appointment__status__in=ACTIVE_FOR_REMINDERS,
+        )
+        .select_related("appointment")
+        .order_by("-claimed_at", "-pk")
+        .first()
+    )
+    if reminder:
+        return reminder.appointment
+    return (
+        Appointment.objects.filter(patient__phone=phone, start__gt=now, status__in=ACTIVE_FOR_REMINDERS)
+        .order_by("start")
+        .first()
+    )
+
+
+def handle_inbound_sms(*, from_number: str, body: str, provider_message_id: str = "") -> InboundSms:
+    """Act on a patient's text and return the record, whose ``reply`` is the text to answer with."""
+    from scheduling.errors import InvalidTransition
+    from scheduling.services import transition
+
+    now = timezone.now()
+    phone = normalize_phone(from_number)
+    action = keyword_action(body)
+    patient = _patients_with_phone(phone).select_related("center").first()
+    center = patient.center if patient else None
+    inbound = InboundSms(from_number=phone, body=body[:1600], action=action, provider_message_id=provider_message_id)
+    if action == "opt_out":
+        count = opt_out(phone=phone)
+        inbound.outcome = f"Opted out ({count} patient record(s))."
+        name = content.public_center_name(center.name) if center else "Appointment"
+        inbound.reply = (
+            f"{name} reminders: you are unsubscribed and will get no more texts. Reply START to resubscribe."
+        )
+    elif action == "opt_in":
+        count = opt_in(phone=phone)
+        inbound.outcome = f"Opted back in ({count} patient record(s))."
+        name = content.public_center_name(center.name) if center else "Appointment"
+        inbound.reply = f"{name} reminders: you are subscribed again. Reply STOP to opt out."
+    elif action in ("confirm", "cancel"):
+        appointment = appointment_for_reply(phone, now=now)
+        if appointment is None:
+            inbound.action = "help"
+            inbound.outcome = "No upcoming appointment for this number."
+            inbound.reply = content.help_reply(center)
+        else:
+            inbound.appointment = appointment
+            facts = content.facts_for(appointment)
+            when = f"{facts.date_text} at {facts.time_text}"
+            try:
+                if action == "confirm":
+                    transition(actor=None, appointment=appointment, action="confirm", reason="Patient replied by text.")
+                    inbound.outcome = "Appointment confirmed."
+                    inbound.reply = f"Thank you, your appointment on {when} is confirmed. {facts.center_name}"
+                else:
+                    transition(
+                        actor=None,
+                        appointment=appointment,
+                        action="cancel",
+                        cancelled_by=CancelledBy.PATIENT,
+                        reason="Patient replied N to a text reminder.",
+                    )
+                    inbound.outcome = "Appointment cancelled by the patient."
+                    call = f" Call {facts.center_phone} to rebook." if facts.center_phone else ""
+                    inbound.reply = f"Your appointment on {when} is cancelled.{call} {facts.center_name}"
+            except InvalidTransition as error:
+                inbound.outcome = f"Not done: {error.message}"
+                inbound.reply = content.help_reply(appointment.center)
+    else:
+        inbound.outcome = "Unrecognised reply; sent help."
+        inbound.reply = content.help_reply(center)
+    inbound.reply = inbound.reply[:320]
+    inbound.save()
+    return inbound
+
+
+# Twilio's message statuses, in the order they happen; a callback never moves a message backwards.
+PROVIDER_STATUS_RANK = {
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 2,
+    "sending": 3,
+    "sent": 4,
+    "delivered": 5,
+    "undelivered": 5,
+    "failed": 5,
+    "canceled": 5,
+    "read": 6,
+}
+
+
+def apply_status_callback(*, provider_message_id: str, provider_status: str, error_code: str = "") -> bool:
+    """Record a delivery status from the provider; returns False when it is stale or unknown."""
+    provider_status = provider_status.strip().lower()
+    new_rank = PROVIDER_STATUS_RANK.get(provider_status)
+    if not provider_message_id or new_rank is None:
+        return False
+    with transaction.atomic():
+        reminder = Reminder.objects.select_for_update().filter(provider_message_id=provider_message_id).first()
+        if reminder is None:
+            return False
+        if new_rank <= PROVIDER_STATUS_RANK.get(reminder.provider_status, 0):
+            return False
+        reminder.provider_status = provider_status
+        fields = ["provider_status", "updated_at"]
+        if provider_status in ("delivered", "read") and reminder.status in (
+            ReminderStatus.SENT,
+            ReminderStatus.UNKNOWN,
+        ):
+            reminder.status = ReminderStatus.DELIVERED
+            fields.append("status")
+        elif provider_status in ("undelivered", "failed", "canceled"):
+            reminder.status = ReminderStatus.FAILED
+            reminder.last_error = f"The carrier reported {provider_status}" + (
+                f" (error {error_code})." if error_code else "."
+            )
+            fields += ["status", "last_error"]
+        reminder.save(update_fields=fields)
+    if error_code == str(sms.TWILIO_UNSUBSCRIBED):
+        opt_out(phone=reminder.recipient)
+    return True
