@@ -71,7 +71,7 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     recipient = models.CharField(max_length=254, blank=True)
     body = models.TextField(blank=True, help_text="What was sent (the SMS text or the email's plain text).")
-    provider_message_id = models.CharField(max_length=64, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True, help_text="Twilio SID or email Message-ID.")
     provider_status = models.CharField(max_length=20, blank=True)
     last_error = models.CharField(max_length=255, blank=True)
     note = models.CharField(max_length=255, blank=True, help_text="Why it was voided or skipped.")
