@@ -41,7 +41,7 @@ def planner_input_for(*, center: Center, date_from: dt.date, date_to: dt.date) -
     lo, hi = lo - MARGIN, hi + MARGIN
     chairs = tuple(
         planner.ChairInfo(id=c.pk, label=c.label, kind=c.kind, features=frozenset(c.features), is_active=c.is_active)
-        for c in center.chairs.all().only("pk", "label", "kind", "features", "is_active")
+        for c in center.chairs.all().only("pk", "center_id", "label", "kind", "features", "is_active")
     )
     booked = tuple(
         planner.BookedSlot(id=pk, chair_id=chair_id, start=start, end=end)

@@ -1,3 +1,15 @@
-"""URL routes; see the views module of the same name."""
+"""Nurses' booking pages (mounted at the site root); see views_booking."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from scheduling import views_booking as views
+
+urlpatterns = [
+    path("board/", views.board, name="board"),
+    path("slots/", views.slot_finder, name="slot_finder"),
+    path("slots/confirm/", views.slot_confirm, name="slot_confirm"),
+    path("appointments/<int:pk>/", views.appointment_detail, name="appointment_detail"),
+    path("appointments/<int:pk>/move/", views.appointment_move, name="appointment_move"),
+    path("appointments/<int:pk>/move/confirm/", views.appointment_move_confirm, name="appointment_move_confirm"),
+    path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="appointment_cancel"),
+]

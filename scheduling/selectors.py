@@ -1,0 +1,305 @@
+"""Reads that pages share: above all the chair board for one center and one day.
+
+The board is built with a fixed number of queries whatever the number of
+chairs or appointments (the center's hours and closure, chairs, the day's
+appointments with patient and protocol, chair blocks, and the planner's input
+for the staffing strip), then laid out in Python: every block gets its
+position on the day's time axis as a percentage, so the template only draws.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from chairs.models import Center, Chair, ChairBlock, ChairKind, Closure, OpeningHours
+from chairs.selectors import centers_for
+from scheduling import planner
+from scheduling.models import Appointment, AppointmentStatus, Protocol
+from scheduling.planner_input import planner_input_for
+
+# Shown when the center has no opening hours on that weekday (closed days still get a board).
+DEFAULT_OPENS = dt.time(7, 0)
+DEFAULT_CLOSES = dt.time(19, 0)
+
+# Statuses drawn on the board; cancelled and entered-in-error ones free the chair and are only counted.
+BOARD_STATUSES = (
+    AppointmentStatus.PENDING,
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.ARRIVED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.FULFILLED,
+)
+
+
+def appointments_for(*, user) -> QuerySet[Appointment]:
+    """Appointments of the centers the user works at."""
+    return Appointment.objects.filter(center__in=centers_for(user=user)).select_related(
+        "center", "patient", "protocol", "chair", "booked_by"
+    )
+
+
+def appointment_for(*, user, pk: int) -> Appointment:
+    """One appointment of the user's centers, or 404 (also for another center's appointment)."""
+    try:
+        return appointments_for(user=user).get(pk=pk)
+    except Appointment.DoesNotExist as error:
+        raise Http404("No such appointment.") from error
+
+
+def active_protocols() -> QuerySet[Protocol]:
+    return Protocol.objects.filter(is_active=True).order_by("name")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change of an appointment: who, when and what changed."""
+
+    when: dt.datetime
+    who: str
+    what: str
+
+
+def status_history(*, appointment: Appointment) -> list[HistoryEntry]:
+    """The appointment's changes, newest first, described in words."""
+    records = list(appointment.history.select_related("history_user").order_by("history_date", "history_id"))
+    tz = appointment.center.tzinfo
+    entries: list[HistoryEntry] = []
+    previous = None
+    for record in records:
+        user = record.history_user
+        who = (user.get_full_name() or user.username) if user else "System"
+        changes: list[str] = []
+        if previous is None:
+            changes.append(f"Booked ({record.get_status_display().lower()})")
+        else:
+            if record.status != previous.status:
+                changes.append(
+                    f"Status {previous.get_status_display().lower()} → {record.get_status_display().lower()}"
+                )
+            if record.chair_stage != previous.chair_stage and record.chair_stage:
+                changes.append(f"Chair stage: {record.get_chair_stage_display().lower()}")
+            if record.start != previous.start or record.chair_id != previous.chair_id:
+                changes.append(f"Moved to {record.start.astimezone(tz):%a %Y-%m-%d %H:%M}")
+            if record.cancel_reason and record.cancel_reason != previous.cancel_reason:
+                changes.append(f"Reason: {record.cancel_reason}")
+            if not changes:
+                changes.append("Details updated")
+        entries.append(HistoryEntry(when=record.history_date, who=who, what="; ".join(changes)))
+        previous = record
+    entries.reverse()
+    return entries
+
+
+# --- The chair board ------------------------------------------------------------------------------
+
+
+@dataclass
+class BoardItem:
+    """Something drawn on a chair's row: an appointment or a chair block."""
+
+    left: float  # percent of the day's width
+    width: float
+    start: dt.datetime
+    end: dt.datetime
+    appointment: Appointment | None = None
+    block: ChairBlock | None = None
+
+
+@dataclass
+class BoardRow:
+    chair: Chair
+    items: list[BoardItem] = field(default_factory=list)
+
+
+@dataclass
+class BoardGroup:
+    kind: str
+    label: str
+    rows: list[BoardRow]
+
+
+@dataclass
+class BoardTick:
+    left: float
+    label: str
+    is_hour: bool
+
+
+@dataclass
+class BoardSlot:
+    """One slot of the staffing strip, with the planner's load."""
+
+    left: float
+    width: float
+    start: dt.datetime
+    nurses: int
+    watched: int
+    watch_capacity: int
+    starts: int
+    start_capacity: int
+
+    @property
+    def is_watch_full(self) -> bool:
+        return self.watched >= self.watch_capacity and (self.watched > 0 or self.nurses == 0)
+
+    @property
+    def is_start_full(self) -> bool:
+        return self.starts >= self.start_capacity and (self.starts > 0 or self.nurses == 0)
+
+
+@dataclass
+class Board:
+    center: Center
+    day: dt.date
+    opens: dt.datetime
+    closes: dt.datetime
+    is_open: bool
+    closure: Closure | None
+    groups: list[BoardGroup]
+    ticks: list[BoardTick]
+    slots: list[BoardSlot]
+    now_left: float | None
+    appointment_count: int
+    freed_count: int  # cancelled or no-show today: not drawn
+    staffing_error: str = ""
+
+    @property
+    def chair_count(self) -> int:
+        return sum(len(g.rows) for g in self.groups)
+
+
+def _percent(moment: dt.datetime, *, opens: dt.datetime, span_seconds: float) -> float:
+    return round(max(0.0, min(100.0, (moment - opens).total_seconds() * 100 / span_seconds)), 4)
+
+
+def _day_bounds(
+    *, center: Center, day: dt.date, hours: OpeningHours | None, extra: list[tuple[dt.datetime, dt.datetime]]
+) -> tuple[dt.datetime, dt.datetime]:
+    """Opening to closing in the center's zone, widened (on the slot grid) to show anything outside it."""
+    tz = center.tzinfo
+    opens_at = hours.opens if hours else DEFAULT_OPENS
+    closes_at = hours.closes if hours else DEFAULT_CLOSES
+    opens = dt.datetime.combine(day, opens_at, tzinfo=tz)
+    closes = dt.datetime.combine(day, closes_at, tzinfo=tz)
+    step = dt.timedelta(minutes=center.slot_minutes)
+    day_start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+    day_end = day_start + dt.timedelta(days=1)
+    for start, end in extra:
+        while opens > max(start, day_start) and opens - step >= day_start:
+            opens -= step
+        while closes < min(end, day_end) and closes + step <= day_end:
+            closes += step
+    return opens, closes
+
+
+def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -> Board:
+    """The chair board of one center for one local day, in a fixed number of queries."""
+    now = now or timezone.now()
+    tz = center.tzinfo
+    day_start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+    day_end = day_start + dt.timedelta(days=1)
+
+    hours = OpeningHours.objects.filter(center=center, weekday=day.weekday()).first()
+    closure = Closure.objects.filter(center=center, date=day).first()
+    chairs = list(Chair.objects.filter(center=center, is_active=True).order_by("kind", "label"))
+    day_appointments = list(
+        Appointment.objects.filter(center=center, start__lt=day_end, end__gt=day_start)
+        .select_related("patient", "protocol")
+        .order_by("start")
+    )
+    blocks = list(
+        ChairBlock.objects.filter(chair__center=center, chair__is_active=True, start__lt=day_end, end__gt=day_start)
+    )
+    shown = [a for a in day_appointments if a.status in BOARD_STATUSES]
+
+    opens, closes = _day_bounds(
+        center=center,
+        day=day,
+        hours=hours,
+        extra=[(a.start, a.end) for a in shown],
+    )
+    span = (closes - opens).total_seconds()
+
+    def place(start: dt.datetime, end: dt.datetime) -> tuple[float, float]:
+        left = _percent(max(start, opens), opens=opens, span_seconds=span)
+        right = _percent(min(end, closes), opens=opens, span_seconds=span)
+        return left, max(right - left, 0.0)
+
+    rows = {chair.pk: BoardRow(chair=chair) for chair in chairs}
+    for block in blocks:
+        if block.chair_id in rows and block.end > opens and block.start < closes:
+            left, width = place(block.start, block.end)
+            rows[block.chair_id].items.append(BoardItem(left, width, block.start, block.end, block=block))
+    for appointment in shown:
+        if appointment.chair_id in rows:
+            left, width = place(appointment.start, appointment.end)
+            rows[appointment.chair_id].items.append(
+                BoardItem(left, width, appointment.start, appointment.end, appointment=appointment)
+            )
+    groups = []
+    for kind, label in ChairKind.choices:
+        kind_rows = [rows[c.pk] for c in chairs if c.kind == kind]
+        if kind_rows:
+            plural = {"chair": "Chairs", "bed": "Beds", "room": "Private rooms"}.get(kind, label)
+            groups.append(BoardGroup(kind=kind, label=plural, rows=kind_rows))
+
+    ticks = []
+    step = dt.timedelta(minutes=center.slot_minutes)
+    moment = opens
+    while moment < closes:
+        local = moment.astimezone(tz)
+        ticks.append(
+            BoardTick(
+                left=_percent(moment, opens=opens, span_seconds=span),
+                label=f"{local:%H:%M}",
+                is_hour=local.minute == 0,
+            )
+        )
+        moment += step
+
+    slots, staffing_error = _staffing(center=center, day=day, opens=opens, span=span)
+    now_left = _percent(now, opens=opens, span_seconds=span) if opens <= now <= closes else None
+    return Board(
+        center=center,
+        day=day,
+        opens=opens,
+        closes=closes,
+        is_open=hours is not None and closure is None,
+        closure=closure,
+        groups=groups,
+        ticks=ticks,
+        slots=slots,
+        now_left=now_left,
+        appointment_count=len(shown),
+        freed_count=len(day_appointments) - len(shown),
+        staffing_error=staffing_error,
+    )
+
+
+def _staffing(*, center: Center, day: dt.date, opens: dt.datetime, span: float) -> tuple[list[BoardSlot], str]:
+    """The staffing strip from the planner's day load (nurses, watched vs capacity, starts vs capacity)."""
+    planner_input = planner_input_for(center=center, date_from=day, date_to=day)
+    slots = []
+    for load in planner.day_load(planner_input, day):
+        left = _percent(load.start, opens=opens, span_seconds=span)
+        right = _percent(load.end, opens=opens, span_seconds=span)
+        if right <= left:
+            continue
+        slots.append(
+            BoardSlot(
+                left=left,
+                width=right - left,
+                start=load.start,
+                nurses=load.nurses,
+                watched=load.watched,
+                watch_capacity=load.watch_capacity,
+                starts=load.starts,
+                start_capacity=load.start_capacity,
+            )
+        )
+    return slots, ""

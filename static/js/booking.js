@@ -1,0 +1,63 @@
+// The booking pages' small bits of behaviour HTML cannot do alone:
+// picking a patient from the search-as-you-type list (mouse or keyboard),
+// and submitting the center switcher as soon as it changes.
+(function () {
+  "use strict";
+
+  function picker(root) {
+    var search = root.querySelector("#patient-search");
+    var results = root.querySelector("#patient-search-results");
+    var hidden = root.querySelector("[data-picked-id]");
+    var picked = root.querySelector("[data-picked]");
+    var pickedLabel = root.querySelector("[data-picked-label]");
+    var clear = root.querySelector("[data-picker-clear]");
+    if (!search || !results || !hidden) return;
+
+    function options() {
+      return Array.prototype.slice.call(results.querySelectorAll("[data-patient-id]"));
+    }
+    function choose(option) {
+      hidden.value = option.getAttribute("data-patient-id");
+      pickedLabel.textContent = option.getAttribute("data-patient-label");
+      picked.hidden = false;
+      search.hidden = true;
+      results.innerHTML = "";
+      var next = root.closest("form").querySelector("select[name=protocol]");
+      if (next) next.focus();
+    }
+    results.addEventListener("click", function (event) {
+      var option = event.target.closest("[data-patient-id]");
+      if (option) choose(option);
+    });
+    results.addEventListener("keydown", function (event) {
+      var list = options();
+      var index = list.indexOf(document.activeElement);
+      if (event.key === "ArrowDown" && index < list.length - 1) { list[index + 1].focus(); event.preventDefault(); }
+      if (event.key === "ArrowUp") { (index > 0 ? list[index - 1] : search).focus(); event.preventDefault(); }
+      if (event.key === "Escape") { results.innerHTML = ""; search.focus(); }
+    });
+    search.addEventListener("keydown", function (event) {
+      var list = options();
+      if (event.key === "ArrowDown" && list.length) { list[0].focus(); event.preventDefault(); }
+      if (event.key === "Enter") {
+        event.preventDefault(); // never submit the search without a picked patient
+        if (list.length === 1) choose(list[0]);
+        else if (list.length) list[0].focus();
+      }
+    });
+    if (clear) {
+      clear.addEventListener("click", function () {
+        hidden.value = "";
+        picked.hidden = true;
+        search.hidden = false;
+        search.value = "";
+        search.focus();
+      });
+    }
+  }
+
+  document.querySelectorAll("[data-patient-picker]").forEach(picker);
+  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+})();
