@@ -16,15 +16,17 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.utils import timezone
 
 from chairs.models import Center, Chair, NurseShift, OpeningHours
 from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE
 from patients.models import Patient, ReminderChannel
 from scheduling import planner
+from scheduling.demo_treatment import prepare_demo_dose
 from scheduling.errors import SchedulingError
 from scheduling.models import Appointment, Protocol
 from scheduling.planner_input import planner_input_for, slot_request_for
-from scheduling.protocol_library import seed_protocols
+from scheduling.protocol_library import PROTOCOL_MIX, seed_protocols
 from scheduling.services import book_appointment
 
 CENTER_NAME = "Riverside Neurology Infusion Center"
@@ -158,20 +160,6 @@ LAST_NAMES = [
     "Haddad",
 ]
 AREA_CODES = ("617", "781", "857")
-# Weighted protocol mix of a neurology center: (code, weight, usual dose numbers)
-PROTOCOL_MIX = [
-    ("ocr", 16, (3, 4, 5, 6)),
-    ("nat", 18, (5, 8, 12, 20)),
-    ("lec", 16, (2, 4, 6, 9, 12)),
-    ("don", 8, (3, 5, 8)),
-    ("ept", 10, (2, 3, 5)),
-    ("ivig", 8, (3, 6, 10)),
-    ("ecu", 6, (6, 9, 14)),
-    ("efg", 6, (1, 2, 3, 4)),
-    ("mp", 6, (1, 2, 3)),
-    ("ubl", 3, (3, 4)),
-    ("rav", 3, (3, 5)),
-]
 CHAIR_FEATURES = [
     ["recliner", "pump"],
     ["recliner", "pump", "tv"],
@@ -324,6 +312,9 @@ def seed_appointments(
                 continue
             pick = result.candidates[min(len(result.candidates) - 1, rng.randrange(2))]
             chair = Chair.objects.get(pk=pick.chair_id)
+            prepare_demo_dose(
+                patient=patient, protocol=protocol, day=day, dose=dose, actor=booker, today=timezone.localdate()
+            )
             try:
                 book_appointment(
                     actor=booker, patient=patient, protocol=protocol, chair=chair, start=pick.start, dose_number=dose

@@ -38,20 +38,27 @@ feasible start time. They are ordered by
 1. weekday preference (preferred weekdays first, when the patient has any),
 2. time-of-day preference (morning = starts before 12:00, afternoon after),
 3. the day (earliest first),
-4. a score, lower is better, the sum of
-   * **fit**: +1 for each gap the placement leaves on its chair (before and
-     after) that is a sliver — longer than zero but shorter than
-     ``min_useful_gap_minutes``, time no protocol can use; +0.25 for taking a bed
-     or room when the protocol does not need one (keep them for those that do);
-     +0.1 for each side not flush against a booking, the opening or the closing
-     (best fit: long free stretches stay whole for long infusions);
-     the best-fitting chair is chosen for each start time (ties by label);
-   * **level-loading**: the share of the window's start capacity used once
-     this start is added (0–1), plus half the peak share of watch capacity used
-     during the chair time — so mid-morning peaks are flattened;
-   * **long infusions early**: for chair times of four hours or more, + the
-     fraction of the day's latest feasible start already passed (0 at opening,
-     1 at the last start that still finishes by closing);
+4. a score, lower is better (weights are the constants below), the sum of
+   * **fit** (× ``FIT_WEIGHT``, small: it mostly picks the chair). For each
+     start time the best-fitting chair is chosen: +1 for each gap the
+     placement leaves on the chair (before and after) that is a sliver —
+     longer than zero but shorter than ``min_useful_gap_minutes`` (the shortest
+     protocol's chair time), time no protocol can use; +0.25 for taking a bed or
+     room when the protocol does not need one (keep them for those that do);
+     +0.1 for each side not flush against a booking, the opening or the
+     closing (best fit: long free stretches stay whole for long infusions);
+     ties go to the first label;
+   * **level-loading** (× ``START_LOAD_WEIGHT``): the share of the window's
+     start capacity used once this start is added (0–1), so starts spread over
+     the windows instead of piling into the first ones; optionally
+     (× ``WATCH_LOAD_WEIGHT``) the peak share of watch capacity used;
+   * **earliness** (× ``EARLY_WEIGHT``): the fraction of the day's latest
+     feasible start already passed (0 at opening, 1 at the last start that
+     still finishes by closing): the day fills from the morning, so the scarce
+     early capacity is not left idle and later requests still find room;
+   * **long infusions early** (× ``LONG_EARLY_WEIGHT``, chair times of four
+     hours or more): the same fraction again, so they are never pushed to
+     where they cannot finish;
 5. the start time, then the chair label (results are deterministic).
 
 When a day has no candidate its :class:`DayReport` lists every reason met on
@@ -69,6 +76,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 LONG_CHAIR_MINUTES = 240
+# Score weights (see the module docstring).
+# Chair choice at one start time:
+SLIVER_WEIGHT = 1.0
+NOT_FLUSH_WEIGHT = 0.1
+SPARE_KIND_WEIGHT = 0.25
+# Ranking of start times (tuned with bench/planner_bench.py against first-fit and CP-SAT):
+FIT_WEIGHT = 0.05
+START_LOAD_WEIGHT = 0.8
+WATCH_LOAD_WEIGHT = 0.0
+EARLY_WEIGHT = 1.0
+LONG_EARLY_WEIGHT = 0.3
 MORNING_ENDS = dt.time(12, 0)
 MAX_LIMIT = 100
 timedelta_zero = dt.timedelta(0)
@@ -175,6 +193,15 @@ class PlannerInput:
     def _sorted_blocks(self) -> tuple[list[dt.datetime], list[BlockedTime]]:
         items = sorted(self.blocks, key=lambda b: b.start)
         return [b.start for b in items], items
+
+    @cached_property
+    def _sorted_shifts(self) -> tuple[list[dt.datetime], list[Shift]]:
+        items = sorted(self.shifts, key=lambda s: s.start)
+        return [s.start for s in items], items
+
+    @cached_property
+    def _max_shift(self) -> dt.timedelta:
+        return max((s.end - s.start for s in self.shifts), default=dt.timedelta(0))
 
     @cached_property
     def _max_booked_minutes(self) -> dt.timedelta:
@@ -329,24 +356,22 @@ class _Day:
         last = bisect.bisect_left(bkeys, hi)
         day_blocks = [b for b in blocks[first:last] if b.end > lo]
 
-        taken: dict[int, list] = defaultdict(list)
-        blocked: dict[int, list] = defaultdict(list)
+        self.appointments, self.day_blocks = appts, day_blocks
         busy: dict[int, list] = defaultdict(list)
         for a in appts:
-            taken[a.chair_id].append((a.start, a.end))
             busy[a.chair_id].append((a.start, a.end))
         for b in day_blocks:
-            blocked[b.chair_id].append((b.start, b.end))
             busy[b.chair_id].append((b.start, b.end))
-        self.taken = {k: _merge(v) for k, v in taken.items()}
-        self.blocked = {k: _merge(v) for k, v in blocked.items()}
         self.busy = {k: _merge(v) for k, v in busy.items()}
 
         # Step functions of nurses on shift and patients watched over [opens, closes).
         delta_nurses: Counter = Counter()
         delta_watched: Counter = Counter()
-        for s in pin.shifts:
-            if s.end > lo and s.start < hi:
+        skeys, shifts = pin._sorted_shifts
+        first = bisect.bisect_left(skeys, lo - pin._max_shift)
+        last = bisect.bisect_left(skeys, hi)
+        for s in shifts[first:last]:
+            if s.end > lo:
                 delta_nurses[max(s.start, lo)] += 1
                 delta_nurses[min(s.end, hi)] -= 1
         for a in appts:
@@ -367,6 +392,7 @@ class _Day:
             self.seg_watched.append(watched)
 
         self.window = dt.timedelta(minutes=rules.start_window_minutes)
+        self._window_of: dict[dt.datetime, dt.datetime] = {}
         self.window_starts: Counter = Counter()
         for a in appts:
             if lo <= a.start < hi:
@@ -375,6 +401,12 @@ class _Day:
 
     # Windows are counted from local midnight, in wall-clock minutes.
     def window_of(self, t: dt.datetime) -> dt.datetime:
+        cached = self._window_of.get(t)
+        if cached is None:
+            cached = self._window_of[t] = self._compute_window(t)
+        return cached
+
+    def _compute_window(self, t: dt.datetime) -> dt.datetime:
         local = t.astimezone(self.rules.tzinfo)
         minutes = local.hour * 60 + local.minute
         index = minutes // self.rules.start_window_minutes
@@ -428,32 +460,25 @@ class _Day:
         # With nobody on shift at all, "no nurse" already says it; don't also blame start capacity.
         if used > start_capacity and not (no_nurse and not start_capacity):
             codes.append("nurse_start_full")
-        load = (used / start_capacity if start_capacity else 1.0) + peak_share / 2
+        load = START_LOAD_WEIGHT * (used / start_capacity if start_capacity else 1.0) + WATCH_LOAD_WEIGHT * peak_share
         return codes, load
 
-    def chair_state(self, chair_id: int, start: dt.datetime, end: dt.datetime):
-        """(free, gap_before, gap_after) for the chair over [start, end)."""
+    def free_gaps(self, chair_id: int) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The chair's free stretches inside opening hours, in order."""
         merged = self.busy.get(chair_id)
         if not merged:
-            return True, start - self.opens, self.closes - end
-        starts, ends = merged
-        i = bisect.bisect_right(starts, start) - 1
-        if i >= 0 and ends[i] > start:
-            return False, None, None
-        j = i + 1
-        if j < len(starts) and starts[j] < end:
-            return False, None, None
-        before = start - max(ends[i], self.opens) if i >= 0 else start - self.opens
-        after = (min(starts[j], self.closes) if j < len(starts) else self.closes) - end
-        return True, before, after
-
-    def overlaps(self, table: dict, chair_id: int, start: dt.datetime, end: dt.datetime) -> bool:
-        merged = table.get(chair_id)
-        if not merged:
-            return False
-        starts, ends = merged
-        i = bisect.bisect_left(starts, end)
-        return i > 0 and ends[i - 1] > start
+            return [(self.opens, self.closes)]
+        gaps = []
+        cursor = self.opens
+        for start, end in zip(*merged, strict=True):
+            if start > cursor:
+                gaps.append((cursor, min(start, self.closes)))
+            cursor = max(cursor, end)
+            if cursor >= self.closes:
+                break
+        if cursor < self.closes:
+            gaps.append((cursor, self.closes))
+        return [g for g in gaps if g[1] > g[0]]
 
 
 def _day(pin: PlannerInput, day: dt.date, exclude_id: int | None) -> _Day:
@@ -510,9 +535,9 @@ def check_placement(
     elif (start - day.opens) % dt.timedelta(minutes=rules.slot_minutes):
         refusals.append("off_grid")
     if chair is not None:
-        if day.overlaps(day.taken, chair_id, start, end):
+        if any(a.chair_id == chair_id and a.start < end and start < a.end for a in day.appointments):
             refusals.append("chair_taken")
-        if day.overlaps(day.blocked, chair_id, start, end):
+        if any(b.chair_id == chair_id and b.start < end and start < b.end for b in day.day_blocks):
             refusals.append("chair_blocked")
     codes, _ = day.staffing(max(start, day.opens), min(end, day.closes))
     refusals.extend(codes)
@@ -578,10 +603,11 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
     refused: Counter = Counter()
     candidates: list[Candidate] = []
     latest = d.closes - duration
-    considered = 0
     long_infusion = duration >= dt.timedelta(minutes=LONG_CHAIR_MINUTES)
     span = (latest - d.opens).total_seconds() or 1.0
-    for start in d.grid:
+    best = _best_chair_per_start(d, chairs, duration, sliver, bool(request.required_kind))
+    considered = 0
+    for index, start in enumerate(d.grid):
         end = start + duration
         if end > d.closes:
             break
@@ -590,30 +616,19 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
             refused["before_not_before"] += 1
             continue
         codes, load = d.staffing(start, end)
-        best = None
-        for chair in chairs:
-            free, before, after = d.chair_state(chair.id, start, end)
-            if not free:
-                continue
-            slivers = (timedelta_zero < before < sliver) + (timedelta_zero < after < sliver)
-            kind_penalty = 0.25 if not request.required_kind and chair.kind != "chair" else 0.0
-            # Best fit: prefer a chair where the infusion sits snugly against a booking or the
-            # opening/closing time, keeping long free stretches whole for long infusions.
-            fit = slivers + kind_penalty + 0.1 * (before > timedelta_zero) + 0.1 * (after > timedelta_zero)
-            if best is None or fit < best[0]:
-                best = (fit, chair, before, after, slivers)
-                if fit == 0:
-                    break
-        if best is None:
+        placement = best.get(index)
+        if placement is None:
             codes = [*codes, "chairs_full"]
         if codes:
             for code in codes:
                 refused[code] += 1
             continue
-        fit, chair, before, after, slivers = best
-        score = fit + load
+        fit, chair, before, after, slivers = placement
+        score = FIT_WEIGHT * fit + load
+        elapsed = (start - d.opens).total_seconds() / span
+        score += EARLY_WEIGHT * elapsed
         if long_infusion:
-            score += (start - d.opens).total_seconds() / span
+            score += LONG_EARLY_WEIGHT * elapsed
         candidates.append(
             Candidate(chair.id, chair.label, start, end, score, _describe(d, start, slivers, before, after))
         )
@@ -624,6 +639,39 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
         for code, count in sorted(refused.items(), key=lambda kv: (-kv[1], kv[0])):
             reasons.append(Refusal(code, f"{_message(code)} ({count} of {considered} start times)"))
     return candidates, reasons
+
+
+def _best_chair_per_start(d: _Day, chairs, duration, sliver, kind_required: bool) -> dict[int, tuple]:
+    """For each grid index, the best-fitting free chair: (fit, chair, gap before, gap after, slivers).
+
+    Walks each chair's free gaps once instead of testing every chair at every start.
+    Chairs come in label order and only a strictly better fit replaces one, so ties go to the first label.
+    """
+    step = d.rules.slot_minutes * 60
+    best: dict[int, tuple] = {}
+    for chair in chairs:
+        kind_penalty = SPARE_KIND_WEIGHT if not kind_required and chair.kind != "chair" else 0.0
+        for gap_start, gap_end in d.free_gaps(chair.id):
+            if gap_end - gap_start < duration:
+                continue
+            first = -(-int((gap_start - d.opens).total_seconds()) // step)
+            last = int((gap_end - duration - d.opens).total_seconds()) // step
+            for index in range(first, last + 1):
+                start = d.grid[index]
+                before = start - gap_start
+                after = gap_end - start - duration
+                slivers = (timedelta_zero < before < sliver) + (timedelta_zero < after < sliver)
+                # Best fit: prefer a chair where the infusion sits snugly against a booking or the
+                # opening/closing time, keeping long free stretches whole for long infusions.
+                fit = (
+                    SLIVER_WEIGHT * slivers
+                    + kind_penalty
+                    + NOT_FLUSH_WEIGHT * ((before > timedelta_zero) + (after > timedelta_zero))
+                )
+                current = best.get(index)
+                if current is None or fit < current[0]:
+                    best[index] = (fit, chair, before, after, slivers)
+    return best
 
 
 def _describe(d: _Day, start: dt.datetime, slivers: int, before, after) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import F, Min
+from django.db.models.functions import Least
+
 from chairs.models import Center, ChairBlock, NurseShift
 from scheduling import planner
 from scheduling.models import Appointment, Protocol
@@ -24,6 +27,14 @@ def range_bounds(center: Center, date_from: dt.date, date_to: dt.date) -> tuple[
 def rules_for(center: Center, date_from: dt.date, date_to: dt.date) -> planner.CenterRules:
     hours = {h.weekday: (h.opens, h.closes) for h in center.opening_hours.all()}
     closures = frozenset(center.closures.filter(date__gte=date_from, date__lte=date_to).values_list("date", flat=True))
+    shortest = Protocol.objects.filter(is_active=True).aggregate(
+        minutes=Min(
+            F("setup_minutes")
+            + F("premedication_minutes")
+            + Least("first_dose_infusion_minutes", "later_dose_infusion_minutes")
+            + F("observation_minutes")
+        )
+    )["minutes"]
     return planner.CenterRules(
         timezone=center.timezone,
         slot_minutes=center.slot_minutes,
@@ -32,11 +43,12 @@ def rules_for(center: Center, date_from: dt.date, date_to: dt.date) -> planner.C
         start_window_minutes=center.start_window_minutes,
         opening_hours=hours,
         closures=closures,
+        min_useful_gap_minutes=shortest or 60,
     )
 
 
 def planner_input_for(*, center: Center, date_from: dt.date, date_to: dt.date) -> planner.PlannerInput:
-    """Everything the planner needs about the center between two local dates (6 queries)."""
+    """Everything the planner needs about the center between two local dates (7 queries)."""
     lo, hi = range_bounds(center, date_from, date_to)
     lo, hi = lo - MARGIN, hi + MARGIN
     chairs = tuple(

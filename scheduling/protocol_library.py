@@ -204,6 +204,22 @@ PROTOCOLS: list[dict[str, Any]] = [
 ]
 
 
+# Weighted protocol mix of a neurology center: (code, weight, usual dose numbers)
+PROTOCOL_MIX = [
+    ("ocr", 16, (3, 4, 5, 6)),
+    ("nat", 18, (5, 8, 12, 20)),
+    ("lec", 16, (2, 4, 6, 9, 12)),
+    ("don", 8, (3, 5, 8)),
+    ("ept", 10, (2, 3, 5)),
+    ("ivig", 8, (3, 6, 10)),
+    ("ecu", 6, (6, 9, 14)),
+    ("efg", 6, (1, 2, 3, 4)),
+    ("mp", 6, (1, 2, 3)),
+    ("ubl", 3, (3, 4)),
+    ("rav", 3, (3, 5)),
+]
+
+
 def seed_protocols() -> int:
     """Create the library's protocols that do not exist yet; return how many were created."""
     from scheduling.models import Protocol
