@@ -258,12 +258,20 @@ def transition(
     reason: str = "",
     cancelled_by: str = "",
     now: dt.datetime | None = None,
+    chair: Chair | None = None,
 ) -> Appointment:
-    """Apply one status change, or raise InvalidTransition saying why not."""
+    """Apply one status change, or raise InvalidTransition saying why not.
+
+    ``chair`` is for ``seat`` only: the nurse may seat the patient on another
+    chair; the planner re-checks that chair for the booked time under the
+    center lock and the appointment moves to it in the same transaction.
+    """
     if action not in TRANSITIONS:
         raise InvalidTransition(f"Unknown action “{action}”.", code="unknown_action")
+    if chair is not None and action != "seat":
+        raise InvalidTransition("A chair can be chosen only when seating the patient.", code="chair_not_expected")
     now = now or timezone.now()
-    appointment = Appointment.objects.select_for_update().select_related("center").get(pk=appointment.pk)
+    appointment = Appointment.objects.select_for_update(of=("self",)).select_related("center").get(pk=appointment.pk)
     if action not in allowed_actions(appointment):
         stage = f" ({appointment.get_chair_stage_display().lower()})" if appointment.chair_stage else ""
         raise InvalidTransition(
@@ -281,6 +289,8 @@ def transition(
             raise InvalidTransition("Say whether the patient or the center cancelled.", code="cancelled_by_required")
         appointment.cancelled_by = cancelled_by
         appointment.cancel_reason = reason.strip()[:255]
+    if chair is not None and chair.pk != appointment.chair_id:
+        _change_chair(appointment, chair=chair)
     _, (status, stage), stamp = TRANSITIONS[action]
     appointment.status = status
     appointment.chair_stage = stage
@@ -288,9 +298,69 @@ def transition(
         setattr(appointment, stamp, now)
     if action == "undo_check_in":
         appointment.arrived_at = None
-    _save(appointment, actor=actor)
+    try:
+        with transaction.atomic():
+            _save(appointment, actor=actor)
+    except IntegrityError as error:
+        raise SlotTaken() from error
     _run_hooks(appointment)
     return appointment
+
+
+def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
+    """Put the (locked) appointment on another chair for its booked time, if the planner allows it."""
+    if chair.center_id != appointment.center_id or not chair.is_active:
+        raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair is not in service at this center.")])
+    _lock_center(appointment.center)
+    reasons = placement_refusals(
+        center=appointment.center,
+        chair=chair,
+        protocol=appointment.protocol,
+        dose_number=appointment.dose_number,
+        start=appointment.start,
+        exclude_appointment_id=appointment.pk,
+    )
+    if reasons:
+        raise BookingRefused(reasons)
+    appointment.chair = chair
+
+
+@transaction.atomic
+def reschedule_late_arrival(*, actor, appointment: Appointment, chair: Chair, start: dt.datetime) -> Appointment:
+    """Move a late patient to a time that still fits today, keeping their check-in.
+
+    A booked (not yet checked-in) appointment goes through :func:`move_appointment`;
+    one that has arrived but is not seated is moved the same way and stays arrived.
+    """
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if locked.status in (BOOKED, PENDING):
+        return move_appointment(actor=actor, appointment=locked, chair=chair, start=start)
+    if locked.status != ARRIVED or locked.chair_stage:
+        raise InvalidTransition(f"A {locked.get_status_display().lower()} appointment cannot be moved.")
+    if chair.center_id != locked.center_id:
+        raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
+    _lock_center(locked.center)
+    reasons = placement_refusals(
+        center=locked.center,
+        chair=chair,
+        protocol=locked.protocol,
+        dose_number=locked.dose_number,
+        start=start,
+        patient=locked.patient,
+        exclude_appointment_id=locked.pk,
+    )
+    if reasons:
+        raise BookingRefused(reasons)
+    locked.chair = chair
+    locked.start = start
+    locked.end = start + dt.timedelta(minutes=locked.protocol.chair_minutes(locked.dose_number))
+    try:
+        with transaction.atomic():
+            _save(locked, actor=actor)
+    except IntegrityError as error:
+        raise SlotTaken() from error
+    _run_hooks(locked)
+    return locked
 
 
 def cancel_appointment(*, actor, appointment: Appointment, cancelled_by: str, reason: str = "") -> Appointment:

@@ -1,0 +1,208 @@
+"""Reads for the day's patient flow: arrivals, the waiting room, who is in a chair, late arrivals.
+
+Everything here is a query or a pure calculation; status changes go through
+``scheduling.services.transition``. "Today" is the center's local day, and
+every page asks for the current time once (``now``) so a page is consistent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from chairs.models import Center, Closure, OpeningHours
+from chairs.selectors import centers_for
+from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus
+
+WAIT_WARNING_MINUTES = 15
+WAIT_DANGER_MINUTES = 30
+
+# Statuses a late arrival can still be rescheduled from (not yet in a chair).
+NOT_SEATED = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING, AppointmentStatus.ARRIVED)
+
+
+def local_today(*, center: Center, now: dt.datetime) -> dt.date:
+    return now.astimezone(center.tzinfo).date()
+
+
+def day_bounds(*, center: Center, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The local day as a half-open range of aware datetimes."""
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=center.tzinfo)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=center.tzinfo)
+    return start, end
+
+
+def appointment_for(*, user, pk: int) -> Appointment:
+    """One appointment of the user's centers; 404 for any other (no hint that it exists)."""
+    appointment = (
+        Appointment.objects.filter(center__in=centers_for(user=user), pk=pk)
+        .select_related("center", "patient", "protocol", "chair")
+        .first()
+    )
+    if appointment is None:
+        raise Http404("No such appointment.")
+    return appointment
+
+
+def _parse_date(text: str) -> dt.date | None:
+    for pattern in ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def search_filter(query: str) -> Q:
+    """Match a patient by name (any order), MRN or date of birth."""
+    query = query.strip()
+    if not query:
+        return Q()
+    born = _parse_date(query)
+    if born:
+        return Q(patient__date_of_birth=born)
+    condition = Q(patient__mrn__iexact=query) | Q(patient__mrn__icontains=query)
+    words = [w for w in re.split(r"[\s,]+", query) if w]
+    by_name = Q()
+    for word in words:
+        by_name &= Q(patient__first_name__icontains=word) | Q(patient__last_name__icontains=word)
+    return condition | by_name
+
+
+def appointments_on(*, center: Center, day: dt.date) -> QuerySet[Appointment]:
+    start, end = day_bounds(center=center, day=day)
+    return (
+        Appointment.objects.filter(center=center, start__gte=start, start__lt=end)
+        .exclude(status=AppointmentStatus.ENTERED_IN_ERROR)
+        .select_related("center", "patient", "protocol", "chair")
+        .order_by("start", "chair__label", "pk")
+    )
+
+
+def arrivals(*, center: Center, now: dt.datetime, query: str = "") -> list[Appointment]:
+    """Today's appointments in expected order, optionally narrowed by a search."""
+    return list(appointments_on(center=center, day=local_today(center=center, now=now)).filter(search_filter(query)))
+
+
+@dataclass(frozen=True)
+class WaitingPatient:
+    appointment: Appointment
+    waited_minutes: int
+
+    @property
+    def level(self) -> str:
+        """Bootstrap colour for how long the patient has waited."""
+        if self.waited_minutes > WAIT_DANGER_MINUTES:
+            return "danger"
+        if self.waited_minutes > WAIT_WARNING_MINUTES:
+            return "warning"
+        return ""
+
+
+def waiting_room(*, center: Center, now: dt.datetime) -> list[WaitingPatient]:
+    """Patients who have arrived today and are not yet in a chair, longest wait first."""
+    waiting = appointments_on(center=center, day=local_today(center=center, now=now)).filter(
+        status=AppointmentStatus.ARRIVED
+    )
+    entries = [WaitingPatient(a, max(0, int((now - (a.arrived_at or now)).total_seconds() // 60))) for a in waiting]
+    return sorted(entries, key=lambda e: (-e.waited_minutes, e.appointment.start))
+
+
+def in_chairs(*, center: Center, now: dt.datetime) -> list[Appointment]:
+    """Patients seated today (in chair, infusing or in observation), by chair."""
+    return list(
+        appointments_on(center=center, day=local_today(center=center, now=now))
+        .filter(status=AppointmentStatus.CHECKED_IN)
+        .order_by("chair__label", "start")
+    )
+
+
+def closing_time(*, center: Center, day: dt.date) -> dt.datetime | None:
+    """When the center closes on ``day`` (None when it is closed or has no hours that weekday)."""
+    if Closure.objects.filter(center=center, date=day).exists():
+        return None
+    hours = OpeningHours.objects.filter(center=center, weekday=day.weekday()).first()
+    if hours is None:
+        return None
+    return dt.datetime.combine(day, hours.closes, tzinfo=center.tzinfo)
+
+
+def next_bookings_on_chairs(*, appointments: list[Appointment], center: Center, day: dt.date) -> dict[int, dt.datetime]:
+    """For each appointment id, the start of the next chair-holding booking on its chair that day."""
+    start, end = day_bounds(center=center, day=day)
+    by_chair: dict[int, list[tuple[dt.datetime, int]]] = {}
+    for chair_id, other_start, other_pk in (
+        Appointment.objects.filter(center=center, start__gte=start, start__lt=end, status__in=BLOCKING_STATUSES)
+        .values_list("chair_id", "start", "pk")
+        .order_by("start")
+    ):
+        by_chair.setdefault(chair_id, []).append((other_start, other_pk))
+    result = {}
+    for appointment in appointments:
+        later = [
+            s for s, pk in by_chair.get(appointment.chair_id, []) if s >= appointment.start and pk != appointment.pk
+        ]
+        if later:
+            result[appointment.pk] = later[0]
+    return result
+
+
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+def late_arrival_problem(
+    *,
+    appointment: Appointment,
+    now: dt.datetime,
+    closes_at: dt.datetime | None,
+    next_booking_at: dt.datetime | None,
+) -> str | None:
+    """Why a patient starting now no longer fits the booked chair today, or None when they still fit.
+
+    Pure: the caller supplies the closing time and the next booking on the chair.
+    """
+    if appointment.status not in NOT_SEATED or appointment.chair_stage or now <= appointment.start:
+        return None
+    minutes = appointment.chair_minutes
+    would_end = now + dt.timedelta(minutes=minutes)
+    limits = []
+    if closes_at is not None and would_end > closes_at:
+        limits.append((closes_at, "closing"))
+    if next_booking_at is not None and would_end > next_booking_at:
+        limits.append((next_booking_at, f"the next booking on {appointment.chair.label}"))
+    if not limits:
+        return None
+    limit_at, what = min(limits)
+    tz = appointment.center.tzinfo
+    late_by = int((now - appointment.start).total_seconds() // 60)
+    return (
+        f"{_duration(late_by)} late (booked {appointment.start.astimezone(tz):%H:%M}): "
+        f"{_duration(minutes)} of chair time from now would end at {would_end.astimezone(tz):%H:%M}, "
+        f"after {what} at {limit_at.astimezone(tz):%H:%M}. The booked slot no longer fits."
+    )
+
+
+def late_arrival_problems(*, center: Center, appointments: list[Appointment], now: dt.datetime) -> dict[int, str]:
+    """Late-arrival messages for those of ``appointments`` (all on today) that no longer fit."""
+    day = local_today(center=center, now=now)
+    candidates = [a for a in appointments if a.status in NOT_SEATED and not a.chair_stage and now > a.start]
+    if not candidates:
+        return {}
+    closes_at = closing_time(center=center, day=day)
+    following = next_bookings_on_chairs(appointments=candidates, center=center, day=day)
+    problems = {}
+    for appointment in candidates:
+        problem = late_arrival_problem(
+            appointment=appointment, now=now, closes_at=closes_at, next_booking_at=following.get(appointment.pk)
+        )
+        if problem:
+            problems[appointment.pk] = problem
+    return problems
