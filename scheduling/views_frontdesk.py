@@ -35,6 +35,7 @@ from chairs.selectors import center_for, centers_for, chairs_for
 from scheduling import flow, reports
 from scheduling.errors import SchedulingError
 from scheduling.models import Appointment, CancelledBy
+from scheduling.readiness import readiness_for
 from scheduling.services import (
     ACTION_LABELS,
     TRANSITIONS,
@@ -102,6 +103,14 @@ def _row(appointment: Appointment, *, user, now: dt.datetime, late: dict[int, st
     }
 
 
+def _add_readiness(rows: list[dict], *, today: dt.date) -> None:
+    """Attach each not-yet-treated appointment's readiness (orders, authorization, checks) for its badge."""
+    pending = [r["appointment"] for r in rows if r["appointment"].status in flow.NOT_SEATED]
+    readiness = readiness_for(pending, today=today)
+    for row in rows:
+        row["readiness"] = readiness.get(row["appointment"].pk)
+
+
 def _common(request, center: Center, **extra) -> dict:
     return {
         "center": center,
@@ -128,10 +137,12 @@ def arrivals(request):
     appointments = flow.arrivals(center=center, now=now, query=query)
     late = flow.late_arrival_problems(center=center, appointments=appointments, now=now)
     today = flow.local_today(center=center, now=now)
+    rows = [_row(a, user=request.user, now=now, late=late) for a in appointments]
+    _add_readiness(rows, today=today)
     context = _common(
         request,
         center,
-        rows=[_row(a, user=request.user, now=now, late=late) for a in appointments],
+        rows=rows,
         query=query,
         now=now,
         today=today,
@@ -195,6 +206,7 @@ def waiting_room(request):
         row = _row(entry.appointment, user=request.user, now=now, late=late)
         row.update(waited=entry.waited_minutes, level=entry.level, chairs=seat_choices.get(entry.appointment.pk, []))
         rows.append(row)
+    _add_readiness(rows, today=flow.local_today(center=center, now=now))
     context = _common(
         request,
         center,
