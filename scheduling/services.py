@@ -27,6 +27,7 @@ from scheduling import planner
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, Reason, SlotTaken
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
 from scheduling.planner_input import planner_input_for
+from scheduling.services_treatment import guard_booking
 
 LOCK_TIMEOUT_MS = 5000
 
@@ -111,8 +112,15 @@ def book_appointment(
     dose_number: int = 1,
     notes: str = "",
     status: str = AppointmentStatus.BOOKED,
+    readiness_override_reason: str = "",
 ) -> Appointment:
-    """Book one appointment, re-checking every constraint under the center lock."""
+    """Book one appointment, re-checking every constraint under the center lock.
+
+    The dose's readiness is checked too (``services_treatment.guard_booking``):
+    what cannot be completed before the date refuses the booking unless a
+    center admin gives ``readiness_override_reason``; what can still be
+    completed comes back as ``appointment.readiness_warnings`` for the page.
+    """
     center = chair.center
     if patient.center_id != center.pk:
         raise BookingRefused([Reason("patient_other_center", "The patient is registered at another center.")])
@@ -136,11 +144,13 @@ def book_appointment(
         booked_by=actor,
         notes=notes,
     )
+    warnings = guard_booking(actor=actor, appointment=appointment, override_reason=readiness_override_reason)
     try:
         with transaction.atomic():
             _save(appointment, actor=actor)
     except IntegrityError as error:
         raise SlotTaken() from error
+    appointment.readiness_warnings = warnings
     _run_hooks(appointment)
     return appointment
 

@@ -63,3 +63,10 @@ def front_desk_client(client, front_desk):
 def admin_client_for_center(client, center_admin):
     client.force_login(center_admin)
     return client
+
+
+@pytest.fixture(autouse=True)
+def order_requirement(settings):
+    """Booking checks the dose's readiness (a valid order…) in production; tests of other areas book
+    without orders. tests/treatment/conftest.py overrides this fixture to switch the check on."""
+    settings.BOOKING_REQUIRES_ORDER = False

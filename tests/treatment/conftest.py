@@ -18,6 +18,7 @@ TODAY = dt.date(2026, 12, 1)  # a Tuesday; the tests' "today"
 def order_requirement(settings):
     """Here booking needs a valid doctor's order, as in production."""
     settings.BOOKING_REQUIRES_ORDER = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
 
 
 @pytest.fixture
@@ -64,3 +65,33 @@ def make_order(
             approved_visits=visits,
         )
     return order
+
+
+def monday_in(weeks: int) -> dt.date:
+    today = dt.date.today()
+    return today + dt.timedelta(days=7 * weeks - today.weekday())
+
+
+@pytest.fixture
+def staffed(center):
+    """Three chairs and two nurses on shift 07:00–19:00 every weekday for the next 60 weeks."""
+    from chairs.models import NurseShift
+    from tests.factories import ChairFactory, UserFactory
+
+    chairs = [ChairFactory(center=center, label=f"C0{n}") for n in range(1, 4)]
+    nurses = [UserFactory(role="nurse", center=center) for _ in range(2)]
+    first = dt.date.today() - dt.timedelta(days=7)
+    shifts = [
+        NurseShift(
+            center=center,
+            nurse=nurse,
+            start=at(first + dt.timedelta(days=d), 7),
+            end=at(first + dt.timedelta(days=d), 19),
+        )
+        for d in range(7 * 62)
+        if (first + dt.timedelta(days=d)).weekday() < 5
+        for nurse in nurses
+    ]
+    NurseShift.objects.bulk_create(shifts)
+    center.test_chairs = chairs
+    return center
