@@ -1,0 +1,93 @@
+"""The day of one patient in real headless Chromium: the front desk checks them in and sees them in the
+waiting room; a nurse seats them, starts the infusion and observation, and discharges them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from scheduling.models import Appointment
+from tests.factories import AppointmentFactory, ChairFactory, PatientFactory, UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def todays_appointment(center, protocol):
+    """An appointment that started a few minutes ago (real clock), on chair C07."""
+    local_now = timezone.now().astimezone(center.tzinfo)
+    midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(local_now - dt.timedelta(minutes=5), midnight).replace(second=0, microsecond=0)
+    patient = PatientFactory(center=center, first_name="Ada", last_name="Lovelace", mrn="MRN181512")
+    return AppointmentFactory(
+        center=center, chair=ChairFactory(center=center, label="C07"), patient=patient, protocol=protocol, start=start
+    )
+
+
+def log_out(page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile("/accounts/login/"))
+
+
+def test_front_desk_checks_in_and_nurse_takes_patient_through_the_chair(
+    page, login, screenshot, center, front_desk, todays_appointment
+):
+    UserFactory(username="nora.nurse", role="nurse", center=center)
+    pk = todays_appointment.pk
+
+    login("frank.desk")
+    page.get_by_role("link", name="Arrivals").click()
+    expect(page.get_by_role("heading", name=re.compile("Arrivals today"))).to_be_visible()
+    page.get_by_label("Find a patient").fill("MRN181512")
+    row = page.locator(f"#appointment-{pk}")
+    expect(row).to_contain_text("Lovelace, Ada")
+    row.get_by_role("button", name="Check in: Ada Lovelace").click()
+    expect(page.locator("#flow-messages")).to_contain_text("Ada Lovelace is checked in")
+    expect(page.locator(f"#appointment-{pk} [data-status]")).to_have_text("Arrived")  # the list refreshed itself
+    expect(row.get_by_role("button", name="Undo check-in: Ada Lovelace")).to_be_visible()
+
+    page.get_by_role("link", name="Waiting room", exact=True).first.click()
+    waiting = page.locator(f"#waiting-{pk}")
+    expect(waiting).to_contain_text("Lovelace, Ada")
+    expect(waiting).to_contain_text("0 min")
+    expect(page.get_by_role("button", name="Seat Ada Lovelace")).to_have_count(0)  # seating is for nurses
+    screenshot("frontdesk-waiting-room")
+    log_out(page)
+
+    login("nora.nurse")
+    page.goto("/waiting-room/")
+    page.get_by_label("Chair for Ada Lovelace").select_option(label="C07 (booked)")
+    page.get_by_role("button", name="Seat Ada Lovelace").click()
+    expect(page.locator("#flow-messages")).to_contain_text("Ada Lovelace is seated in C07")
+    expect(page.locator(f"#waiting-{pk}")).to_have_count(0)
+
+    page.get_by_role("link", name="In chairs").first.click()
+    chair_row = page.locator(f"#chair-row-{pk}")
+    expect(chair_row.locator("[data-status]")).to_have_text("In chair")
+    chair_row.get_by_role("button", name="Start infusion: Ada Lovelace").click()
+    expect(chair_row.locator("[data-status]")).to_have_text("Infusing")
+    chair_row.get_by_role("button", name="Start observation: Ada Lovelace").click()
+    expect(chair_row.locator("[data-status]")).to_have_text("Observation")
+    screenshot("frontdesk-in-chairs")
+    chair_row.get_by_role("button", name="Discharge: Ada Lovelace").click()
+    expect(page.locator("#flow-messages")).to_contain_text("Ada Lovelace is discharged")
+    expect(page.locator(f"#chair-row-{pk}")).to_have_count(0)
+
+    appointment = Appointment.objects.get(pk=pk)
+    assert appointment.status == "fulfilled"
+    stamps = [appointment.arrived_at, appointment.chair_start_at, appointment.infusion_start_at,
+              appointment.observation_start_at, appointment.discharged_at]  # fmt: skip
+    assert all(stamps) and stamps == sorted(stamps)
+    assert {h.history_user.username for h in appointment.history.all() if h.history_user} == {
+        "frank.desk",
+        "nora.nurse",
+    }
