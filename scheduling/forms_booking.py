@@ -52,6 +52,9 @@ class SlotSearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["patient"].queryset = patients
         self.fields["protocol"].queryset = protocols
+        self.fields["protocol"].label_from_instance = lambda p: (
+            f"{p.name} ({p.code.upper()})" + (f" — {p.brand}" if p.brand else "")
+        )
         if fixed_patient:
             for name in ("patient", "protocol", "dose_number"):
                 self.fields[name].disabled = True
