@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from chairs.models import Center, Closure, OpeningHours
@@ -86,6 +86,43 @@ def appointments_on(*, center: Center, day: dt.date) -> QuerySet[Appointment]:
 def arrivals(*, center: Center, now: dt.datetime, query: str = "") -> list[Appointment]:
     """Today's appointments in expected order, optionally narrowed by a search."""
     return list(appointments_on(center=center, day=local_today(center=center, now=now)).filter(search_filter(query)))
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    expected: int = 0
+    waiting: int = 0
+    in_chair: int = 0
+    done: int = 0
+    noshow: int = 0
+    cancelled: int = 0
+
+
+_COUNT_BUCKETS = {
+    AppointmentStatus.PENDING: "expected",
+    AppointmentStatus.BOOKED: "expected",
+    AppointmentStatus.ARRIVED: "waiting",
+    AppointmentStatus.CHECKED_IN: "in_chair",
+    AppointmentStatus.FULFILLED: "done",
+    AppointmentStatus.NOSHOW: "noshow",
+    AppointmentStatus.CANCELLED: "cancelled",
+}
+
+
+def day_counts(*, center: Center, now: dt.datetime) -> DayCounts:
+    """How today's appointments stand: still expected, waiting, in a chair, done, no-show, cancelled."""
+    totals: dict[str, int] = {}
+    rows = (
+        appointments_on(center=center, day=local_today(center=center, now=now))
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    for status, n in rows:
+        bucket = _COUNT_BUCKETS.get(status)
+        if bucket:
+            totals[bucket] = totals.get(bucket, 0) + n
+    return DayCounts(**totals)
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,7 @@ def arrivals(request):
         request,
         center,
         rows=rows,
+        counts=flow.day_counts(center=center, now=now),
         query=query,
         now=now,
         today=today,

@@ -298,3 +298,25 @@ def test_front_desk_lacks_protocol_and_center_change_permissions(front_desk):
     for perm in ("scheduling.change_protocol", "scheduling.add_protocol", "scheduling.delete_protocol",
                  "chairs.change_center", "chairs.change_openinghours", "chairs.add_chair"):  # fmt: skip
         assert not front_desk.has_perm(perm), perm
+
+
+def test_arrivals_counts_the_day(front_desk_client, clock, center, chair, protocol):
+    for hour, status in ((7, "fulfilled"), (8, "arrived"), (10, "booked"), (11, "booked"), (12, "noshow")):
+        AppointmentFactory(
+            center=center, chair=chair, protocol=protocol, start=at(hour), end=at(hour, 50), status=status
+        )
+    html = front_desk_client.get(reverse("arrivals")).content.decode()
+    assert '<span class="fw-semibold">2</span> expected' in html
+    assert '<span class="fw-semibold">1</span> waiting' in html
+    assert '<span class="fw-semibold">1</span> discharged' in html
+
+
+def test_walk_in_goes_to_the_slot_finder_for_today(front_desk_client, clock, center):
+    html = front_desk_client.get(reverse("arrivals"), {"q": "nobody-here"}).content.decode()
+    assert "No appointment today matches" in html
+    assert f"{reverse('slot_finder')}?center={center.pk}&amp;date_from=2026-12-07&amp;date_to=2026-12-07" in html
+
+
+def test_readiness_badge_shows_on_arrivals(front_desk_client, clock, booked):
+    html = front_desk_client.get(reverse("arrivals")).content.decode()
+    assert "data-readiness=" in html
