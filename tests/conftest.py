@@ -7,6 +7,14 @@ import pytest
 from tests.factories import CenterFactory, ChairFactory, PatientFactory, ProtocolFactory, UserFactory
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """PBKDF2's deliberate slowness costs seconds per test user; tests need no strong hashes."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def center(db):
     return CenterFactory(name="Riverside Neurology Infusion")
