@@ -1,0 +1,48 @@
+"""Template helpers for treatment plans: the patient page's treatment summary."""
+
+from __future__ import annotations
+
+from django import template
+from django.core import signing
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils import timezone
+
+from patients.models import Patient, PriorAuthorization
+from scheduling.models import AppointmentStatus, ProtocolPrerequisite
+from scheduling.readiness import readiness_for
+
+register = template.Library()
+
+CALENDAR_SALT = "treatment.calendar"
+
+
+def calendar_token(patient: Patient) -> str:
+    return signing.dumps(patient.pk, salt=CALENDAR_SALT)
+
+
+@register.simple_tag
+def treatment_summary_for(patient: Patient) -> dict:
+    """Orders with their authorizations and the protocol's checks, documents, and upcoming doses' readiness."""
+    orders = list(
+        patient.orders.select_related("protocol").prefetch_related(
+            Prefetch("authorizations", queryset=PriorAuthorization.objects.order_by("-pk")),
+            Prefetch("protocol__prerequisites", queryset=ProtocolPrerequisite.objects.filter(is_active=True)),
+        )
+    )
+    upcoming = list(
+        patient.appointments.filter(
+            status__in=(AppointmentStatus.BOOKED, AppointmentStatus.PENDING), end__gt=timezone.now()
+        )
+        .select_related("protocol", "center")
+        .order_by("start")[:30]
+    )
+    readiness = readiness_for(upcoming)
+    for appointment in upcoming:
+        appointment.readiness = readiness[appointment.pk]
+    return {
+        "orders": orders,
+        "documents": list(patient.prerequisite_documents.select_related("recorded_by")[:50]),
+        "upcoming": upcoming,
+        "calendar_url": reverse("treatment_calendar_feed", args=[calendar_token(patient)]),
+    }
