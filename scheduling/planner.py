@@ -48,9 +48,11 @@ feasible start time. They are ordered by
      +0.1 for each side not flush against a booking, the opening or the
      closing (best fit: long free stretches stay whole for long infusions);
      ties go to the first label;
-   * **level-loading** (× ``START_LOAD_WEIGHT``): the share of the window's
-     start capacity used once this start is added (0–1), so starts spread over
-     the windows instead of piling into the first ones; optionally
+   * **level-loading** (× ``START_LOAD_WEIGHT``): the starts in the window
+     once this one is added, as a share of the day's largest window capacity
+     (all nurses on shift), so starts spread over the windows instead of
+     piling into the first ones, while a short-staffed early window is still
+     filled; optionally
      (× ``WATCH_LOAD_WEIGHT``) the peak share of watch capacity used;
    * **earliness** (× ``EARLY_WEIGHT``): the fraction of the day's latest
      feasible start already passed (0 at opening, 1 at the last start that
@@ -83,7 +85,7 @@ NOT_FLUSH_WEIGHT = 0.1
 SPARE_KIND_WEIGHT = 0.25
 # Ranking of start times (tuned with bench/planner_bench.py against first-fit and CP-SAT):
 FIT_WEIGHT = 0.05
-START_LOAD_WEIGHT = 0.8
+START_LOAD_WEIGHT = 1.5
 WATCH_LOAD_WEIGHT = 0.0
 EARLY_WEIGHT = 1.0
 LONG_EARLY_WEIGHT = 0.3
@@ -393,6 +395,7 @@ class _Day:
 
         self.window = dt.timedelta(minutes=rules.start_window_minutes)
         self._window_of: dict[dt.datetime, dt.datetime] = {}
+        self.peak_start_capacity = max(rules.starts_per_nurse_per_window * max(self.seg_nurses, default=0), 1)
         self.window_starts: Counter = Counter()
         for a in appts:
             if lo <= a.start < hi:
@@ -460,7 +463,9 @@ class _Day:
         # With nobody on shift at all, "no nurse" already says it; don't also blame start capacity.
         if used > start_capacity and not (no_nurse and not start_capacity):
             codes.append("nurse_start_full")
-        load = START_LOAD_WEIGHT * (used / start_capacity if start_capacity else 1.0) + WATCH_LOAD_WEIGHT * peak_share
+        # Level-loading counts starts against the day's busiest possible window, not this window's own
+        # capacity: a short-staffed early window is still worth filling, but a crowded one is avoided.
+        load = START_LOAD_WEIGHT * used / self.peak_start_capacity + WATCH_LOAD_WEIGHT * peak_share
         return codes, load
 
     def free_gaps(self, chair_id: int) -> list[tuple[dt.datetime, dt.datetime]]:
