@@ -21,6 +21,7 @@ from chairs.selectors import centers_for
 from scheduling import planner
 from scheduling.models import Appointment, AppointmentStatus, Protocol
 from scheduling.planner_input import planner_input_for
+from scheduling.readiness import readiness_for
 
 # Shown when the center has no opening hours on that weekday (closed days still get a board).
 DEFAULT_OPENS = dt.time(7, 0)
@@ -34,6 +35,9 @@ BOARD_STATUSES = (
     AppointmentStatus.CHECKED_IN,
     AppointmentStatus.FULFILLED,
 )
+
+# Doses not yet given: their readiness (order, authorization, checks) is shown.
+READINESS_STATUSES = (AppointmentStatus.PENDING, AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
 
 
 def appointments_for(*, user) -> QuerySet[Appointment]:
@@ -216,6 +220,11 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
         ChairBlock.objects.filter(chair__center=center, chair__is_active=True, start__lt=day_end, end__gt=day_start)
     )
     shown = [a for a in day_appointments if a.status in BOARD_STATUSES]
+    # Readiness flags the doses still missing an order, an authorization or a check (fixed queries).
+    waiting = [a for a in shown if a.status in READINESS_STATUSES]
+    readiness = readiness_for(waiting)
+    for appointment in waiting:
+        appointment.readiness = readiness[appointment.pk]
 
     opens, closes = _day_bounds(
         center=center,

@@ -31,8 +31,10 @@ from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, Sch
 from scheduling.forms_booking import CancelForm, ChosenSlotForm, SlotSearchForm
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.planner_input import planner_input_for, slot_request_for
-from scheduling.selectors import active_protocols, appointment_for, board_for, status_history
+from scheduling.readiness import readiness_of
+from scheduling.selectors import READINESS_STATUSES, active_protocols, appointment_for, board_for, status_history
 from scheduling.services import allowed_actions, book_appointment, cancel_appointment, move_appointment
+from scheduling.services_treatment import can_override, readiness_required
 
 BOARD_REFRESH_SECONDS = 20
 CANDIDATE_LIMIT = 10
@@ -87,6 +89,7 @@ def board(request):
         "previous_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1),
         "refresh_seconds": BOARD_REFRESH_SECONDS,
+        "readiness_partial": _optional_partial(READINESS_PARTIAL),
         "query": urlencode({"center": center.pk, "date": day.isoformat()}),
     }
     if request.htmx and request.htmx.target == "board-live":
@@ -175,6 +178,17 @@ def _slot_finder_context(request, *, center: Center, form: SlotSearchForm, appoi
         )
         context["search_query"] = _search_query(form, center)
         context["picked_patient"] = form.cleaned_data["patient"]
+        if appointment is None and context["result"].candidates:
+            first = context["result"].candidates[0]
+            context["readiness"] = _dose_readiness(
+                center=center,
+                patient=form.cleaned_data["patient"],
+                protocol=form.cleaned_data["protocol"],
+                dose_number=form.cleaned_data["dose_number"],
+                chair_id=first.chair_id,
+                start=first.start,
+            )
+            context["readiness_partial"] = _optional_partial(READINESS_PARTIAL)
         context["chosen"] = {
             "protocol": form.cleaned_data["protocol"],
             "dose_number": form.cleaned_data["dose_number"],
@@ -210,7 +224,23 @@ def _refusal_message(error: SchedulingError) -> str:
             "Sorry, this slot was just taken by someone else. Nothing was booked. Here are the slots that are free now."
         )
     detail = " ".join(reason.message for reason in reasons) or error.message
-    return f"This slot can no longer be booked: {detail} Nothing was booked. Here are the slots that are free now."
+    if reasons and all(reason.code in planner.REASON_MESSAGES for reason in reasons):
+        return f"This slot can no longer be booked: {detail} Nothing was booked. Here are the slots that are free now."
+    return f"This dose cannot be booked: {detail} Nothing was booked."
+
+
+def _dose_readiness(*, center: Center, patient, protocol, dose_number: int, chair_id: int, start: dt.datetime):
+    """Readiness of the dose as if booked at that time (order, authorization, checks before the dose)."""
+    draft = Appointment(
+        center=center,
+        patient=patient,
+        protocol=protocol,
+        chair_id=chair_id,
+        start=start,
+        end=start + dt.timedelta(minutes=protocol.chair_minutes(dose_number)),
+        dose_number=dose_number,
+    )
+    return readiness_of(draft)
 
 
 @require_http_methods(["GET", "POST"])
@@ -239,6 +269,7 @@ def slot_confirm(request):
                 start=start,
                 dose_number=dose_number,
                 notes=request.POST.get("notes", "")[:2000],
+                readiness_override_reason=request.POST.get("readiness_override_reason", "")[:255],
             )
         except SchedulingError as error:
             context = _slot_finder_context(request, center=center, form=search)
@@ -250,7 +281,12 @@ def slot_confirm(request):
             f"Booked {patient.full_name}: {protocol.code.upper()} dose {dose_number} on {chair.label}, "
             f"{local:%a %d %b %Y %H:%M}.",
         )
+        for item in getattr(appointment, "readiness_warnings", []):
+            messages.warning(request, f"To do before the dose: {item.message}")
         return redirect("appointment_detail", pk=appointment.pk)
+    readiness = _dose_readiness(
+        center=center, patient=patient, protocol=protocol, dose_number=dose_number, chair_id=chair.pk, start=start
+    )
     return render(
         request,
         "scheduling/booking/slot_confirm.html",
@@ -261,6 +297,10 @@ def slot_confirm(request):
             "dose_number": dose_number,
             "chair": chair,
             "start": start,
+            "readiness": readiness,
+            "readiness_partial": _optional_partial(READINESS_PARTIAL),
+            "is_blocked": bool(readiness.blocking) and readiness_required(),
+            "can_override": can_override(request.user),
             "end": start + dt.timedelta(minutes=protocol.chair_minutes(dose_number)),
             "search_query": _search_query(search, center),
             "search_fields": _search_query_pairs(search, center),
@@ -289,6 +329,7 @@ def appointment_detail(request, pk: int):
             "can_move": appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
             and request.user.has_perm("scheduling.change_appointment"),
             "can_cancel": "cancel" in actions and request.user.has_perm("scheduling.change_appointment"),
+            "readiness": readiness_of(appointment) if appointment.status in READINESS_STATUSES else None,
             "readiness_partial": _optional_partial(READINESS_PARTIAL),
             "reminders_partial": _optional_partial(REMINDERS_PARTIAL),
             "board_query": urlencode(

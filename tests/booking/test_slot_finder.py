@@ -242,3 +242,45 @@ def test_other_centers_appointment_is_404(nurse_client, other_center, protocol):
         nurse_client.post(reverse("appointment_cancel", args=[stranger.pk]), {"cancelled_by": "center"}).status_code
         == 404
     )
+
+
+@pytest.fixture
+def orders_required(settings):
+    settings.BOOKING_REQUIRES_ORDER = True
+
+
+def test_a_dose_without_an_order_is_explained_not_booked(
+    nurse_client, orders_required, staffed_center, ann, ocr, monday
+):
+    url, params = confirm_url(staffed_center, ann, ocr, monday, staffed_center.test_chairs[0], at(monday, 8))
+    results = nurse_client.get(reverse("slot_finder"), search_params(staffed_center, ann, ocr, monday)).content.decode()
+    assert "Readiness of this dose" in results and "Not ready" in results
+    page = nurse_client.get(url).content.decode()
+    assert "cannot be booked yet" in page and "Confirm booking" not in page
+    response = nurse_client.post(reverse("slot_confirm"), params)
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "This dose cannot be booked" in body and "taken by someone else" not in body
+    assert not Appointment.objects.exists()
+
+
+def test_center_admin_may_book_with_a_recorded_reason(
+    admin_client_for_center, orders_required, staffed_center, ann, ocr, monday
+):
+    url, params = confirm_url(staffed_center, ann, ocr, monday, staffed_center.test_chairs[0], at(monday, 8))
+    page = admin_client_for_center.get(url).content.decode()
+    assert "center admin override" in page and "Confirm booking" in page
+    params["readiness_override_reason"] = "Order faxed, entered tomorrow"
+    response = admin_client_for_center.post(reverse("slot_confirm"), params)
+    assert response.status_code == 302
+    assert Appointment.objects.get().readiness_override_reason == "Order faxed, entered tomorrow"
+
+
+def test_board_flags_doses_that_are_not_ready(nurse_client, orders_required, staffed_center, ann, ocr, monday):
+    AppointmentFactory(
+        center=staffed_center, chair=staffed_center.test_chairs[0], patient=ann, protocol=ocr, start=at(monday, 8)
+    )
+    body = nurse_client.get(
+        reverse("board"), {"center": staffed_center.pk, "date": monday.isoformat()}
+    ).content.decode()
+    assert 'data-readiness="blocked"' in body

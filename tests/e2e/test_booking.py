@@ -62,6 +62,7 @@ def test_nurse_books_sees_moves_and_cancels(page, login, screenshot, clinic):
     monday = next_monday()
     login("nina.nurse")
     find_first_ocrelizumab_slot(page, monday)
+    screenshot("booking-slot-finder")
     page.get_by_role("link", name=re.compile("^Book ")).first.click()
     expect(page.get_by_role("heading", name="Book this slot?")).to_be_visible()
     page.get_by_role("button", name="Confirm booking").click()
@@ -98,11 +99,12 @@ def test_nurse_books_sees_moves_and_cancels(page, login, screenshot, clinic):
     page.get_by_role("button", name="Cancel appointment").click()
     expect(page.get_by_text("The appointment is cancelled")).to_be_visible()
     expect(page.get_by_role("cell", name=re.compile("Reason: Feeling unwell"))).to_be_visible()
+    screenshot("booking-appointment")
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED and appointment.cancelled_by == "patient"
 
 
-def test_slot_taken_by_someone_else_is_told_plainly(page, login, clinic):
+def test_slot_taken_by_someone_else_is_told_plainly(page, login, screenshot, clinic):
     monday = next_monday()
     login("nina.nurse")
     find_first_ocrelizumab_slot(page, monday)
@@ -123,6 +125,7 @@ def test_slot_taken_by_someone_else_is_told_plainly(page, login, clinic):
 
     page.get_by_role("button", name="Confirm booking").click()
     expect(page.get_by_role("alert")).to_contain_text("this slot was just taken by someone else")
+    screenshot("booking-slot-taken")
     expect(page.get_by_role("link", name=re.compile("^Book ")).first).to_be_visible()
     assert not Appointment.objects.filter(patient=clinic["patient"]).exists()
 
