@@ -57,7 +57,10 @@ REPORT_DAYS = 30
 
 
 def is_nurse(user) -> bool:
-    return has_role(user, NURSE, CENTER_ADMIN)
+    """Nurses (and center administrators) do the clinical steps; asked once per request."""
+    if not hasattr(user, "_is_nurse"):
+        user._is_nurse = has_role(user, NURSE, CENTER_ADMIN)
+    return user._is_nurse
 
 
 def _optional_partial(name: str) -> str | None:
@@ -86,10 +89,9 @@ def _no_center(request):
     return render(request, "scheduling/frontdesk/no_center.html")
 
 
-def _row(appointment: Appointment, *, user, now: dt.datetime, late: dict[int, str]) -> dict:
-    """What one list row shows: the appointment, the buttons this user may press, and warnings."""
+def _row(appointment: Appointment, *, nurse: bool, now: dt.datetime, late: dict[int, str]) -> dict:
+    """What one list row shows: the appointment, the buttons this user (nurse or not) may press, and warnings."""
     possible = allowed_actions(appointment)
-    nurse = is_nurse(user)
     actions = [a for a in possible if a in DESK_ACTIONS or (nurse and a in NURSE_ACTIONS and a != "enter_in_error")]
     noshow_at = noshow_allowed_from(appointment)
     if "no_show" in actions and now < noshow_at:
@@ -137,7 +139,8 @@ def arrivals(request):
     appointments = flow.arrivals(center=center, now=now, query=query)
     late = flow.late_arrival_problems(center=center, appointments=appointments, now=now)
     today = flow.local_today(center=center, now=now)
-    rows = [_row(a, user=request.user, now=now, late=late) for a in appointments]
+    nurse = is_nurse(request.user)
+    rows = [_row(a, nurse=nurse, now=now, late=late) for a in appointments]
     _add_readiness(rows, today=today)
     context = _common(
         request,
@@ -204,7 +207,7 @@ def waiting_room(request):
     seat_choices = _seat_choices(center=center, waiting=waiting, now=now) if nurse else {}
     rows = []
     for entry in waiting:
-        row = _row(entry.appointment, user=request.user, now=now, late=late)
+        row = _row(entry.appointment, nurse=nurse, now=now, late=late)
         row.update(waited=entry.waited_minutes, level=entry.level, chairs=seat_choices.get(entry.appointment.pk, []))
         rows.append(row)
     _add_readiness(rows, today=flow.local_today(center=center, now=now))
@@ -233,9 +236,10 @@ def in_chairs(request):
     if center is None:
         return _no_center(request)
     now = timezone.now()
+    nurse = is_nurse(request.user)
     rows = []
     for appointment in flow.in_chairs(center=center, now=now):
-        row = _row(appointment, user=request.user, now=now, late={})
+        row = _row(appointment, nurse=nurse, now=now, late={})
         seated = appointment.chair_start_at or now
         row["expected_end"] = seated + dt.timedelta(minutes=appointment.chair_minutes)
         row["is_overdue"] = now > row["expected_end"]
