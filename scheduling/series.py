@@ -167,6 +167,8 @@ def propose_series(
             _place_pinned(dose, pins[dose_number], pin_input, protocol, center)
         else:
             _place_best(dose, pin_input, protocol, time_of_day, now)
+            if anchor is None and dose.start is not None:
+                dose.note = "First free slot from the chosen day."
         if dose.start is not None:
             proposed_slots.append(planner.BookedSlot(-dose_number, dose.chair_id, dose.start, dose.end))
             anchor = _local(dose.start, tz)
