@@ -40,6 +40,8 @@ def treatment_summary_for(patient: Patient) -> dict:
     readiness = readiness_for(upcoming)
     for appointment in upcoming:
         appointment.readiness = readiness[appointment.pk]
+    for order in orders:
+        order.has_upcoming_doses = any(a.protocol_id == order.protocol_id for a in upcoming)
     return {
         "orders": orders,
         "documents": list(patient.prerequisite_documents.select_related("recorded_by")[:50]),

@@ -207,3 +207,26 @@ def test_calendar_file_and_feed(front_desk_client, client, center, chair, librar
     feed = client.get(reverse("treatment_calendar_feed", args=[calendar_token(patient)]))
     assert feed.status_code == 200 and "BEGIN:VEVENT" in feed.content.decode()
     assert client.get(reverse("treatment_calendar_feed", args=["forged:token"])).status_code == 404
+
+
+def test_center_admin_edits_protocol_prerequisites(admin_client_for_center, library):
+    protocol = library["lec"]
+    assert (
+        admin_client_for_center.get(reverse("admin:scheduling_protocol_change", args=[protocol.pk])).status_code == 200
+    )
+    rule = protocol.prerequisites.get(applies_to="listed")
+    response = admin_client_for_center.get(reverse("admin:scheduling_protocolprerequisite_change", args=[rule.pk]))
+    assert response.status_code == 200 and "3,5,7,14" in response.content.decode()
+
+
+def test_front_desk_can_only_view_prerequisites(front_desk, library):
+    assert front_desk.has_perm("scheduling.view_protocolprerequisite")
+    assert not front_desk.has_perm("scheduling.change_protocolprerequisite")
+    assert front_desk.has_perm("patients.add_order") and front_desk.has_perm("patients.change_priorauthorization")
+
+
+def test_reflow_link_appears_with_upcoming_doses(front_desk_client, center, chair, library, patient):
+    order = make_order(patient, library["lec"], start=dt.date.today())
+    AppointmentFactory(center=center, chair=chair, patient=patient, protocol=library["lec"], start=at(monday_in(2)))
+    page = front_desk_client.get(reverse("patient_detail", args=[patient.pk])).content.decode()
+    assert f"{reverse('series_plan', args=[order.pk])}?reflow=1" in page
