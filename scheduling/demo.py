@@ -333,18 +333,20 @@ def working_days(start: dt.date, count: int) -> list[dt.date]:
     return days
 
 
-def seed_demo(*, today: dt.date, with_appointments: bool = True) -> SeedReport:
-    """Build (or complete) the demo center; the two booked weeks start on this week's Monday."""
+def seed_demo(
+    *, today: dt.date, with_appointments: bool = True, days: int = 10, per_day: int = 36, patients: int = 300
+) -> SeedReport:
+    """Build (or complete) the demo center; the booked working days (two weeks) start on this week's Monday."""
     report = SeedReport()
     with transaction.atomic():
         seed_protocols_created = seed_protocols()
         report.add("protocols", seed_protocols_created)
         center = seed_center(report)
         monday = today - dt.timedelta(days=today.weekday())
-        days = working_days(monday, 10)
-        seed_staff(center, report, days)
-        patients = seed_patients(center, report)
+        booked_days = working_days(monday, days)
+        seed_staff(center, report, booked_days)
+        registered = seed_patients(center, report, count=patients)
     if with_appointments:
         booker = User.objects.get(username="nurse")
-        seed_appointments(center, patients, days, booker, report)
+        seed_appointments(center, registered, booked_days, booker, report, per_day=per_day)
     return report

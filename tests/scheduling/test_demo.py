@@ -1,0 +1,38 @@
+"""The demo seed behind `python3 dev.py run`: complete, idempotent, and every booking within the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from scheduling import planner
+from scheduling.demo import seed_demo
+from scheduling.models import Appointment
+from scheduling.planner_input import planner_input_for
+
+
+def test_seed_demo_is_complete_idempotent_and_within_every_rule(db, settings):
+    settings.BOOKING_REQUIRES_ORDER = True  # as in production: the demo must bring its orders
+    today = dt.date(2026, 12, 9)
+    first = seed_demo(today=today, days=2, per_day=24, patients=60)
+    appointments = Appointment.objects.count()
+    assert appointments >= 40, first.created
+    assert {username for username, _, _ in first.users} >= {"nurse", "frontdesk", "admin"}
+
+    second = seed_demo(today=today, days=2, per_day=24, patients=60)
+    assert Appointment.objects.count() == appointments
+    assert not any(second.created.values()), second.created
+
+    center = Appointment.objects.first().center
+    monday = today - dt.timedelta(days=today.weekday())
+    pin = planner_input_for(center=center, date_from=monday, date_to=monday + dt.timedelta(days=13))
+    for appointment in Appointment.objects.select_related("protocol"):
+        refusals = planner.check_placement(
+            pin,
+            chair_id=appointment.chair_id,
+            start=appointment.start,
+            chair_minutes=appointment.protocol.chair_minutes(appointment.dose_number),
+            required_kind=appointment.protocol.required_chair_kind or None,
+            required_features=frozenset(appointment.protocol.required_features),
+            exclude_appointment_id=appointment.pk,
+        )
+        assert refusals == [], (appointment, refusals)
