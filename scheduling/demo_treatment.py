@@ -63,10 +63,10 @@ def _authorize(order: Order, number: int, today: dt.date, actor) -> None:
         "approved_until": today + dt.timedelta(days=180),
         "created_by": actor,
     }
-    if number % 11 == 0:
+    if number % 17 == 0:
         values.update(status=AuthorizationStatus.PENDING, approved_from=None, approved_until=None)
-    elif number % 11 == 1:
+    elif number % 23 == 1:
         values["approved_until"] = today + dt.timedelta(days=20)
-    elif number % 11 == 2:
+    elif number % 23 == 2:
         values["approved_visits"] = 2
     PriorAuthorization.objects.create(**values)

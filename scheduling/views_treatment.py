@@ -17,7 +17,7 @@ from chairs.selectors import center_for, centers_for, chairs_for
 from patients.models import Order, Patient, PrerequisiteDocument, PriorAuthorization
 from scheduling import series, services_treatment
 from scheduling.calendar_ics import series_calendar
-from scheduling.errors import BookingRefused
+from scheduling.errors import BookingRefused, Reason
 from scheduling.forms_treatment import AuthorizationForm, DocumentForm, OrderForm
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.templatetags.treatment_plans import CALENDAR_SALT
@@ -254,7 +254,13 @@ def series_plan(request, pk: int):
     error = None
     if request.method == "POST":
         rows, pins = _rows_from_post(request.POST, center)
-        if request.POST.get("action") == "book":
+        incomplete = [n for n in request.POST.getlist("dose") if not n.isdigit() or int(n) not in rows]
+        if request.POST.get("action") == "book" and incomplete:
+            error = BookingRefused(
+                [Reason("incomplete_dose", f"Dose {n}: choose a date, a time and a chair.") for n in incomplete]
+            )
+            pins = rows
+        elif request.POST.get("action") == "book":
             replaces = [int(x) for x in request.POST.getlist("replaces") if x.isdigit()]
             try:
                 booked = series.book_series(

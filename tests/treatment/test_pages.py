@@ -230,3 +230,13 @@ def test_reflow_link_appears_with_upcoming_doses(front_desk_client, center, chai
     AppointmentFactory(center=center, chair=chair, patient=patient, protocol=library["lec"], start=at(monday_in(2)))
     page = front_desk_client.get(reverse("patient_detail", args=[patient.pk])).content.decode()
     assert f"{reverse('series_plan', args=[order.pk])}?reflow=1" in page
+
+
+def test_series_page_refuses_a_dose_left_without_a_time(front_desk_client, staffed, library, patient):
+    order = make_order(patient, library["lec"], start=dt.date.today(), doses=2)
+    first = monday_in(2)
+    chair = str(staffed.test_chairs[0].pk)
+    form = {"action": "book", "dose": ["1", "2"], "date_1": first.isoformat(), "time_1": "09:00", "chair_1": chair}
+    response = front_desk_client.post(reverse("series_plan", args=[order.pk]), form)
+    assert "Dose 2: choose a date, a time and a chair." in response.content.decode()
+    assert not Appointment.objects.filter(patient=patient).exists()
