@@ -188,6 +188,10 @@ def next_bookings_on_chairs(*, appointments: list[Appointment], center: Center, 
     return result
 
 
+def _minutes_between(start: dt.datetime, end: dt.datetime) -> int:
+    return int((end - start).total_seconds() // 60)
+
+
 def _duration(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     if hours and rest:
@@ -219,9 +223,21 @@ def late_arrival_problem(
         return None
     limit_at, what = min(limits)
     tz = appointment.center.tzinfo
-    late_by = int((now - appointment.start).total_seconds() // 60)
+    booked = f"{appointment.start.astimezone(tz):%H:%M}"
+    if appointment.arrived_at is None:
+        lateness = (
+            f"Not here yet, {_duration(_minutes_between(appointment.start, now))} after the booked start ({booked})"
+        )
+    elif appointment.arrived_at > appointment.start:
+        lateness = (
+            f"Arrived {_duration(_minutes_between(appointment.start, appointment.arrived_at))} late (booked {booked})"
+        )
+    else:
+        lateness = (
+            f"Still not seated {_duration(_minutes_between(appointment.start, now))} after the booked start ({booked})"
+        )
     return (
-        f"{_duration(late_by)} late (booked {appointment.start.astimezone(tz):%H:%M}): "
+        f"{lateness}: "
         f"{_duration(minutes)} of chair time from now would end at {would_end.astimezone(tz):%H:%M}, "
         f"after {what} at {limit_at.astimezone(tz):%H:%M}. The booked slot no longer fits."
     )

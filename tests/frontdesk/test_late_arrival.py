@@ -25,9 +25,15 @@ def test_late_patient_who_still_fits_has_no_problem(booked):
 def test_late_patient_clashing_with_next_booking(booked):
     problem = late_arrival_problem(appointment=booked, now=at(9, 45), closes_at=at(19), next_booking_at=at(14, 10))
     assert problem == (
-        "45 min late (booked 09:00): 5 h 10 min of chair time from now would end at 14:55, "
+        "Not here yet, 45 min after the booked start (09:00): 5 h 10 min of chair time from now would end at 14:55, "
         "after the next booking on C01 at 14:10. The booked slot no longer fits."
     )
+
+
+def test_patient_waiting_too_long_is_flagged_too(booked):
+    booked.status, booked.arrived_at = "arrived", at(8, 50)
+    problem = late_arrival_problem(appointment=booked, now=at(9, 30), closes_at=at(19), next_booking_at=at(14, 10))
+    assert problem.startswith("Still not seated 30 min after the booked start (09:00)")
 
 
 def test_late_patient_past_closing(center, chair, patient, protocol):
@@ -43,7 +49,7 @@ def test_check_in_of_late_patient_says_so_and_links_to_fits(front_desk_client, c
     assert "Late: no longer fits" in arrivals
     response = check_in(front_desk_client, booked, htmx=True)
     html = response.content.decode()
-    assert "Late arrival: 45 min late" in html
+    assert "Late arrival: Arrived 45 min late (booked 09:00)" in html
     assert reverse("late_arrival", args=[booked.pk]) in html
     booked.refresh_from_db()
     assert booked.status == "arrived"
