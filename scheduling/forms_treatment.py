@@ -33,6 +33,7 @@ class OrderForm(forms.ModelForm):
             "notes",
         ]
         widgets = {"start_date": DATE, "valid_until": DATE, "notes": forms.Textarea(attrs={"rows": 3})}
+        labels = {"is_active": "Order is active"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

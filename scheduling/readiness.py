@@ -39,6 +39,7 @@ class Item:
     code: str
     message: str
     can_complete_before_date: bool
+    document_kind: str = ""  # for a missing check: the kind of document that would satisfy it
 
 
 @dataclass(frozen=True)
@@ -265,12 +266,12 @@ def _prerequisite_item(
     if pending:
         latest_pending = max(d.performed_on for d in pending)
         message = f"{what} for dose {dose}: scheduled on {_fmt(latest_pending)}, result pending."
-        return Item(f"{kind}_pending", message, True)
+        return Item(f"{kind}_pending", message, True, kind)
     if in_window:
         message = f"{what} for dose {dose}: the result needs review before the dose."
-        return Item(f"{kind}_needs_review", message, True)
+        return Item(f"{kind}_needs_review", message, True, kind)
     if can_complete:
         message = f"{what} needed before dose {dose}: done {when}."
     else:
         message = f"{what} needed before dose {dose}: had to be done {when}; too late before this date."
-    return Item(f"{kind}_missing", message, can_complete)
+    return Item(f"{kind}_missing", message, can_complete, kind)
