@@ -308,6 +308,8 @@ def transition(
         setattr(appointment, stamp, now)
     if action == "undo_check_in":
         appointment.arrived_at = None
+    if reason.strip():
+        appointment._change_reason = reason.strip()[:100]  # kept with this version in the history
     try:
         with transaction.atomic():
             _save(appointment, actor=actor)

@@ -215,3 +215,9 @@ def test_concurrent_check_in_by_two_users_ends_in_one_consistent_state(center, c
     assert len(arrivals) == 1 and arrivals[0].history_user.username == winner
     assert connection.is_usable()
     assert dt.timedelta(0) <= appointment.updated_at - appointment.created_at
+
+
+def test_reason_is_kept_in_the_history(booked, actor):
+    transition(actor=actor, appointment=booked, action="enter_in_error", reason="Booked for the wrong patient")
+    latest = booked.history.first()
+    assert (latest.status, latest.history_change_reason) == ("entered-in-error", "Booked for the wrong patient")
