@@ -38,6 +38,10 @@ class OpeningHoursSerializer(serializers.ModelSerializer):
         fields = ["weekday", "opens", "closes"]
 
     def validate(self, attrs):
+        # A PATCH of the center makes nested entries partial too; each entry is still a whole one.
+        missing = {name: ["This field is required."] for name in ("weekday", "opens", "closes") if name not in attrs}
+        if missing:
+            raise serializers.ValidationError(missing)
         if attrs["closes"] <= attrs["opens"]:
             raise serializers.ValidationError({"closes": ["Closing time must be after opening time."]})
         return attrs
@@ -47,6 +51,11 @@ class ClosureSerializer(serializers.ModelSerializer):
     class Meta:
         model = Closure
         fields = ["date", "reason"]
+
+    def validate(self, attrs):
+        if "date" not in attrs:
+            raise serializers.ValidationError({"date": ["This field is required."]})
+        return attrs
 
 
 def _centers_scope(user, queryset):

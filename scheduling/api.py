@@ -199,6 +199,10 @@ class AppointmentSerializer(StrictModelSerializer):
         help_text="Actions the state machine allows now, as URL names (e.g. check-in, cancel, reschedule)."
     )
 
+    readiness_warnings = serializers.SerializerMethodField(
+        help_text="On booking: what must still be done before the dose date (e.g. an MRI due)."
+    )
+
     class Meta:
         model = Appointment
         fields = [
@@ -217,8 +221,10 @@ class AppointmentSerializer(StrictModelSerializer):
             "status",
             "chair_stage",
             "allowed_actions",
+            "readiness_warnings",
             "notes",
             "booked_by",
+            "readiness_override_reason",
             "cancelled_by",
             "cancel_reason",
             "cancelled_at",
@@ -239,6 +245,9 @@ class AppointmentSerializer(StrictModelSerializer):
             allowed.append("reschedule")
         return allowed
 
+    def get_readiness_warnings(self, appointment) -> list[dict[str, str]]:
+        return [{"code": w.code, "message": w.message} for w in getattr(appointment, "readiness_warnings", [])]
+
     def local_timezone(self, instance):
         return instance.center.tzinfo
 
@@ -250,6 +259,23 @@ class BookingSerializer(serializers.Serializer):
     start = StrictDateTimeField(help_text="ISO 8601 with a UTC offset, on the center's time grid.")
     dose_number = serializers.IntegerField(min_value=1, max_value=MAX_DOSE_NUMBER, default=1)
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    readiness_override_reason = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Center admins only: why this dose is booked although it cannot be ready by its date "
+        "(no valid order, denied authorization, a prerequisite that can no longer be done).",
+    )
+
+
+class SeatSerializer(serializers.Serializer):
+    chair = ScopedPrimaryKeyRelatedField(
+        scope=in_user_centers("center_id"),
+        queryset=Chair.objects.all(),
+        required=False,
+        help_text="Seat the patient on another chair than booked (re-checked by the planner for the booked time).",
+    )
 
 
 class CancelSerializer(serializers.Serializer):
@@ -434,12 +460,16 @@ class AppointmentViewSet(
             return BookingSerializer
         if self.action == "cancel":
             return CancelSerializer
+        if self.action == "seat":
+            return SeatSerializer
         if self.action == "reschedule":
             return RescheduleSerializer
         return AppointmentSerializer
 
     def _answer(self, appointment: Appointment, code: int = status.HTTP_200_OK) -> Response:
+        warnings = getattr(appointment, "readiness_warnings", [])
         appointment = self.get_queryset().get(pk=appointment.pk)
+        appointment.readiness_warnings = warnings
         return Response(AppointmentSerializer(appointment, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(
@@ -449,7 +479,10 @@ class AppointmentViewSet(
             "`dose_number`. Every constraint is re-checked under the center's lock: a refusal is a 409 whose "
             "`code` and `reasons` say what refused it (`chair_taken`, `chair_blocked`, `nurse_start_full`, "
             "`nurse_watch_full`, `no_nurse_on_shift`, `outside_hours`, `closed`, `off_grid`, `chair_lacks_features`, "
-            "`patient_busy`, …). " + _IDEMPOTENCY_NOTE
+            "`patient_busy`, and the dose's readiness: no valid order, denied or used-up authorization, a "
+            "prerequisite that can no longer be done). A center admin may book a dose that cannot be ready by "
+            "giving `readiness_override_reason`. The 201 body lists `readiness_warnings`: what must still be done "
+            "before the date. " + _IDEMPOTENCY_NOTE
         ),
         request=BookingSerializer,
         parameters=[_IDEMPOTENCY_PARAM],
@@ -479,6 +512,7 @@ class AppointmentViewSet(
             start=data["start"],
             dose_number=data["dose_number"],
             notes=data["notes"],
+            readiness_override_reason=data["readiness_override_reason"],
         )
         return self._answer(appointment, status.HTTP_201_CREATED)
 
@@ -493,11 +527,22 @@ class AppointmentViewSet(
     def check_in(self, request, pk=None):
         return self._transition(request, "check_in")
 
-    @_action_schema("Seat", "The patient sits in the chair (arrived → checked-in, in chair).")
-    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    @_action_schema(
+        "Seat",
+        "The patient sits in the chair (arrived → checked-in, in chair). Optionally on another `chair`, which the "
+        "planner re-checks for the booked time (409 with reasons if it does not fit).",
+        request=SeatSerializer,
+        examples=[OpenApiExample("Another chair", value={"chair": 8}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
     @idempotent
     def seat(self, request, pk=None):
-        return self._transition(request, "seat")
+        appointment = self.get_object()
+        serializer = SeatSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        chair = serializer.validated_data.get("chair")
+        appointment = services.transition(actor=request.user, appointment=appointment, action="seat", chair=chair)
+        return self._answer(appointment)
 
     @_action_schema("Start infusion", "The infusion runs (in chair → infusing).")
     @action(detail=True, methods=["post"], url_path="start-infusion", serializer_class=serializers.Serializer)

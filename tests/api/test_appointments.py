@@ -357,3 +357,38 @@ def test_bad_idempotency_key_is_400(nurse_api, patient, protocol, chair):
     )
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()
+
+
+# --- Readiness and seating -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def readiness_on(settings):
+    settings.BOOKING_REQUIRES_ORDER = True
+
+
+def test_dose_that_cannot_be_ready_is_409(readiness_on, nurse_api, shift, patient, protocol, chair):
+    response = nurse_api.post(URL, booking(patient, protocol, chair, at(9)), format="json")
+    assert response.status_code == 409
+    assert "no_order" in [r["code"] for r in response.json()["reasons"]]
+
+
+def test_only_a_center_admin_may_override_readiness(
+    readiness_on, nurse_api, admin_api, shift, patient, protocol, chair
+):
+    body = booking(patient, protocol, chair, at(9), readiness_override_reason="Order faxed, entering tomorrow")
+    refused = nurse_api.post(URL, body, format="json")
+    assert refused.status_code == 409
+    assert "override_not_allowed" in [r["code"] for r in refused.json()["reasons"]]
+    response = admin_api.post(URL, body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["readiness_override_reason"] == "Order faxed, entering tomorrow"
+    assert isinstance(response.json()["readiness_warnings"], list)
+
+
+def test_seat_on_another_chair(nurse_api, shift, center, chair, protocol):
+    other = ChairFactory(center=center, label="C02")
+    appointment = AppointmentFactory(center=center, chair=chair, protocol=protocol, start=at(9), status="arrived")
+    response = nurse_api.post(f"{URL}{appointment.pk}/seat/", {"chair": other.pk}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["chair"] == other.pk and response.json()["chair_stage"] == "in_chair"

@@ -372,3 +372,10 @@ def test_pagination_limits(desk_api, center):
     assert body["count"] == 3 and len(body["results"]) == 2 and body["next"]
     assert desk_api.get("/api/v1/patients/?offset=99999999999999999999").status_code == 200
     assert desk_api.get("/api/v1/patients/?ordering=nonsense").status_code == 200
+
+
+def test_patch_with_incomplete_nested_entries_is_400(admin_api, center):
+    response = admin_api.patch(f"/api/v1/centers/{center.pk}/", {"closures": [{"reason": ""}]}, format="json")
+    assert response.status_code == 400 and "closures" in response.json()
+    response = admin_api.patch(f"/api/v1/centers/{center.pk}/", {"opening_hours": [{"weekday": 1}]}, format="json")
+    assert response.status_code == 400 and "opening_hours" in response.json()
