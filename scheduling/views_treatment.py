@@ -21,7 +21,7 @@ from scheduling.errors import BookingRefused, Reason
 from scheduling.forms_treatment import AuthorizationForm, DocumentForm, OrderForm
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.templatetags.treatment_plans import CALENDAR_SALT
-from scheduling.work_queue import authorization_alerts, local_today, upcoming_not_ready
+from scheduling.work_queue import authorization_alerts, local_today, missed_doses, upcoming_not_ready
 
 TEMPLATES = "scheduling/treatment/"
 
@@ -61,6 +61,7 @@ def work_queue(request):
         "today": today,
         "entries": upcoming_not_ready(center=center, today=today),
         "alerts": authorization_alerts(center=center, today=today),
+        "missed": missed_doses(center=center, today=today),
     }
     return render(request, TEMPLATES + "work_queue.html", context)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from chairs.models import Center
-from patients.models import AuthorizationStatus, PriorAuthorization
+from patients.models import AuthorizationStatus, Order, PriorAuthorization
 from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus
 from scheduling.readiness import Readiness, readiness_for
 
@@ -107,3 +107,54 @@ def _visits_used(authorizations: list[PriorAuthorization], center: Center) -> Co
             ):
                 used[authorization.pk] += 1
     return used
+
+
+MISSED_LOOKBACK_DAYS = 30
+
+
+@dataclass(frozen=True)
+class MissedDose:
+    appointment: Appointment
+    order: Order | None
+    following_booked: int
+
+
+def missed_doses(*, center: Center, today: dt.date | None = None) -> list[MissedDose]:
+    """No-shows of the last 30 days not yet made up: their series needs a re-flow (three queries)."""
+    today = today or local_today(center)
+    since = dt.datetime.combine(today - dt.timedelta(days=MISSED_LOOKBACK_DAYS), dt.time(0), tzinfo=center.tzinfo)
+    missed = list(
+        Appointment.objects.filter(center=center, status=AppointmentStatus.NOSHOW, start__gte=since)
+        .select_related("patient", "protocol")
+        .order_by("start")
+    )
+    if not missed:
+        return []
+    pairs = {(a.patient_id, a.protocol_id) for a in missed}
+    later = list(
+        Appointment.objects.filter(
+            patient_id__in={p for p, _ in pairs},
+            protocol_id__in={p for _, p in pairs},
+            status__in=BLOCKING_STATUSES,
+            start__gte=since,
+        ).values_list("patient_id", "protocol_id", "start", "status", "dose_number")
+    )
+    orders = {
+        (o.patient_id, o.protocol_id): o
+        for o in Order.objects.filter(
+            patient_id__in={p for p, _ in pairs}, protocol_id__in={p for _, p in pairs}, is_active=True
+        ).order_by("start_date")
+    }
+    result = []
+    for appointment in missed:
+        key = (appointment.patient_id, appointment.protocol_id)
+        after = [row for row in later if (row[0], row[1]) == key and row[2] > appointment.start]
+        made_up = any(
+            status != AppointmentStatus.BOOKED and dose <= appointment.dose_number for *_, status, dose in after
+        )
+        rebooked = any(dose == appointment.dose_number for *_, dose in after)
+        if made_up or rebooked:
+            continue
+        booked = sum(1 for *_, status, _ in after if status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING))
+        result.append(MissedDose(appointment, orders.get(key), booked))
+    return result

@@ -240,3 +240,23 @@ def test_series_page_refuses_a_dose_left_without_a_time(front_desk_client, staff
     response = front_desk_client.post(reverse("series_plan", args=[order.pk]), form)
     assert "Dose 2: choose a date, a time and a chair." in response.content.decode()
     assert not Appointment.objects.filter(patient=patient).exists()
+
+
+def test_work_queue_lists_missed_doses_to_reflow(front_desk_client, center, chair, library, patient):
+    order = make_order(patient, library["lec"], start=dt.date.today() - dt.timedelta(days=60))
+    AppointmentFactory(
+        center=center,
+        chair=chair,
+        patient=patient,
+        protocol=library["lec"],
+        dose_number=2,
+        start=at(dt.date.today() - dt.timedelta(days=3)),
+        status="noshow",
+    )
+    AppointmentFactory(
+        center=center, chair=chair, patient=patient, protocol=library["lec"], dose_number=3, start=at(monday_in(2))
+    )
+    page = front_desk_client.get(reverse("work_queue")).content.decode()
+    missed = page[page.index('id="missed-doses"') :]
+    assert patient.full_name in missed
+    assert f"{reverse('series_plan', args=[order.pk])}?reflow=1" in missed
