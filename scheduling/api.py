@@ -40,6 +40,8 @@ from infusion_center.api_common import (
     user_center_ids,
 )
 from patients.models import Patient
+from reminders.models import InboundSms, Reminder
+from reminders.selectors import appointment_reminders
 from scheduling import planner, services
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, Protocol
 from scheduling.planner_input import planner_input_for, slot_request_for
@@ -291,6 +293,43 @@ class RescheduleSerializer(serializers.Serializer):
         help_text="The new chair; the current one when left out.",
     )
     start = StrictDateTimeField(help_text="The new start, ISO 8601 with a UTC offset.")
+
+
+# --- Reminders of an appointment --------------------------------------------------------------------
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Reminder
+        fields = [
+            "id",
+            "kind",
+            "offset_hours",
+            "channel",
+            "status",
+            "due_at",
+            "planned_for",
+            "attempts",
+            "queued_at",
+            "sent_at",
+            "recipient",
+            "provider_status",
+            "last_error",
+            "note",
+            "followed_up_at",
+        ]
+
+
+class ReplySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InboundSms
+        fields = ["id", "from_number", "body", "action", "outcome", "received_at"]
+
+
+class AppointmentRemindersSerializer(serializers.Serializer):
+    appointment = serializers.IntegerField()
+    reminders = ReminderSerializer(many=True)
+    replies = ReplySerializer(many=True)
 
 
 class AppointmentFilter(django_filters.FilterSet):
@@ -611,6 +650,66 @@ class AppointmentViewSet(
             actor=request.user, appointment=appointment, chair=chair, start=serializer.validated_data["start"]
         )
         return self._answer(appointment)
+
+    @extend_schema(
+        summary="Reminders of an appointment",
+        description=(
+            "The SMS and email reminders planned or sent for the appointment (status, due time after quiet hours, "
+            "provider status, errors) and the patient's text replies about it (confirm, cancel, STOP…). "
+            "Times are in the center's time zone."
+        ),
+        request=None,
+        responses={
+            200: AppointmentRemindersSerializer,
+            404: OpenApiResponse(description="No such appointment among your centers."),
+        },
+        examples=[
+            OpenApiExample(
+                "Reminders",
+                value={
+                    "appointment": 101,
+                    "reminders": [
+                        {
+                            "id": 9,
+                            "kind": "24h",
+                            "offset_hours": 24,
+                            "channel": "sms",
+                            "status": "sent",
+                            "due_at": "2026-12-06T09:00:00-05:00",
+                            "planned_for": "2026-12-07T09:00:00-05:00",
+                            "attempts": 1,
+                            "queued_at": "2026-12-06T09:00:02-05:00",
+                            "sent_at": "2026-12-06T09:00:03-05:00",
+                            "recipient": "+16175550142",
+                            "provider_status": "delivered",
+                            "last_error": "",
+                            "note": "",
+                            "followed_up_at": None,
+                        }
+                    ],
+                    "replies": [
+                        {
+                            "id": 3,
+                            "from_number": "+16175550142",
+                            "body": "C",
+                            "action": "confirm",
+                            "outcome": "Confirmed",
+                            "received_at": "2026-12-06T09:14:00-05:00",
+                        }
+                    ],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def reminders(self, request, pk=None):
+        appointment = self.get_object()
+        history = appointment_reminders(appointment)
+        body = {"appointment": appointment.pk, "reminders": history["reminders"], "replies": history["replies"]}
+        with timezone.override(appointment.center.tzinfo):
+            data = AppointmentRemindersSerializer(body).data
+        return Response(data)
 
 
 # --- Availability --------------------------------------------------------------------------------

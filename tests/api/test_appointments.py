@@ -392,3 +392,18 @@ def test_seat_on_another_chair(nurse_api, shift, center, chair, protocol):
     response = nurse_api.post(f"{URL}{appointment.pk}/seat/", {"chair": other.pk}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["chair"] == other.pk and response.json()["chair_stage"] == "in_chair"
+
+
+# --- Reminders -----------------------------------------------------------------------------------
+
+
+def test_reminders_of_a_booked_appointment(nurse_api, other_api, shift, patient, protocol, chair):
+    appointment_id = nurse_api.post(URL, booking(patient, protocol, chair, at(9)), format="json").json()["id"]
+    response = nurse_api.get(f"{URL}{appointment_id}/reminders/")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["appointment"] == appointment_id
+    assert {r["kind"] for r in body["reminders"]} >= {"24h"}
+    assert all(r["status"] == "pending" and r["channel"] == "sms" for r in body["reminders"])
+    assert body["replies"] == []
+    assert other_api.get(f"{URL}{appointment_id}/reminders/").status_code == 404

@@ -1,0 +1,425 @@
+"""REST API benchmark: availability and booking latency at 50 concurrent clients against gunicorn.
+
+    .venv/bin/python -m bench.api_bench [--clients 50] [--availability 1000] [--bookings 600] [--quick]
+
+Needs PostgreSQL (``DATABASE_URL`` or the project-local one). It creates a scratch database
+``bench_api_<name>`` (dropped at the end) with one busy center: Monday–Friday 07:00–19:00, 24 chairs
+and 4 beds, 8 nurses on shift every weekday, the protocol library and 3,000 patients. It then starts
+gunicorn (``--workers`` gthread workers with 4 threads each, persistent database connections) and
+drives it with ``--clients`` client threads, each with its own keep-alive session and API token:
+
+* **availability**: ``GET /api/v1/availability/`` for a random protocol and dose over 14 days
+  starting on a random day of the next four weeks, 10 candidates;
+* **booking**: each client asks availability for one random day, picks one of the first three
+  candidates at random and ``POST /api/v1/appointments/``s it. Clients race for the same slots, so
+  some bookings are refused with 409 (``chair_taken``, nurse capacity): that is part of the measure.
+  Only the POST is timed. Every 5xx is counted and fails the run; afterwards the database is checked
+  for double-booked chairs and for nurse start capacity exceeded in any window.
+
+Prints one table and writes it to ``bench/results/api.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+import django
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "api.txt"
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+SEED = 7
+CHAIRS, BEDS, NURSES, PATIENTS = 24, 4, 8, 3000
+HORIZON_DAYS = 42
+
+
+def database_url(settings_dict: dict, name: str) -> str:
+    user = quote(settings_dict.get("USER") or "")
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{quote(password)}@" if password else (f"{user}@" if user else "")
+    host = quote(settings_dict.get("HOST") or "127.0.0.1", safe="")
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{name}"
+
+
+def fill() -> tuple[int, list[int], list[tuple[int, int]], str]:
+    """The bench center; returns its id, protocol ids, (patient, ordered protocol) pairs and an API token."""
+    from django.contrib.auth.models import Group, User
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from chairs.models import Center, Chair, NurseShift, OpeningHours
+    from chairs.roles import NURSE
+    from patients.models import AuthorizationStatus, Order, Patient, PriorAuthorization
+    from scheduling.models import Protocol
+    from scheduling.protocol_library import seed_protocols
+
+    center = Center.objects.create(name="API Bench Infusion Center", timezone="America/New_York")
+    OpeningHours.objects.bulk_create(
+        OpeningHours(center=center, weekday=d, opens=dt.time(7), closes=dt.time(19)) for d in range(5)
+    )
+    Chair.objects.bulk_create(
+        [Chair(center=center, label=f"C{i:02d}", features=["recliner", "pump"]) for i in range(1, CHAIRS + 1)]
+        + [
+            Chair(center=center, label=f"B{i}", kind="bed", features=["pump", "near_station"])
+            for i in range(1, BEDS + 1)
+        ]
+    )
+    seed_protocols()
+    nurse_group = Group.objects.get(name=NURSE)
+    nurses = []
+    for n in range(NURSES):
+        user = User.objects.create_user(f"bench.nurse{n}", password=None, first_name="Bench", last_name=f"Nurse{n}")
+        user.groups.add(nurse_group)
+        center.staff.add(user)
+        nurses.append(user)
+    today = timezone.localdate(timezone=center.tzinfo)
+    shifts = []
+    for offset in range(HORIZON_DAYS + 14):
+        day = today + dt.timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        for n, nurse in enumerate(nurses):
+            # Staggered: half start at 07:00, half at 09:00; every shift lasts 10 hours.
+            begins = dt.datetime.combine(day, dt.time(7 if n % 2 == 0 else 9), tzinfo=center.tzinfo)
+            shifts.append(NurseShift(center=center, nurse=nurse, start=begins, end=begins + dt.timedelta(hours=10)))
+    NurseShift.objects.bulk_create(shifts)
+    patients = Patient.objects.bulk_create(
+        [
+            Patient(
+                center=center,
+                mrn=f"APIB{i:06d}",
+                first_name="Pat",
+                last_name=f"Bench{i}",
+                date_of_birth=dt.date(1950 + i % 50, 1 + i % 12, 1 + i % 28),
+            )
+            for i in range(PATIENTS)
+        ],
+        batch_size=1000,
+    )
+    # Booking checks the dose's readiness: every patient has an order and an approved authorization
+    # for one protocol (one without prerequisite documents, so that readiness never refuses).
+    protocols = list(
+        Protocol.objects.filter(is_active=True)
+        .exclude(prerequisites__is_active=True)
+        .order_by("code")
+        .values_list("pk", flat=True)
+    )
+    orders = Order.objects.bulk_create(
+        [
+            Order(
+                patient=patient,
+                protocol_id=protocols[i % len(protocols)],
+                ordering_provider="Dr. Bench",
+                start_date=today - dt.timedelta(days=30),
+                valid_until=today + dt.timedelta(days=365),
+                created_by=nurses[0],
+            )
+            for i, patient in enumerate(patients)
+        ],
+        batch_size=1000,
+    )
+    PriorAuthorization.objects.bulk_create(
+        [
+            PriorAuthorization(
+                patient_id=order.patient_id,
+                order=order,
+                payer="Bench Health",
+                status=AuthorizationStatus.APPROVED,
+                approved_from=today - dt.timedelta(days=30),
+                approved_until=today + dt.timedelta(days=365),
+                created_by=nurses[0],
+            )
+            for order in orders
+        ],
+        batch_size=1000,
+    )
+    token = Token.objects.create(user=nurses[0]).key
+    plan = [(order.patient_id, order.protocol_id) for order in orders]
+    return center.pk, protocols, plan, token
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(url: str, port: int, workers: int, log: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "false",
+        "CONN_MAX_AGE": "300",
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [
+            GUNICORN,
+            "infusion_center.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--backlog",
+            "256",
+            "--log-level",
+            "warning",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_until_up(base: str, timeout: float = 60) -> None:
+    import requests
+
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        try:
+            if requests.get(f"{base}/health/", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("gunicorn did not start; see .local/bench-api-gunicorn.log")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+class Load:
+    """``clients`` threads, each with its own session, sharing a counter of remaining requests."""
+
+    def __init__(self, base: str, token: str, clients: int) -> None:
+        import requests
+
+        self.base, self.clients = base, clients
+        self.local = threading.local()
+        self.headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+        self.requests = requests
+
+    def session(self):
+        if not hasattr(self.local, "session"):
+            self.local.session = self.requests.Session()
+            self.local.session.headers.update(self.headers)
+        return self.local.session
+
+    def run(self, total: int, one) -> tuple[list[float], Counter, float]:
+        latencies: list[float] = []
+        statuses: Counter = Counter()
+        lock = threading.Lock()
+        remaining = iter(range(total))
+
+        def worker(seed: int) -> None:
+            rng = random.Random(seed)
+            while True:
+                with lock:
+                    if next(remaining, None) is None:
+                        return
+                result = one(self.session(), rng)
+                if result is None:
+                    continue
+                seconds, status = result
+                with lock:
+                    latencies.append(seconds)
+                    statuses[status] += 1
+
+        began = time.monotonic()
+        with ThreadPoolExecutor(max_workers=self.clients) as pool:
+            list(pool.map(worker, [SEED * 1000 + n for n in range(self.clients)]))
+        return latencies, statuses, time.monotonic() - began
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    if len(values) < 2:
+        v = values[0] if values else 0.0
+        return v, v, v
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return statistics.median(values), cuts[94], cuts[98]
+
+
+def check_database(center_id: int) -> tuple[int, int]:
+    """Double-booked chairs and start windows over the nurses' cap, counted from the rows."""
+    from django.db import connection
+
+    from chairs.models import Center
+    from scheduling import planner
+    from scheduling.models import Appointment
+    from scheduling.planner_input import planner_input_for
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(*) FROM scheduling_appointment a JOIN scheduling_appointment b
+               ON a.chair_id = b.chair_id AND a.id < b.id AND a.start < b."end" AND b.start < a."end"
+               WHERE a.center_id = %s AND a.status IN ('pending','booked','arrived','checked-in','fulfilled')
+               AND b.status IN ('pending','booked','arrived','checked-in','fulfilled')""",
+            [center_id],
+        )
+        double_booked = cursor.fetchone()[0]
+    center = Center.objects.get(pk=center_id)
+    days = sorted({a.start.astimezone(center.tzinfo).date() for a in Appointment.objects.filter(center=center)})
+    over = 0
+    if days:
+        pin = planner_input_for(center=center, date_from=days[0], date_to=days[-1])
+        for day in days:
+            over += sum(1 for slot in planner.day_load(pin, day) if slot.starts > slot.start_capacity)
+            over += sum(1 for slot in planner.day_load(pin, day) if slot.watched > slot.watch_capacity)
+    return double_booked, over
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--availability", type=int, default=1000, help="availability requests")
+    parser.add_argument("--bookings", type=int, default=600, help="booking requests")
+    parser.add_argument("--workers", type=int, default=5, help="gunicorn gthread workers (4 threads each)")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the requests")
+    args = parser.parse_args()
+    if args.quick:
+        args.availability, args.bookings = max(50, args.availability // 10), max(50, args.bookings // 10)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infusion_center.settings")
+    django.setup()
+    from django.db import connection
+    from django.utils import timezone
+
+    scratch = f"bench_api_{connection.settings_dict['NAME']}"[:63]
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = scratch
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    url = database_url(connection.settings_dict, scratch)
+    logs = ROOT / ".local"
+    logs.mkdir(exist_ok=True)
+    center_id, protocols, plan, token = fill()
+    connection.close()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_gunicorn(url, port, args.workers, logs / "bench-api-gunicorn.log")
+    try:
+        wait_until_up(base)
+        load = Load(base, token, args.clients)
+        today = timezone.localdate()
+        patient_pool = list(plan)
+        random.Random(SEED).shuffle(patient_pool)
+        patient_lock = threading.Lock()
+
+        def availability(session, rng):
+            day = today + dt.timedelta(days=rng.randrange(1, 29))
+            params = {
+                "center": center_id,
+                "protocol": rng.choice(protocols),
+                "dose_number": rng.randint(1, 4),
+                "date_from": day.isoformat(),
+                "date_to": (day + dt.timedelta(days=13)).isoformat(),
+                "limit": 10,
+            }
+            began = time.perf_counter()
+            response = session.get(f"{base}/api/v1/availability/", params=params)
+            return time.perf_counter() - began, response.status_code
+
+        def book(session, rng):
+            day = today + dt.timedelta(days=rng.randrange(1, HORIZON_DAYS))
+            with patient_lock:
+                patient, protocol = patient_pool.pop() if patient_pool else rng.choice(plan)
+            dose = rng.randint(1, 4)
+            found = session.get(
+                f"{base}/api/v1/availability/",
+                params={
+                    "center": center_id,
+                    "protocol": protocol,
+                    "dose_number": dose,
+                    "date_from": day,
+                    "date_to": day,
+                    "limit": 3,
+                },  # fmt: skip
+            )
+            candidates = found.json().get("candidates", []) if found.status_code == 200 else []
+            if not candidates:
+                return None
+            slot = rng.choice(candidates)
+            body = {"patient": patient, "protocol": protocol, "chair": slot["chair"], "start": slot["start"],
+                    "dose_number": dose}  # fmt: skip
+            began = time.perf_counter()
+            response = session.post(f"{base}/api/v1/appointments/", json=body)
+            return time.perf_counter() - began, response.status_code
+
+        load.run(min(100, args.availability), availability)  # warm-up: imports, connections, caches
+        results = {
+            "availability": load.run(args.availability, availability),
+            "booking": load.run(args.bookings, book),
+        }
+    finally:
+        stop(server)
+    double_booked, over_cap = check_database(center_id)
+    connection.close()
+    connection.creation.destroy_test_db(scratch, verbosity=0)
+
+    lines = [
+        f"REST API under load: {args.clients} concurrent clients -> gunicorn ({args.workers} gthread workers x 4 "
+        "threads,",
+        f"persistent DB connections) -> PostgreSQL, on this {os.cpu_count()}-core machine (clients, server and "
+        "database share it, with other jobs).",
+        f"Center: {CHAIRS} chairs + {BEDS} beds, Mon-Fri 07:00-19:00, {NURSES} nurses in staggered shifts, "
+        f"{PATIENTS} patients.",
+        "",
+        f"{'endpoint':<38} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  statuses",
+    ]
+    server_errors = 0
+    for name, (latencies, statuses, seconds) in results.items():
+        label = {
+            "availability": "GET availability (14 days, 10 cand.)",
+            "booking": "POST appointments (book a candidate)",
+        }[name]
+        p50, p95, p99 = (1000 * v for v in percentiles(latencies))
+        server_errors += sum(n for code, n in statuses.items() if code >= 500)
+        codes = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
+        lines.append(
+            f"{label:<38} {len(latencies):>8} {len(latencies) / seconds:>7.1f} {p50:>8.0f} {p95:>8.0f} {p99:>8.0f}"
+            f"  {codes}"
+        )
+    lines += [
+        "",
+        "409 = refused because another client took the slot or nurse capacity first (the planner re-checks",
+        "every booking under the center's lock).",
+        f"Server errors: {server_errors}. Double-booked chairs: {double_booked}. "
+        f"Slots over nurse watch or start capacity: {over_cap}.",
+        "",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with: .venv/bin/python -m bench.api_bench"
+        + (" --quick" if args.quick else ""),
+    ]
+    table = "\n".join(lines)
+    print(table)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(table + "\n")
+    return 1 if server_errors or double_booked or over_cap else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
