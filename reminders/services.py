@@ -239,7 +239,7 @@ def _claim(reminder_id: int, *, now: dt.datetime) -> Claim | str:
     with transaction.atomic():
         reminder = (
             Reminder.objects.select_for_update(of=("self",))
-            .select_related("appointment", "appointment__protocol", "center", "patient", "patient__center")
+            .select_related("appointment", "appointment__protocol", "center")
             .filter(pk=reminder_id)
             .first()
         )
@@ -247,6 +247,8 @@ def _claim(reminder_id: int, *, now: dt.datetime) -> Claim | str:
             return "not-queued"
         appointment = reminder.appointment
         patient = Patient.objects.select_for_update().select_related("center").get(pk=reminder.patient_id)
+        appointment.patient = patient  # the locked, fresh row: consent and opt-out as of now
+        appointment.center = reminder.center
         if appointment.status not in ACTIVE_FOR_REMINDERS:
             return _finish(reminder, ReminderStatus.VOIDED, "Appointment no longer booked.")
         if appointment.start <= now:
@@ -290,8 +292,8 @@ def _claim(reminder_id: int, *, now: dt.datetime) -> Claim | str:
         )
         if not claimed:
             return "not-queued"
-    reminder.refresh_from_db()
-    reminder.appointment = appointment
+    reminder.status, reminder.claimed_at, reminder.attempts = ReminderStatus.SENDING, now, reminder.attempts + 1
+    reminder.recipient, reminder.body = recipient, body
     return Claim(reminder=reminder, body=body)
 
 
