@@ -22,7 +22,7 @@ from chairs.models import Center, Chair, NurseShift, OpeningHours
 from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE
 from patients.models import Patient, ReminderChannel
 from scheduling import planner
-from scheduling.demo_treatment import prepare_demo_dose
+from scheduling.demo_treatment import prepare_demo_dose, seed_series_shifts
 from scheduling.errors import SchedulingError
 from scheduling.models import Appointment, Protocol
 from scheduling.planner_input import planner_input_for, slot_request_for
@@ -345,6 +345,7 @@ def seed_demo(
         monday = today - dt.timedelta(days=today.weekday())
         booked_days = working_days(monday, days)
         seed_staff(center, report, booked_days)
+        seed_series_shifts(center=center, after=booked_days[-1])
         registered = seed_patients(center, report, count=patients)
     if with_appointments:
         booker = User.objects.get(username="nurse")

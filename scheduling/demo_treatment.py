@@ -70,3 +70,48 @@ def _authorize(order: Order, number: int, today: dt.date, actor) -> None:
     elif number % 23 == 2:
         values["approved_visits"] = 2
     PriorAuthorization.objects.create(**values)
+
+
+SERIES_STAFFED_WEEKS = 26
+# The staggered shifts of demo.seed_staff: early, mid and late.
+SHIFT_PATTERNS = [(dt.time(7), dt.time(15, 30)), (dt.time(9), dt.time(17, 30)), (dt.time(10, 30), dt.time(19))]
+
+
+def seed_series_shifts(*, center, after: dt.date, weeks: int = SERIES_STAFFED_WEEKS) -> int:
+    """Staff the demo center for half a year after the booked fortnight, so whole series can be planned.
+
+    Same staggered shifts and rotating day off as ``demo.seed_staff``; bulk-created (two queries), and
+    only the missing ones, so re-seeding adds nothing.
+    """
+    from django.contrib.auth.models import User
+
+    from chairs.models import NurseShift
+    from scheduling.demo import NURSES
+
+    usernames = [f"{first}.{last}".lower() for first, last in NURSES]
+    by_name = {u.username: u for u in User.objects.filter(username__in=usernames)}
+    nurses = [by_name[name] for name in usernames if name in by_name]
+    tz = center.tzinfo
+    begin = dt.datetime.combine(after + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    end = begin + dt.timedelta(weeks=weeks)
+    existing = set(
+        NurseShift.objects.filter(center=center, start__gte=begin, start__lt=end).values_list("nurse_id", "start")
+    )
+    shifts = []
+    day = begin.date()
+    while day < end.date():
+        if day.weekday() < 5:
+            for index, nurse in enumerate(nurses):
+                if (index + day.toordinal()) % 7 == 0:
+                    continue
+                begins, ends = SHIFT_PATTERNS[index % len(SHIFT_PATTERNS)]
+                start = dt.datetime.combine(day, begins, tzinfo=tz)
+                if (nurse.pk, start) not in existing:
+                    shifts.append(
+                        NurseShift(
+                            center=center, nurse=nurse, start=start, end=dt.datetime.combine(day, ends, tzinfo=tz)
+                        )
+                    )
+        day += dt.timedelta(days=1)
+    NurseShift.objects.bulk_create(shifts)
+    return len(shifts)

@@ -18,6 +18,7 @@ the new bookings.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -237,6 +238,7 @@ def _days_by_closeness(dose: ProposedDose) -> list[dt.date]:
 
 
 def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.datetime) -> None:
+    reasons: Counter[str] = Counter()
     for day in _days_by_closeness(dose):
         request = slot_request_for(
             protocol=protocol,
@@ -260,8 +262,13 @@ def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.dat
                 shift = (day - dose.due).days
                 dose.note = f"{abs(shift)} day{'s' if abs(shift) != 1 else ''} {'after' if shift > 0 else 'before'} due"
             return
+        for report in result.days:
+            reasons.update(refusal.message for refusal in report.reasons)
+    why = " ".join(message for message, _ in reasons.most_common(2))
     dose.problems.append(
-        f"No free chair between {dose.earliest:%Y-%m-%d} and {dose.latest:%Y-%m-%d}; choose a time yourself."
+        f"No free slot between {dose.earliest:%Y-%m-%d} and {dose.latest:%Y-%m-%d}"
+        + (f" ({why})" if why else "")
+        + "; choose a time yourself."
     )
 
 

@@ -226,3 +226,17 @@ def test_reflow_after_a_missed_dose_rebooks_it_and_shifts_the_rest(staffed, libr
     )
     booked = Appointment.objects.filter(patient=patient, status=AppointmentStatus.BOOKED).order_by("start")
     assert [a.dose_number for a in booked] == [2, 3, 4]
+
+
+def test_a_dose_without_any_free_slot_says_why_and_blocks_booking(staffed, library, patient):
+    order = make_order(patient, library["lec"], start=dt.date.today(), doses=2)
+    first = monday_in(3)
+    due = first + dt.timedelta(days=14)
+    for offset in range(-3, 4):
+        day = due + dt.timedelta(days=offset)
+        for chair in staffed.test_chairs:
+            ChairBlock.objects.create(chair=chair, start=at(day, 0), end=at(day, 23, 59))
+    proposal = propose_series(order=order, first_day=first)
+    assert proposal.doses[1].start is None
+    assert "No free slot between" in proposal.doses[1].problems[0]
+    assert not proposal.is_bookable
