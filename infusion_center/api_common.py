@@ -391,6 +391,7 @@ class ObtainTokenView(ObtainAuthToken):
         responses={
             200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
             400: OpenApiResponse(description="Wrong or missing credentials."),
+            429: OpenApiResponse(description="Locked after repeated failures; try again later."),
         },
         examples=[
             OpenApiExample("Credentials", value={"username": "nina.nurse", "password": "…"}, request_only=True),
@@ -400,7 +401,16 @@ class ObtainTokenView(ObtainAuthToken):
     )
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            if getattr(request, "axes_locked_out", False) or getattr(request._request, "axes_locked_out", False):
+                return Response(
+                    {
+                        "code": "locked_out",
+                        "detail": "Too many failed logins for this account; try again later.",
+                    },
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                )
+            raise serializers.ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

@@ -111,3 +111,14 @@ def test_swagger_ui_is_served_locally(client):
     assert "swagger-ui" in html
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
     assert "/static/drf_spectacular_sidecar/" in html
+
+
+def test_repeated_failures_lock_the_account(nurse, settings):
+    client = APIClient()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/api/v1/auth/token/", {"username": "nina.nurse", "password": "bad"}, format="json")
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "nina.nurse", "password": "correct-horse-battery"}, format="json"
+    )
+    assert response.status_code == 429
+    assert response.json()["code"] == "locked_out"
