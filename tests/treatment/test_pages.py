@@ -260,3 +260,23 @@ def test_work_queue_lists_missed_doses_to_reflow(front_desk_client, center, chai
     missed = page[page.index('id="missed-doses"') :]
     assert patient.full_name in missed
     assert f"{reverse('series_plan', args=[order.pk])}?reflow=1" in missed
+
+
+def test_work_queue_queries_do_not_grow_with_the_number_of_doses(
+    front_desk_client, center, chair, library, django_assert_max_num_queries
+):
+    today = dt.date.today()
+    for number in range(15):
+        patient = PatientFactory(center=center)
+        make_order(patient, library["lec" if number % 2 else "nat"], start=today, visits=4)
+        AppointmentFactory(
+            center=center,
+            chair=chair,
+            patient=patient,
+            protocol=library["lec" if number % 2 else "nat"],
+            dose_number=3,
+            start=at(today + dt.timedelta(days=1 + number), 9),
+        )
+    with django_assert_max_num_queries(25):
+        response = front_desk_client.get(reverse("work_queue"))
+    assert response.content.decode().count("Record document<span") >= 15

@@ -240,3 +240,19 @@ def test_a_dose_without_any_free_slot_says_why_and_blocks_booking(staffed, libra
     assert proposal.doses[1].start is None
     assert "No free slot between" in proposal.doses[1].problems[0]
     assert not proposal.is_bookable
+
+
+def test_center_admin_books_a_series_past_the_authorization_with_a_reason(staffed, library, patient, center_admin):
+    start = monday_in(2)
+    order = make_order(
+        patient, library["lec"], start=dt.date.today(), doses=3, auth_until=start + dt.timedelta(days=20)
+    )
+    proposal = propose_series(order=order, first_day=start)
+    assert [d.dose_number for d in proposal.doses] == [1, 2]
+    doses = [(d.dose_number, d.chair_id, d.start) for d in proposal.doses]
+    doses.append((3, proposal.doses[0].chair_id, proposal.doses[1].start + dt.timedelta(days=14)))
+    with pytest.raises(SeriesRefused, match="Dose 3"):
+        book_series(actor=center_admin, order=order, doses=doses)
+    booked = book_series(actor=center_admin, order=order, doses=doses, override_reason="Renewal approved by phone")
+    assert booked[2].readiness_override_reason == "Renewal approved by phone"
+    assert booked[0].readiness_override_reason == ""
