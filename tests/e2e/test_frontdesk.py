@@ -45,7 +45,7 @@ def test_front_desk_checks_in_and_nurse_takes_patient_through_the_chair(
     pk = todays_appointment.pk
 
     login("frank.desk")
-    page.get_by_role("link", name="Arrivals").click()
+    page.get_by_role("link", name="Arrivals", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("Arrivals today"))).to_be_visible()
     page.get_by_label("Find a patient").fill("MRN181512")
     row = page.locator(f"#appointment-{pk}")
@@ -91,3 +91,23 @@ def test_front_desk_checks_in_and_nurse_takes_patient_through_the_chair(
         "frank.desk",
         "nora.nurse",
     }
+
+
+def test_front_desk_undoes_a_mistaken_check_in_and_cancels_with_a_reason(page, login, front_desk, todays_appointment):
+    pk = todays_appointment.pk
+    login("frank.desk")
+    page.goto("/arrivals/")
+    row = page.locator(f"#appointment-{pk}")
+    row.get_by_role("button", name="Check in: Ada Lovelace").click()
+    row.get_by_role("button", name="Undo check-in: Ada Lovelace").click()
+    expect(page.locator("#flow-messages")).to_contain_text("Ada Lovelace's check-in was undone")
+    expect(row.locator("[data-status]")).to_have_text("Booked")
+
+    row.get_by_text("Cancel…").click()
+    row.get_by_label("Patient cancelled").check()
+    row.get_by_label("Reason").fill("Feeling unwell today")
+    row.get_by_role("button", name="Cancel appointment").click()
+    expect(page.locator("#flow-messages")).to_contain_text("Ada Lovelace's appointment is cancelled")
+    expect(row).to_contain_text("Feeling unwell today")
+    appointment = Appointment.objects.get(pk=pk)
+    assert (appointment.status, appointment.cancelled_by, appointment.arrived_at) == ("cancelled", "patient", None)
