@@ -150,10 +150,15 @@ def waiting_room(*, center: Center, now: dt.datetime) -> list[WaitingPatient]:
 
 
 def in_chairs(*, center: Center, now: dt.datetime) -> list[Appointment]:
-    """Patients seated today (in chair, infusing or in observation), by chair."""
+    """Patients in a chair (in chair, infusing or in observation), by chair.
+
+    Someone seated on an earlier day and never discharged stays listed, so a
+    nurse can still discharge them rather than lose them from every page.
+    """
+    _, end_of_today = day_bounds(center=center, day=local_today(center=center, now=now))
     return list(
-        appointments_on(center=center, day=local_today(center=center, now=now))
-        .filter(status=AppointmentStatus.CHECKED_IN)
+        Appointment.objects.filter(center=center, status=AppointmentStatus.CHECKED_IN, start__lt=end_of_today)
+        .select_related("center", "patient", "protocol", "chair")
         .order_by("chair__label", "start")
     )
 

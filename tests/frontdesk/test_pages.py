@@ -320,3 +320,13 @@ def test_walk_in_goes_to_the_slot_finder_for_today(front_desk_client, clock, cen
 def test_readiness_badge_shows_on_arrivals(front_desk_client, clock, booked):
     html = front_desk_client.get(reverse("arrivals")).content.decode()
     assert "data-readiness=" in html
+
+
+def test_patient_left_in_a_chair_yesterday_can_still_be_discharged(nurse_client, clock, center, chair, protocol):
+    forgotten = AppointmentFactory(
+        center=center, chair=chair, protocol=protocol, start=at(9) - dt.timedelta(days=1),
+        status="checked-in", chair_stage="observation",
+    )  # fmt: skip
+    assert f'id="chair-row-{forgotten.pk}"' in nurse_client.get(reverse("in_chairs")).content.decode()
+    act(nurse_client, forgotten, "complete")
+    assert status_of(forgotten) == ("fulfilled", "")
