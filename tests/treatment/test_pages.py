@@ -280,3 +280,31 @@ def test_work_queue_queries_do_not_grow_with_the_number_of_doses(
     with django_assert_max_num_queries(25):
         response = front_desk_client.get(reverse("work_queue"))
     assert response.content.decode().count("Record document<span") >= 15
+
+
+def test_series_page_replans_after_an_adjusted_dose(front_desk_client, staffed, library, patient):
+    order = make_order(patient, library["lec"], start=dt.date.today(), doses=3)
+    url = reverse("series_plan", args=[order.pk])
+    first = monday_in(2)
+    chair = str(staffed.test_chairs[1].pk)
+    moved = first + dt.timedelta(days=16)  # dose 2 two days late, on the Wednesday
+    form = {
+        "action": "update",
+        "dose": ["1", "2", "3"],
+        "first_day": first.isoformat(),
+        "date_1": first.isoformat(),
+        "time_1": "09:00",
+        "chair_1": chair,
+        "original_1": f"{chair}|{at(first, 9).isoformat()}",
+        "date_2": moved.isoformat(),
+        "time_2": "10:00",
+        "chair_2": chair,
+        "original_2": f"{chair}|{at(first + dt.timedelta(days=14), 9).isoformat()}",
+        "date_3": "",
+        "time_3": "",
+        "chair_3": "",
+    }
+    page = front_desk_client.post(url, form).content.decode()
+    dose3 = page[page.index('id="dose-3"') :]
+    assert f'value="{(moved + dt.timedelta(days=14)).isoformat()}"' in dose3
+    assert Appointment.objects.count() == 0
