@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients.models import Patient, PriorAuthorization
-from scheduling.models import AppointmentStatus, ProtocolPrerequisite
+from scheduling.models import BLOCKING_STATUSES, AppointmentStatus, ProtocolPrerequisite
 from scheduling.readiness import readiness_for
+from scheduling.series import GIVEN_STATUSES
 
 register = template.Library()
 
@@ -40,8 +41,16 @@ def treatment_summary_for(patient: Patient) -> dict:
     readiness = readiness_for(upcoming)
     for appointment in upcoming:
         appointment.readiness = readiness[appointment.pk]
+    held = list(
+        patient.appointments.filter(status__in=BLOCKING_STATUSES).values_list("protocol_id", "dose_number", "status")
+    )
     for order in orders:
         order.has_upcoming_doses = any(a.protocol_id == order.protocol_id for a in upcoming)
+        covered = [
+            status for protocol_id, dose, status in held if protocol_id == order.protocol_id and order.covers_dose(dose)
+        ]
+        order.doses_booked = len(covered)
+        order.doses_given = sum(1 for status in covered if status in GIVEN_STATUSES)
     return {
         "orders": orders,
         "documents": list(patient.prerequisite_documents.select_related("recorded_by")[:50]),

@@ -230,6 +230,7 @@ def test_reflow_link_appears_with_upcoming_doses(front_desk_client, center, chai
     AppointmentFactory(center=center, chair=chair, patient=patient, protocol=library["lec"], start=at(monday_in(2)))
     page = front_desk_client.get(reverse("patient_detail", args=[patient.pk])).content.decode()
     assert f"{reverse('series_plan', args=[order.pk])}?reflow=1" in page
+    assert "Doses booked or given: 1 (0 given)" in page
 
 
 def test_series_page_refuses_a_dose_left_without_a_time(front_desk_client, staffed, library, patient):
