@@ -57,6 +57,14 @@
   }
 
   document.querySelectorAll("[data-patient-picker]").forEach(picker);
+  // A refresh answered by the sign-in page (the session ended): show that page, not a board inside the board.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.responseURL && xhr.responseURL.indexOf("/accounts/login/") !== -1) {
+      event.detail.shouldSwap = false;
+      window.location.reload();
+    }
+  });
   document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
   });

@@ -284,3 +284,12 @@ def test_board_flags_doses_that_are_not_ready(nurse_client, orders_required, sta
         reverse("board"), {"center": staffed_center.pk, "date": monday.isoformat()}
     ).content.decode()
     assert 'data-readiness="blocked"' in body
+
+
+def test_staff_of_two_centers_can_switch_the_finder(client, nurse, staffed_center, other_center):
+    other_center.staff.add(nurse)
+    client.force_login(nurse)
+    body = client.get(reverse("slot_finder"), {"center": other_center.pk}).content.decode()
+    assert 'id="finder-center"' in body and other_center.name in body
+    board = client.get(reverse("board"), {"center": other_center.pk}).content.decode()
+    assert 'id="board-center"' in board

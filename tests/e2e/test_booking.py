@@ -45,10 +45,19 @@ def clinic(center, nurse):
     return {"center": center, "chairs": chairs, "patient": patient, "ocr": Protocol.objects.get(code="ocr")}
 
 
-def find_first_ocrelizumab_slot(page, day: dt.date) -> None:
+def find_first_ocrelizumab_slot(page, day: dt.date, *, keyboard: bool = False) -> None:
     page.get_by_role("link", name="Find a slot").first.click()
-    page.get_by_label("Patient", exact=True).fill("smi")
-    page.get_by_role("option", name=re.compile("Smith, Ann")).click()
+    search = page.get_by_label("Patient", exact=True)
+    search.fill("smi")
+    option = page.get_by_role("option", name=re.compile("Smith, Ann"))
+    if keyboard:  # pick with the arrow keys and Enter, as a nurse at a keyboard would
+        expect(option).to_be_visible()
+        search.press("ArrowDown")
+        expect(option).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Protocol")).to_be_focused()
+    else:
+        option.click()
     expect(page.get_by_text("Ann Smith · MRN MRN424242")).to_be_visible()
     page.get_by_label("Protocol").select_option(label="Ocrelizumab (OCR) — Ocrevus")
     page.get_by_label("Dose number").fill("1")
@@ -107,7 +116,7 @@ def test_nurse_books_sees_moves_and_cancels(page, login, screenshot, clinic):
 def test_slot_taken_by_someone_else_is_told_plainly(page, login, screenshot, clinic):
     monday = next_monday()
     login("nina.nurse")
-    find_first_ocrelizumab_slot(page, monday)
+    find_first_ocrelizumab_slot(page, monday, keyboard=True)
     page.get_by_role("link", name=re.compile("^Book ")).first.click()
     expect(page.get_by_role("heading", name="Book this slot?")).to_be_visible()
 
