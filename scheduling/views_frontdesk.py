@@ -150,7 +150,6 @@ def arrivals(request):
         query=query,
         now=now,
         today=today,
-        list_url=f"{reverse('arrivals')}?{urlencode({'center': center.pk, 'q': query})}",
         back=f"{reverse('arrivals')}?{urlencode({'center': center.pk, 'q': query})}",
         walk_in_url=slot_finder_url(center=center.pk, date_from=today.isoformat(), date_to=today.isoformat()),
     )

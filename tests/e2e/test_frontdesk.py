@@ -48,6 +48,7 @@ def test_front_desk_checks_in_and_nurse_takes_patient_through_the_chair(
     page.get_by_role("link", name="Arrivals", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("Arrivals today"))).to_be_visible()
     page.get_by_label("Find a patient").fill("MRN181512")
+    page.wait_for_url(re.compile("q=MRN181512"))  # the search has swapped the list in
     row = page.locator(f"#appointment-{pk}")
     expect(row).to_contain_text("Lovelace, Ada")
     row.get_by_role("button", name="Check in: Ada Lovelace").click()
