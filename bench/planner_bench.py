@@ -5,7 +5,8 @@
 
 Centers are generated with fixed seeds: *small* (12 chairs) and *large* (60
 chairs + 8 beds), open Monday–Friday 08:00–18:00, nurses in two staggered
-shifts (the morning has half the nurses: the usual start bottleneck), the
+shifts (07:30–16:00 and 09:30–18:00, each alone watching three quarters of the chairs: the morning
+and late afternoon are short-staffed, the usual start bottleneck), the
 protocol mix of the demo center (DOMAIN.md protocols).
 
 * **Latency**: the large center booked to ~85 % of its chair time over a
@@ -80,8 +81,9 @@ def make_center(size: str, days: list[dt.date]) -> planner.PlannerInput:
     chairs += [
         planner.ChairInfo(chair_count + i + 1, f"B{i + 1:02d}", "bed", frozenset({"pump"})) for i in range(bed_count)
     ]
-    nurses = (chair_count + bed_count) // 4
-    early = nurses // 2
+    # Each shift alone covers three quarters of the chairs at four patients per nurse; both together, all.
+    early = -(-(chair_count + bed_count) * 3 // 16)
+    nurses = 2 * early
     shifts = []
     for day in days:
         for n in range(nurses):

@@ -85,7 +85,7 @@ NOT_FLUSH_WEIGHT = 0.1
 SPARE_KIND_WEIGHT = 0.25
 # Ranking of start times (tuned with bench/planner_bench.py against first-fit and CP-SAT):
 FIT_WEIGHT = 0.05
-START_LOAD_WEIGHT = 1.5
+START_LOAD_WEIGHT = 4.0
 WATCH_LOAD_WEIGHT = 0.0
 EARLY_WEIGHT = 1.0
 LONG_EARLY_WEIGHT = 0.3
@@ -315,6 +315,26 @@ def local_bounds(rules: CenterRules, day: dt.date) -> tuple[dt.datetime, dt.date
     return opens, closes
 
 
+class _SparseMin:
+    """Range minimum in O(1) after O(n log n) preparation (a sparse table)."""
+
+    def __init__(self, values: list[int]) -> None:
+        self.levels = [list(values)]
+        width = 1
+        while 2 * width <= len(values):
+            below = self.levels[-1]
+            self.levels.append([min(below[i], below[i + width]) for i in range(len(below) - width)])
+            width *= 2
+
+    def query(self, first: int, last: int) -> int:
+        """Minimum of values[first..last] (inclusive)."""
+        if last < first:
+            return 1 << 30
+        level = (last - first + 1).bit_length() - 1
+        row = self.levels[level]
+        return min(row[first], row[last - (1 << level) + 1])
+
+
 def _merge(intervals: Iterable[tuple[dt.datetime, dt.datetime]]) -> tuple[list[dt.datetime], list[dt.datetime]]:
     starts: list[dt.datetime] = []
     ends: list[dt.datetime] = []
@@ -392,6 +412,12 @@ class _Day:
             self.seg_starts.append(p)
             self.seg_nurses.append(nurses)
             self.seg_watched.append(watched)
+        per_nurse = rules.patients_per_nurse
+        self._nurse_min = _SparseMin(self.seg_nurses)
+        # Spare watch places per segment; segments without a nurse are left to "no nurse on shift".
+        self._slack_min = _SparseMin(
+            [n * per_nurse - w if n > 0 else 1 << 30 for n, w in zip(self.seg_nurses, self.seg_watched, strict=True)]
+        )
 
         self.window = dt.timedelta(minutes=rules.start_window_minutes)
         self._window_of: dict[dt.datetime, dt.datetime] = {}
@@ -440,19 +466,18 @@ class _Day:
     def staffing(self, start: dt.datetime, end: dt.datetime) -> tuple[list[str], float]:
         """Refusal codes of the nurse rules for [start, end), and the load score when it fits."""
         codes = []
-        per_nurse = self.rules.patients_per_nurse
+        first = max(bisect.bisect_right(self.seg_starts, start) - 1, 0)
+        last = bisect.bisect_left(self.seg_starts, end) - 1
+        no_nurse = self._nurse_min.query(first, last) <= 0
+        watch_full = self._slack_min.query(first, last) < 1
         peak_share = 0.0
-        no_nurse = watch_full = False
-        for i in self._segments(start, end):
-            nurses = self.seg_nurses[i]
-            if nurses <= 0:
-                no_nurse = True
-                continue
-            capacity = nurses * per_nurse
-            if self.seg_watched[i] + 1 > capacity:
-                watch_full = True
-            else:
-                peak_share = max(peak_share, (self.seg_watched[i] + 1) / capacity)
+        if WATCH_LOAD_WEIGHT and not watch_full:
+            per_nurse = self.rules.patients_per_nurse
+            peak_share = max(
+                (self.seg_watched[i] + 1) / (self.seg_nurses[i] * per_nurse)
+                for i in range(first, last + 1)
+                if self.seg_nurses[i] > 0
+            )
         if no_nurse:
             codes.append("no_nurse_on_shift")
         if watch_full:
