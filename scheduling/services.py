@@ -179,11 +179,17 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
     appointment.start = start
     appointment.end = start + dt.timedelta(minutes=appointment.protocol.chair_minutes(appointment.dose_number))
     appointment.confirmed_at = None
+    # A move is a new date for the dose: what cannot be ready by then refuses it, as for a booking
+    # (a dose booked under a center admin's recorded override keeps that override).
+    warnings = []
+    if not appointment.readiness_override_reason:
+        warnings = guard_booking(actor=actor, appointment=appointment)
     try:
         with transaction.atomic():
             _save(appointment, actor=actor)
     except IntegrityError as error:
         raise SlotTaken() from error
+    appointment.readiness_warnings = warnings
     _run_hooks(appointment)
     return appointment
 

@@ -93,3 +93,24 @@ def test_visits_used_up_refuse_the_next_booking(staffed, library, patient, front
     with pytest.raises(BookingRefused) as refused:
         book(front_desk, patient, library["nat"], staffed.test_chairs[0], monday_in(5), 2)
     assert refused.value.reasons[0].code == "authorization_visits_used"
+
+
+def test_moving_a_dose_past_its_order_is_refused_and_keeps_the_old_time(staffed, library, patient, front_desk):
+    from scheduling.services import move_appointment
+
+    day = monday_in(2)
+    make_order(patient, library["ocr"], start=dt.date.today(), until=day + dt.timedelta(days=3))
+    appointment = book(front_desk, patient, library["ocr"], staffed.test_chairs[0], day, 3)
+    moved = move_appointment(
+        actor=front_desk, appointment=appointment, chair=staffed.test_chairs[1], start=at(day + dt.timedelta(days=1))
+    )
+    assert moved.start == at(day + dt.timedelta(days=1))
+    with pytest.raises(BookingRefused, match="expires on"):
+        move_appointment(
+            actor=front_desk,
+            appointment=appointment,
+            chair=staffed.test_chairs[0],
+            start=at(day + dt.timedelta(days=7)),
+        )
+    appointment.refresh_from_db()
+    assert appointment.start == at(day + dt.timedelta(days=1))
