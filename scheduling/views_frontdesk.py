@@ -189,6 +189,8 @@ def _seat_choices(*, center: Center, waiting: list[flow.WaitingPatient], now: dt
                 exclude_appointment_id=appointment.pk,
             )
         ]
+        # Same kind as booked first (a chair for a chair), then by label.
+        others.sort(key=lambda chair: (chair.kind != appointment.chair.kind, chair.label))
         choices[appointment.pk] = [appointment.chair, *others]
     return choices
 
