@@ -57,6 +57,17 @@
   }
 
   document.querySelectorAll("[data-patient-picker]").forEach(picker);
+  // Keep the board where the nurse scrolled it when it refreshes itself.
+  var scrolled = null;
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var scroller = event.detail.target.querySelector(".board-scroll");
+    scrolled = scroller ? [scroller.scrollTop, scroller.scrollLeft] : null;
+  });
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var scroller = event.detail.target.querySelector(".board-scroll");
+    if (scroller && scrolled) { scroller.scrollTop = scrolled[0]; scroller.scrollLeft = scrolled[1]; }
+    scrolled = null;
+  });
   // A refresh answered by the sign-in page (the session ended): show that page, not a board inside the board.
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     var xhr = event.detail.xhr;
