@@ -173,7 +173,7 @@ def stop(processes: list[subprocess.Popen]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def measure(center, *, count: int, redeliver: bool, timeout: float) -> dict:
+def measure(center, *, count: int, redeliver: bool, timeout: float, workers: list[subprocess.Popen]) -> dict:
     from django.db.models import Count
 
     from reminders import services
@@ -189,6 +189,8 @@ def measure(center, *, count: int, redeliver: bool, timeout: float) -> dict:
         dispatch_due_reminders.delay()  # the workers run the dispatcher, as beat would have it
     sent = 0
     while time.monotonic() - began < timeout:
+        if any(worker.poll() is not None for worker in workers):
+            raise RuntimeError("A Celery worker exited; see .local/bench-worker-*.log")
         sent = rows.filter(status=ReminderStatus.SENT).count()
         open_rows = rows.filter(status__in=(ReminderStatus.PENDING, ReminderStatus.QUEUED, ReminderStatus.SENDING))
         if sent >= count or not open_rows.exists():
@@ -250,7 +252,9 @@ def main() -> int:
             if count <= 0:
                 continue
             center = fill(count, tag="A" if not redeliver else "B")
-            results.append((label, measure(center, count=count, redeliver=redeliver, timeout=args.timeout)))
+            results.append(
+                (label, measure(center, count=count, redeliver=redeliver, timeout=args.timeout, workers=workers))
+            )
     finally:
         stop(workers)
         client.delete(*BROKER_KEYS)
@@ -268,8 +272,10 @@ def main() -> int:
             f"{label:<28} {r['count']:>9} {r['seconds']:>8.1f} {r['per_second']:>7.1f} {r['sent']:>6} "
             f"{r['texts']:>6} {r['duplicates']:>10} {r['lost']:>5}"
         )
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     lines += [
         "",
+        f"Load average at the end (1, 5, 15 min): {load} on {os.cpu_count()} cores.",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with: .venv/bin/python -m bench.reminders_bench",
     ]
     table = "\n".join(lines)

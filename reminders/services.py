@@ -125,7 +125,15 @@ def sync_reminders(appointment: Appointment, *, now: dt.datetime | None = None) 
             )
             continue
         reopen = row.status == ReminderStatus.VOIDED or (row.status == ReminderStatus.SKIPPED and key in moved)
-        if (row.status in OPEN and key in moved) or reopen:
+        # Same time, but the patient's time zone or the center's quiet hours changed (a row deferred
+        # at send time carries a note and keeps its later time).
+        replanned = (
+            row.status == ReminderStatus.PENDING
+            and not row.note
+            and row.due_at > now
+            and abs(row.due_at - planned_reminder.due_at) > dt.timedelta(minutes=1)
+        )
+        if (row.status in OPEN and key in moved) or reopen or replanned:
             row.status = ReminderStatus.PENDING
             row.due_at = planned_reminder.due_at
             row.planned_for = appointment.start

@@ -125,3 +125,10 @@ def test_patient_time_zone_moves_the_due_time(book, center, monday):
     # 24 h before is 07:00 Los Angeles time: quiet there until 08:00.
     due = rows(appointment)["24h", "sms"].due_at
     assert due.astimezone(NEW_YORK) == at(monday - dt.timedelta(days=1), 11)
+
+
+def test_changing_the_patients_time_zone_replans_pending_reminders(booked, patient, monday):
+    patient.timezone = "America/Los_Angeles"
+    patient.save()
+    # 24 h before Monday 09:00 New York is 06:00 in Los Angeles: quiet there until 08:00 (11:00 New York).
+    assert rows(booked)["24h", "sms"].due_at.astimezone(NEW_YORK) == at(monday - dt.timedelta(days=1), 11)
