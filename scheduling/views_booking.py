@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import parse_qsl, urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
@@ -89,6 +90,9 @@ def board(request):
         "previous_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1),
         "refresh_seconds": BOARD_REFRESH_SECONDS,
+        # Polling stops when the screen is idle, so the board never keeps an idle session alive.
+        "idle_seconds": settings.SESSION_COOKIE_AGE,
+        "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
         "readiness_partial": _optional_partial(READINESS_PARTIAL),
         "query": urlencode({"center": center.pk, "date": day.isoformat()}),
     }

@@ -57,6 +57,25 @@
   }
 
   document.querySelectorAll("[data-patient-picker]").forEach(picker);
+  // The board polls only while someone uses the screen: polling must not keep an idle session
+  // alive past the idle logoff. A margin keeps the last poll inside the session's lifetime.
+  var lastActivity = Date.now();
+  ["mousemove", "keydown", "pointerdown", "touchstart", "wheel", "scroll"].forEach(function (name) {
+    window.addEventListener(name, function () {
+      lastActivity = Date.now();
+      var note = document.querySelector("[data-board-paused]");
+      if (note) note.hidden = true;
+    }, { passive: true });
+  });
+  window.boardIsActive = function () {
+    var live = document.getElementById("board-live");
+    var idleMs = (parseInt(live && live.getAttribute("data-idle-seconds"), 10) || 900) * 1000;
+    var active = Date.now() - lastActivity < idleMs - 60000;
+    var note = document.querySelector("[data-board-paused]");
+    if (note) note.hidden = active;
+    return active;
+  };
+
   // Keep the board where the nurse scrolled it when it refreshes itself.
   var scrolled = null;
   document.body.addEventListener("htmx:beforeSwap", function (event) {

@@ -192,7 +192,31 @@ def test_board_screenshot(page, login, screenshot, clinic):
     login("nina.nurse")
     page.goto("/board/")
     expect(page.locator("a.board-appt").first).to_be_visible()
+    # Tall enough for the whole board: the staffing strip sticks to the window's bottom edge.
+    page.set_viewport_size({"width": 1366, "height": 1000})
     path = screenshot("booking-board")
     assert path.exists()
     page.set_viewport_size({"width": 820, "height": 1180})
     screenshot("booking-board-tablet")
+
+
+def test_board_shows_a_front_desk_check_in_by_itself(page, login, clinic, monkeypatch):
+    from scheduling import views_booking
+
+    monkeypatch.setattr(views_booking, "BOARD_REFRESH_SECONDS", 1)  # the page polls every 20 s; no need to wait here
+    center, chairs = clinic["center"], clinic["chairs"]
+    monday = next_monday()
+    appointment = book_appointment(
+        actor=UserFactory(role="nurse", center=center),
+        patient=clinic["patient"],
+        protocol=clinic["ocr"],
+        chair=chairs[0],
+        start=at(monday, 9),
+    )
+    login("nina.nurse")
+    page.goto(f"/board/?center={center.pk}&date={monday.isoformat()}")
+    block = page.locator(f'a.board-appt[href="/appointments/{appointment.pk}/"]')
+    expect(block).to_contain_text("Booked")
+    transition(actor=UserFactory(role="front_desk", center=center), appointment=appointment, action="check_in")
+    expect(block).to_contain_text("Arrived", timeout=10_000)
+    expect(block).to_have_class(re.compile("status-arrived"))
