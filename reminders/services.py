@@ -76,6 +76,7 @@ def channels_for(patient: Patient) -> list[str]:
 # --- Planning (inside the booking's transaction) --------------------------------------------------
 
 
+@transaction.atomic
 def sync_reminders(appointment: Appointment, *, now: dt.datetime | None = None) -> None:
     """Create, update or void the appointment's open reminders to match its time, status and the patient."""
     now = now or timezone.now()
