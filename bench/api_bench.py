@@ -368,7 +368,10 @@ def main() -> int:
                     "dose_number": dose}  # fmt: skip
             began = time.perf_counter()
             response = session.post(f"{base}/api/v1/appointments/", json=body)
-            return time.perf_counter() - began, response.status_code
+            seconds = time.perf_counter() - began
+            if response.status_code == 409:
+                return seconds, f"409 {response.json().get('code', '?')}"
+            return seconds, response.status_code
 
         load.run(min(100, args.availability), availability)  # warm-up: imports, connections, caches
         results = {
@@ -398,8 +401,8 @@ def main() -> int:
             "booking": "POST appointments (book a candidate)",
         }[name]
         p50, p95, p99 = (1000 * v for v in percentiles(latencies))
-        server_errors += sum(n for code, n in statuses.items() if code >= 500)
-        codes = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
+        server_errors += sum(n for code, n in statuses.items() if str(code) >= "500")
+        codes = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items(), key=lambda item: str(item[0])))
         lines.append(
             f"{label:<38} {len(latencies):>8} {len(latencies) / seconds:>7.1f} {p50:>8.0f} {p95:>8.0f} {p99:>8.0f}"
             f"  {codes}"
@@ -407,7 +410,7 @@ def main() -> int:
     lines += [
         "",
         "409 = refused because another client took the slot or nurse capacity first (the planner re-checks",
-        "every booking under the center's lock).",
+        "every booking under the center's lock; center_busy = the lock was not free within 5 s, try again).",
         f"Server errors: {server_errors}. Double-booked chairs: {double_booked}. "
         f"Slots over nurse watch or start capacity: {over_cap}.",
         "",

@@ -12,7 +12,7 @@ import datetime as dt
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers, viewsets
 
 from chairs.models import Center, Chair, ChairBlock, ChairFeature, ChairKind, Closure, NurseShift, OpeningHours
@@ -22,6 +22,7 @@ from infusion_center.api_common import (
     Pagination,
     ScopedPrimaryKeyRelatedField,
     StrictModelSerializer,
+    crud_schema,
     in_user_centers,
     parse_aware,
     user_center_ids,
@@ -279,27 +280,19 @@ class _ScopedViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List centers",
-        description="The centers you work at, with opening hours, closures, slot minutes and staffing rules.",
-        examples=[OpenApiExample("A center", value=_CENTER_EXAMPLE, response_only=True)],
-    ),
-    retrieve=extend_schema(summary="One center", description="A center you work at; 404 for any other."),
-    create=extend_schema(
-        summary="Create a center",
-        description="Needs the add-center permission (superusers). The creator joins the center's staff.",
-        examples=[OpenApiExample("New center", value={**_CENTER_EXAMPLE, "id": None}, request_only=True)],
-    ),
-    update=extend_schema(
-        summary="Replace a center's settings",
-        description="Center administrators only. Sending `opening_hours` or `closures` replaces the whole list.",
-    ),
-    partial_update=extend_schema(
-        summary="Change some center settings",
-        description='Center administrators only, e.g. `{"slot_minutes": 15, "patients_per_nurse": 3}`.',
-        examples=[OpenApiExample("Staffing rules", value={"patients_per_nurse": 3}, request_only=True)],
-    ),
-    destroy=extend_schema(summary="Delete a center", description="Superusers only; refused (409) while in use."),
+    **crud_schema(
+        noun="center",
+        plural="centers",
+        example=_CENTER_EXAMPLE,
+        list_description="The centers you work at, with opening hours, closures, slot minutes and staffing rules.",
+        write_description=(
+            "Center administrators may change their center's settings; only superusers may add centers (the "
+            "creator joins the staff). Sending `opening_hours` or `closures` replaces the whole list."
+        ),
+        create_example={k: v for k, v in _CENTER_EXAMPLE.items() if k != "id"},
+        patch_example={"patients_per_nurse": 3, "starts_per_nurse_per_window": 2},
+        delete_description="Superusers only; refused (409) while patients or appointments refer to it.",
+    )
 )
 class CenterViewSet(_ScopedViewSet):
     serializer_class = CenterSerializer
@@ -311,39 +304,20 @@ class CenterViewSet(_ScopedViewSet):
         return centers_for(user=self.request.user).prefetch_related("opening_hours", "closures").order_by("name")
 
 
+_CHAIR_EXAMPLE = {"id": 7, "center": 1, "label": "C07", "kind": "chair", "features": ["pump"], "is_active": True}
+
+
 @extend_schema_view(
-    list=extend_schema(
-        summary="List chairs, beds and rooms",
-        description="Filter by `center`, `kind`, `is_active` or `feature`; order by `label`, `kind`.",
-        examples=[
-            OpenApiExample(
-                "A chair",
-                value={"id": 7, "center": 1, "label": "C07", "kind": "chair", "features": ["pump"], "is_active": True},
-                response_only=True,
-            )
-        ],
-    ),
-    retrieve=extend_schema(summary="One chair", description="404 for a chair of another center."),
-    create=extend_schema(
-        summary="Add a chair",
-        description="Center administrators only. Labels are unique within a center.",
-        examples=[
-            OpenApiExample(
-                "New bed",
-                value={"center": 1, "label": "B01", "kind": "bed", "features": ["near_station"], "is_active": True},
-                request_only=True,
-            )
-        ],
-    ),
-    update=extend_schema(summary="Replace a chair", description="Center administrators only."),
-    partial_update=extend_schema(
-        summary="Change a chair",
-        description='Center administrators only, e.g. take it out of service with `{"is_active": false}`.',
-        examples=[OpenApiExample("Retire", value={"is_active": False}, request_only=True)],
-    ),
-    destroy=extend_schema(
-        summary="Delete a chair", description="Center administrators only; refused (409) if it has appointments."
-    ),
+    **crud_schema(
+        noun="chair",
+        plural="chairs, beds and rooms",
+        example=_CHAIR_EXAMPLE,
+        list_description="Filter by `center`, `kind`, `is_active` or `feature`; search by label; order by `label`, `kind`.",
+        write_description="Center administrators only. Labels are unique within a center.",
+        create_example={"center": 1, "label": "B01", "kind": "bed", "features": ["near_station"], "is_active": True},
+        patch_example={"is_active": False},
+        delete_description="Center administrators only; refused (409) if it has appointments (retire it instead).",
+    )
 )
 class ChairViewSet(_ScopedViewSet):
     serializer_class = ChairSerializer
@@ -358,27 +332,22 @@ class ChairViewSet(_ScopedViewSet):
 _TIME_EXAMPLE = {"start": "2026-12-07T09:00:00-05:00", "end": "2026-12-07T11:00:00-05:00"}
 
 
+_BLOCK_EXAMPLE = {"id": 3, "chair": 7, "center": 1, **_TIME_EXAMPLE, "reason": "Pump maintenance"}
+
+
 @extend_schema_view(
-    list=extend_schema(
-        summary="List chair blocks",
-        description="Times a chair is out of service. Filter by `chair`, `center`, `ends_after`, `starts_before`.",
-        examples=[
-            OpenApiExample(
-                "A block",
-                value={"id": 3, "chair": 7, "center": 1, **_TIME_EXAMPLE, "reason": "Pump maintenance"},
-                response_only=True,
-            )
-        ],
-    ),
-    retrieve=extend_schema(summary="One chair block", description="404 for another center's block."),
-    create=extend_schema(
-        summary="Block a chair",
-        description="Nurses and administrators. Times are ISO 8601 with a UTC offset; `end` must follow `start`.",
-        examples=[OpenApiExample("Maintenance", value={"chair": 7, **_TIME_EXAMPLE, "reason": "Maintenance"})],
-    ),
-    update=extend_schema(summary="Replace a chair block", description="Nurses and administrators."),
-    partial_update=extend_schema(summary="Change a chair block", description="Nurses and administrators."),
-    destroy=extend_schema(summary="Remove a chair block", description="Nurses and administrators."),
+    **crud_schema(
+        noun="chair block",
+        plural="chair blocks",
+        example=_BLOCK_EXAMPLE,
+        list_description="Times a chair is out of service. Filter by `chair`, `center`, `ends_after`, `starts_before`.",
+        write_description=(
+            "Nurses and administrators. Times are ISO 8601 with a UTC offset; `end` must follow `start`."
+        ),
+        create_example={"chair": 7, **_TIME_EXAMPLE, "reason": "Pump maintenance"},
+        patch_example={"end": "2026-12-07T12:00:00-05:00"},
+        delete_description="Nurses and administrators: the chair is back in service.",
+    )
 )
 class ChairBlockViewSet(_ScopedViewSet):
     serializer_class = ChairBlockSerializer
@@ -391,45 +360,30 @@ class ChairBlockViewSet(_ScopedViewSet):
         )
 
 
+_SHIFT_EXAMPLE = {
+    "id": 4,
+    "center": 1,
+    "nurse": 12,
+    "nurse_name": "Nina Nurse",
+    "start": "2026-12-07T07:00:00-05:00",
+    "end": "2026-12-07T19:00:00-05:00",
+}
+
+
 @extend_schema_view(
-    list=extend_schema(
-        summary="List nurse shifts",
-        description="Who is on duty when. Filter by `center`, `nurse`, `ends_after`, `starts_before`.",
-        examples=[
-            OpenApiExample(
-                "A shift",
-                value={
-                    "id": 4,
-                    "center": 1,
-                    "nurse": 12,
-                    "nurse_name": "Nina Nurse",
-                    "start": "2026-12-07T07:00:00-05:00",
-                    "end": "2026-12-07T19:00:00-05:00",
-                },
-                response_only=True,
-            )
-        ],
-    ),
-    retrieve=extend_schema(summary="One shift", description="404 for another center's shift."),
-    create=extend_schema(
-        summary="Add a shift",
-        description="Center administrators only. The nurse must work at the center; shifts of one nurse never overlap.",
-        examples=[
-            OpenApiExample(
-                "Day shift",
-                value={
-                    "center": 1,
-                    "nurse": 12,
-                    "start": "2026-12-07T07:00:00-05:00",
-                    "end": "2026-12-07T19:00:00-05:00",
-                },
-                request_only=True,
-            )
-        ],
-    ),
-    update=extend_schema(summary="Replace a shift", description="Center administrators only."),
-    partial_update=extend_schema(summary="Change a shift", description="Center administrators only."),
-    destroy=extend_schema(summary="Delete a shift", description="Center administrators only."),
+    **crud_schema(
+        noun="shift",
+        plural="nurse shifts",
+        example=_SHIFT_EXAMPLE,
+        list_description="Who is on duty when. Filter by `center`, `nurse`, `ends_after`, `starts_before`.",
+        write_description=(
+            "Center administrators only. The nurse must work at the center; one nurse's shifts never overlap; "
+            "a shift lasts at most 24 hours."
+        ),
+        create_example={k: v for k, v in _SHIFT_EXAMPLE.items() if k not in ("id", "nurse_name")},
+        patch_example={"end": "2026-12-07T15:00:00-05:00"},
+        delete_description="Center administrators only.",
+    )
 )
 class NurseShiftViewSet(_ScopedViewSet):
     serializer_class = NurseShiftSerializer

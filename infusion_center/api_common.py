@@ -416,9 +416,104 @@ class ObtainTokenView(ObtainAuthToken):
         return Response({"token": token.key})
 
 
+# --- Schema documentation ----------------------------------------------------------------------------
+
+ERROR_EXAMPLES = {
+    "400": OpenApiExample(
+        "Invalid field",
+        value={
+            "start": ["Include a UTC offset, e.g. 2026-12-07T09:00:00-05:00 (a time without an offset is ambiguous)."]
+        },
+        response_only=True,
+        status_codes=["400"],
+    ),
+    "404": OpenApiExample(
+        "Not yours", value={"detail": "No Chair matches the given query."}, response_only=True, status_codes=["404"]
+    ),
+    "409": OpenApiExample(
+        "In use",
+        value={"code": "protected", "detail": "Other records still refer to this one (for example appointments)."},
+        response_only=True,
+        status_codes=["409"],
+    ),
+}
+
+
+class ErrorSerializer(serializers.Serializer):
+    """A refusal: a stable ``code`` and a human ``detail`` (booking refusals add ``reasons``)."""
+
+    code = serializers.CharField(required=False)
+    detail = serializers.CharField()
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RefusedSerializer(ErrorSerializer):
+    """A 409 from scheduling: ``reasons`` lists every constraint that refused a booking or a move."""
+
+    reasons = ReasonSerializer(many=True, required=False)
+
+
+def crud_schema(
+    *,
+    noun: str,
+    plural: str,
+    example: dict,
+    list_description: str,
+    write_description: str,
+    create_example: dict,
+    patch_example: dict,
+    delete_description: str,
+) -> dict:
+    """``extend_schema_view`` arguments giving every CRUD operation a summary, a description and examples."""
+    shown = OpenApiExample(f"A {noun}", value=example, response_only=True)
+    created = OpenApiExample(f"Created {noun}", value=example, response_only=True, status_codes=["201"])
+    new = OpenApiExample(f"New {noun}", value=create_example, request_only=True)
+    patch = OpenApiExample(f"Change a {noun}", value=patch_example, request_only=True)
+    return {
+        "list": extend_schema(summary=f"List {plural}", description=list_description, examples=[shown]),
+        "retrieve": extend_schema(
+            summary=f"One {noun}",
+            description=f"One {noun} of your centers; another center's is a 404.",
+            examples=[shown],
+        ),
+        "create": extend_schema(
+            summary=f"Add a {noun}",
+            description=write_description,
+            examples=[new, created, ERROR_EXAMPLES["400"]],
+        ),
+        "update": extend_schema(
+            summary=f"Replace a {noun}",
+            description=write_description + " Send every field.",
+            examples=[new, shown, ERROR_EXAMPLES["400"]],
+        ),
+        "partial_update": extend_schema(
+            summary=f"Change a {noun}",
+            description=write_description + " Send only the fields to change.",
+            examples=[patch, shown, ERROR_EXAMPLES["400"]],
+        ),
+        "destroy": extend_schema(
+            summary=f"Delete a {noun}",
+            description=delete_description,
+            responses={
+                204: None,
+                404: OpenApiResponse(ErrorSerializer, description="Not among yours."),
+                409: OpenApiResponse(ErrorSerializer, description="Still in use."),
+            },
+            examples=[ERROR_EXAMPLES["409"], ERROR_EXAMPLES["404"]],
+        ),
+    }
+
+
 __all__ = [
     "IDEMPOTENCY_PARAMETER_DOC",
     "ModelPermissions",
+    "crud_schema",
+    "ErrorSerializer",
+    "RefusedSerializer",
     "ObtainTokenView",
     "Pagination",
     "ScopedPrimaryKeyRelatedField",

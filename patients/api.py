@@ -15,6 +15,7 @@ from infusion_center.api_common import (
     Pagination,
     ScopedPrimaryKeyRelatedField,
     StrictModelSerializer,
+    crud_schema,
     user_center_ids,
 )
 from patients.models import Patient
@@ -127,33 +128,36 @@ _PATIENT_EXAMPLE = {
 }
 
 
+_PATIENT_LIST = extend_schema(
+    summary="List and search patients",
+    description=(
+        "Patients of your centers. `search` matches every word against first name, last name and MRN; a word "
+        "that is a date (1961-04-12 or 04/12/1961) matches the date of birth. Filters: `center`, `mrn`, `name`, "
+        "`date_of_birth`, `reminder_channel`, `has_reminder_consent`. Order by `last_name`, `first_name`, "
+        "`date_of_birth`, `mrn`."
+    ),
+    parameters=[OpenApiParameter("search", str, description="Name, MRN or date of birth (words are combined).")],
+    examples=[OpenApiExample("A patient", value={"id": 5, **_PATIENT_EXAMPLE}, response_only=True)],
+)
+
+
 @extend_schema_view(
-    list=extend_schema(
-        summary="List and search patients",
-        description=(
-            "Patients of your centers. `search` matches every word against first name, last name and MRN; a word "
-            "that is a date (1961-04-12 or 04/12/1961) matches the date of birth. Filters: `center`, `mrn`, `name`, "
-            "`date_of_birth`, `reminder_channel`, `has_reminder_consent`. Order by `last_name`, `first_name`, "
-            "`date_of_birth`, `mrn`."
+    **{
+        **crud_schema(
+            noun="patient",
+            plural="patients",
+            example={"id": 5, **_PATIENT_EXAMPLE, "full_name": "Maria Lopez"},
+            list_description="",
+            write_description=(
+                "Nurses, front desk and administrators. MRNs are unique; phones are stored in E.164; reminders "
+                "need consent and a mobile number or an email for the chosen channel."
+            ),
+            create_example=_PATIENT_EXAMPLE,
+            patch_example={"is_sms_opted_out": True},
+            delete_description="Administrators only; refused (409) while the patient has appointments.",
         ),
-        parameters=[OpenApiParameter("search", str, description="Name, MRN or date of birth (words are combined).")],
-        examples=[OpenApiExample("A patient", value={"id": 5, **_PATIENT_EXAMPLE}, response_only=True)],
-    ),
-    retrieve=extend_schema(summary="One patient", description="404 for another center's patient."),
-    create=extend_schema(
-        summary="Register a patient",
-        description="MRNs are unique. Phones are stored in E.164. Reminders need consent and a number or email.",
-        examples=[OpenApiExample("New patient", value=_PATIENT_EXAMPLE, request_only=True)],
-    ),
-    update=extend_schema(summary="Replace a patient's details", description="Nurses, front desk and administrators."),
-    partial_update=extend_schema(
-        summary="Change a patient's details",
-        description="E.g. record that the patient opted out of text messages.",
-        examples=[OpenApiExample("Opt out", value={"is_sms_opted_out": True}, request_only=True)],
-    ),
-    destroy=extend_schema(
-        summary="Delete a patient", description="Administrators only; refused (409) while they have appointments."
-    ),
+        "list": _PATIENT_LIST,
+    }
 )
 class PatientViewSet(viewsets.ModelViewSet):
     serializer_class = PatientSerializer

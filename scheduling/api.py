@@ -27,13 +27,17 @@ from rest_framework.views import APIView
 
 from chairs.models import Center, Chair, ChairFeature
 from infusion_center.api_common import (
+    ERROR_EXAMPLES,
     IDEMPOTENCY_HEADER,
     IDEMPOTENCY_PARAMETER_DOC,
+    ErrorSerializer,
     ModelPermissions,
     Pagination,
+    RefusedSerializer,
     ScopedPrimaryKeyRelatedField,
     StrictDateTimeField,
     StrictModelSerializer,
+    crud_schema,
     idempotent,
     in_user_centers,
     parse_aware,
@@ -134,33 +138,22 @@ _PROTOCOL_EXAMPLE = {
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List protocols",
-        description="Drug protocols with their chair times. Filter by `is_active`, `required_chair_kind`; search "
-        "by code, name, drug or brand.",
-        examples=[
-            OpenApiExample(
-                "Ocrelizumab",
-                value={"id": 1, **_PROTOCOL_EXAMPLE, "first_dose_chair_minutes": 250, "later_dose_chair_minutes": 310},
-                response_only=True,
-            )
-        ],
-    ),
-    retrieve=extend_schema(summary="One protocol", description="A protocol with its chair time per dose."),
-    create=extend_schema(
-        summary="Add a protocol",
-        description="Center administrators only. Durations are whole minutes and never negative.",
-        examples=[OpenApiExample("Ocrelizumab", value=_PROTOCOL_EXAMPLE, request_only=True)],
-    ),
-    update=extend_schema(summary="Replace a protocol", description="Center administrators only."),
-    partial_update=extend_schema(
-        summary="Change a protocol",
-        description='Center administrators only, e.g. retire it with `{"is_active": false}`.',
-        examples=[OpenApiExample("Retire", value={"is_active": False}, request_only=True)],
-    ),
-    destroy=extend_schema(
-        summary="Delete a protocol", description="Center administrators only; refused (409) once it was booked."
-    ),
+    **crud_schema(
+        noun="protocol",
+        plural="protocols",
+        example={"id": 1, **_PROTOCOL_EXAMPLE, "first_dose_chair_minutes": 250, "later_dose_chair_minutes": 310},
+        list_description=(
+            "Drug protocols with their chair times. Filter by `is_active`, `required_chair_kind`, `code`; search by "
+            "code, name, drug or brand."
+        ),
+        write_description=(
+            "Center administrators only. Durations are whole minutes and never negative; infusion times are at "
+            "least 1 minute."
+        ),
+        create_example=_PROTOCOL_EXAMPLE,
+        patch_example={"is_active": False},
+        delete_description="Center administrators only; refused (409) once it was booked (retire it instead).",
+    )
 )
 class ProtocolViewSet(viewsets.ModelViewSet):
     serializer_class = ProtocolSerializer
@@ -386,7 +379,7 @@ class AppointmentFilter(django_filters.FilterSet):
         return queryset.filter(condition) if condition else queryset.none()
 
 
-def _action_schema(name: str, description: str, *, request=None, examples=None):
+def _action_schema(name: str, description: str, *, request=None, examples=None, after: dict | None = None):
     return extend_schema(
         summary=name,
         description=description + " " + _IDEMPOTENCY_NOTE,
@@ -394,14 +387,19 @@ def _action_schema(name: str, description: str, *, request=None, examples=None):
         parameters=[_IDEMPOTENCY_PARAM],
         responses={
             200: AppointmentSerializer,
-            400: OpenApiResponse(description="Invalid input, naming the field."),
-            404: OpenApiResponse(description="No such appointment among your centers."),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input, naming the field."),
+            404: OpenApiResponse(ErrorSerializer, description="No such appointment among your centers."),
             409: OpenApiResponse(
+                RefusedSerializer,
                 description="The state machine refused the change (code `invalid_transition`, `noshow_too_early`, "
-                "…) or, for reschedule, the new slot (code and `reasons`)."
+                "…) or, for reschedule, the new slot (code and `reasons`).",
             ),
         },
-        examples=examples,
+        examples=[
+            *(examples or []),
+            OpenApiExample("Done", value={**_APPOINTMENT_EXAMPLE, **(after or {})}, response_only=True),
+            _REFUSED_TRANSITION_EXAMPLE,
+        ],
     )
 
 
@@ -409,6 +407,12 @@ _IDEMPOTENCY_PARAM = OpenApiParameter(
     IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False, description=IDEMPOTENCY_PARAMETER_DOC
 )
 _IDEMPOTENCY_NOTE = "Accepts an `Idempotency-Key` header."
+_REFUSED_TRANSITION_EXAMPLE = OpenApiExample(
+    "Not allowed now",
+    value={"code": "invalid_transition", "detail": "Cannot discharge: the appointment is booked."},
+    response_only=True,
+    status_codes=["409"],
+)
 
 _BOOKING_EXAMPLE = {
     "patient": 42,
@@ -458,17 +462,26 @@ _APPOINTMENT_EXAMPLE = {
     retrieve=extend_schema(
         summary="One appointment",
         description="404 for another center's appointment.",
-        examples=[OpenApiExample("An appointment", value=_APPOINTMENT_EXAMPLE, response_only=True)],
+        examples=[
+            OpenApiExample("An appointment", value=_APPOINTMENT_EXAMPLE, response_only=True),
+            ERROR_EXAMPLES["404"],
+        ],
     ),
     update=extend_schema(
         summary="Change an appointment's notes",
         description="Only `notes` can be written here; move with `reschedule`, change status with the actions.",
-        examples=[OpenApiExample("Notes", value={"notes": "Prefers the window seat."}, request_only=True)],
+        examples=[
+            OpenApiExample("Notes", value={"notes": "Prefers the window seat."}, request_only=True),
+            OpenApiExample("Changed", value=_APPOINTMENT_EXAMPLE, response_only=True),
+        ],
     ),
     partial_update=extend_schema(
         summary="Change an appointment's notes",
         description="Only `notes` can be written here; move with `reschedule`, change status with the actions.",
-        examples=[OpenApiExample("Notes", value={"notes": "Prefers the window seat."}, request_only=True)],
+        examples=[
+            OpenApiExample("Notes", value={"notes": "Prefers the window seat."}, request_only=True),
+            OpenApiExample("Changed", value=_APPOINTMENT_EXAMPLE, response_only=True),
+        ],
     ),
 )
 class AppointmentViewSet(
@@ -527,10 +540,12 @@ class AppointmentViewSet(
         parameters=[_IDEMPOTENCY_PARAM],
         responses={
             201: AppointmentSerializer,
-            400: OpenApiResponse(description="Invalid input, naming the field (e.g. a start without offset)."),
-            404: OpenApiResponse(description="The patient, protocol or chair is not among yours."),
-            409: OpenApiResponse(description="Refused, with the reasons."),
-            422: OpenApiResponse(description="The Idempotency-Key was used for a different request."),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="Invalid input, naming the field (e.g. a start without offset)."
+            ),
+            404: OpenApiResponse(ErrorSerializer, description="The patient, protocol or chair is not among yours."),
+            409: OpenApiResponse(RefusedSerializer, description="Refused, with the reasons."),
+            422: OpenApiResponse(ErrorSerializer, description="The Idempotency-Key was used for a different request."),
         },
         examples=[
             OpenApiExample("Booking", value=_BOOKING_EXAMPLE, request_only=True),
@@ -560,7 +575,11 @@ class AppointmentViewSet(
         appointment = services.transition(actor=request.user, appointment=appointment, action=machine_action, **extra)
         return self._answer(appointment)
 
-    @_action_schema("Check in", "The patient arrived (booked → arrived).")
+    @_action_schema(
+        "Check in",
+        "The patient arrived (booked → arrived).",
+        after={"status": "arrived", "allowed_actions": ["seat", "cancel"]},
+    )
     @action(detail=True, methods=["post"], url_path="check-in", serializer_class=serializers.Serializer)
     @idempotent
     def check_in(self, request, pk=None):
@@ -572,6 +591,7 @@ class AppointmentViewSet(
         "planner re-checks for the booked time (409 with reasons if it does not fit).",
         request=SeatSerializer,
         examples=[OpenApiExample("Another chair", value={"chair": 8}, request_only=True)],
+        after={"status": "checked-in", "chair_stage": "in_chair", "chair": 8, "allowed_actions": ["start-infusion"]},
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -583,19 +603,31 @@ class AppointmentViewSet(
         appointment = services.transition(actor=request.user, appointment=appointment, action="seat", chair=chair)
         return self._answer(appointment)
 
-    @_action_schema("Start infusion", "The infusion runs (in chair → infusing).")
+    @_action_schema(
+        "Start infusion",
+        "The infusion runs (in chair → infusing).",
+        after={"status": "checked-in", "chair_stage": "infusing", "allowed_actions": ["start-observation", "complete"]},
+    )
     @action(detail=True, methods=["post"], url_path="start-infusion", serializer_class=serializers.Serializer)
     @idempotent
     def start_infusion(self, request, pk=None):
         return self._transition(request, "start_infusion")
 
-    @_action_schema("Start observation", "The infusion ended; the patient is watched (infusing → observation).")
+    @_action_schema(
+        "Start observation",
+        "The infusion ended; the patient is watched (infusing → observation).",
+        after={"status": "checked-in", "chair_stage": "observation", "allowed_actions": ["complete"]},
+    )
     @action(detail=True, methods=["post"], url_path="start-observation", serializer_class=serializers.Serializer)
     @idempotent
     def start_observation(self, request, pk=None):
         return self._transition(request, "start_observation")
 
-    @_action_schema("Complete", "The patient is discharged (infusing or observation → fulfilled).")
+    @_action_schema(
+        "Complete",
+        "The patient is discharged (infusing or observation → fulfilled).",
+        after={"status": "fulfilled", "allowed_actions": []},
+    )
     @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
     @idempotent
     def complete(self, request, pk=None):
@@ -604,6 +636,7 @@ class AppointmentViewSet(
     @_action_schema(
         "Mark no-show",
         "The patient did not come (booked → noshow); allowed only after the center's grace period past the start.",
+        after={"status": "noshow", "allowed_actions": []},
     )
     @action(detail=True, methods=["post"], url_path="no-show", serializer_class=serializers.Serializer)
     @idempotent
@@ -619,6 +652,7 @@ class AppointmentViewSet(
                 "Patient cancelled", value={"cancelled_by": "patient", "reason": "Has a cold"}, request_only=True
             )
         ],
+        after={"status": "cancelled", "cancelled_by": "patient", "cancel_reason": "Has a cold", "allowed_actions": []},
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -637,7 +671,11 @@ class AppointmentViewSet(
         "Moves a booked appointment to another chair and/or start; the old time is released only if the new one "
         "is booked. A refusal is a 409 with the reasons, as for booking.",
         request=RescheduleSerializer,
-        examples=[OpenApiExample("Move", value={"chair": 8, "start": "2026-12-08T10:30:00-05:00"}, request_only=True)],
+        examples=[
+            OpenApiExample("Move", value={"chair": 8, "start": "2026-12-08T10:30:00-05:00"}, request_only=True),
+            OpenApiExample("Slot refused", value=_REFUSED_EXAMPLE, response_only=True, status_codes=["409"]),
+        ],
+        after={"chair": 8, "start": "2026-12-08T10:30:00-05:00", "end": "2026-12-08T15:40:00-05:00"},
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -661,7 +699,7 @@ class AppointmentViewSet(
         request=None,
         responses={
             200: AppointmentRemindersSerializer,
-            404: OpenApiResponse(description="No such appointment among your centers."),
+            404: OpenApiResponse(ErrorSerializer, description="No such appointment among your centers."),
         },
         examples=[
             OpenApiExample(
@@ -877,8 +915,10 @@ class AvailabilityView(APIView):
         parameters=_AVAILABILITY_PARAMS,
         responses={
             200: AvailabilitySerializer,
-            400: OpenApiResponse(description="Invalid query, naming the parameter."),
-            404: OpenApiResponse(description="The center, protocol, patient or appointment is not among yours."),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid query, naming the parameter."),
+            404: OpenApiResponse(
+                ErrorSerializer, description="The center, protocol, patient or appointment is not among yours."
+            ),
         },
         examples=[
             OpenApiExample(

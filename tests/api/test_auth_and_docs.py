@@ -97,10 +97,20 @@ def test_schema_is_served_and_describes_every_route(client):
             assert operation.get("summary"), f"{method.upper()} {path} has no summary"
 
 
-def test_every_endpoint_group_has_examples(client):
+def test_every_operation_has_examples(client):
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            bodies = [operation.get("requestBody", {})] + list(operation.get("responses", {}).values())
+            examples = [
+                example
+                for body in bodies
+                for media in body.get("content", {}).values()
+                for example in media.get("examples", {}).values()
+            ]
+            assert examples, f"{method.upper()} {path} has no example"
     text = str(schema)
-    for marker in ("Booking", "Refused", "Candidates", "Credentials", "A patient", "A chair", "A shift", "A block"):
+    for marker in ("Booking", "Refused", "Candidates", "Credentials", "A patient", "A chair", "A shift", "Reminders"):
         assert marker in text, marker
 
 
