@@ -83,6 +83,24 @@ def _median(values: list[int]) -> float | None:
     return round(float(statistics.median(values)), 1) if values else None
 
 
+def _summarise(code: str, name: str, group: list[AppointmentFlow], noshows: int) -> ProtocolFlow:
+    waits = [r.wait_minutes for r in group if r.wait_minutes is not None]
+    on_time = [r.is_on_time for r in group if r.is_on_time is not None]
+    finished = [r for r in group if r.actual_minutes is not None]
+    return ProtocolFlow(
+        code=code,
+        name=name,
+        seen=len(group),
+        noshows=noshows,
+        median_wait=_median(waits),
+        mean_wait=_mean(waits),
+        on_time_percent=round(100 * sum(on_time) / len(on_time), 1) if on_time else None,
+        mean_scheduled=_mean([r.scheduled_minutes for r in finished]),
+        mean_actual=_mean([r.actual_minutes for r in finished]),
+        mean_overrun=_mean([r.overrun_minutes for r in finished]),
+    )
+
+
 def protocol_summary(rows: list[AppointmentFlow], noshows: dict[str, int] | None = None) -> list[ProtocolFlow]:
     """One summary per protocol seen in ``rows`` (or with no-shows), ordered by protocol code."""
     noshows = noshows or {}
@@ -91,27 +109,15 @@ def protocol_summary(rows: list[AppointmentFlow], noshows: dict[str, int] | None
     for row in rows:
         grouped[row.appointment.protocol.code].append(row)
         names[row.appointment.protocol.code] = row.appointment.protocol.name
-    summaries = []
-    for code in sorted(set(grouped) | set(noshows)):
-        group = grouped.get(code, [])
-        waits = [r.wait_minutes for r in group if r.wait_minutes is not None]
-        on_time = [r.is_on_time for r in group if r.is_on_time is not None]
-        finished = [r for r in group if r.actual_minutes is not None]
-        summaries.append(
-            ProtocolFlow(
-                code=code,
-                name=names.get(code, ""),
-                seen=len(group),
-                noshows=noshows.get(code, 0),
-                median_wait=_median(waits),
-                mean_wait=_mean(waits),
-                on_time_percent=round(100 * sum(on_time) / len(on_time), 1) if on_time else None,
-                mean_scheduled=_mean([r.scheduled_minutes for r in finished]),
-                mean_actual=_mean([r.actual_minutes for r in finished]),
-                mean_overrun=_mean([r.overrun_minutes for r in finished]),
-            )
-        )
-    return summaries
+    return [
+        _summarise(code, names.get(code, ""), grouped.get(code, []), noshows.get(code, 0))
+        for code in sorted(set(grouped) | set(noshows))
+    ]
+
+
+def overall_summary(rows: list[AppointmentFlow], noshows: dict[str, int] | None = None) -> ProtocolFlow:
+    """The same figures over every protocol together."""
+    return _summarise("", "All protocols", rows, sum((noshows or {}).values()))
 
 
 def _range(center: Center, date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:

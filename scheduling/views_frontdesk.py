@@ -463,6 +463,7 @@ def flow_report(request):
         center,
         rows=rows,
         summary=reports.protocol_summary(rows, noshows),
+        overall=reports.overall_summary(rows, noshows),
         date_from=date_from,
         date_to=date_to,
         on_time_grace=reports.ON_TIME_GRACE_MINUTES,

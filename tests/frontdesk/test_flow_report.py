@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.urls import reverse
 
-from scheduling.reports import appointment_flow, protocol_summary
+from scheduling.reports import appointment_flow, overall_summary, protocol_summary
 from tests.factories import AppointmentFactory, ChairFactory, ProtocolFactory
 from tests.frontdesk.conftest import MONDAY, at
 
@@ -61,6 +61,8 @@ def test_protocol_summary(center, protocol):
     assert (ocr.mean_scheduled, ocr.mean_actual, ocr.mean_overrun) == (310.0, 315.0, 5.0)
     assert summary["nat"].on_time_percent == 100.0
     assert summary["eculizumab"].seen == 0 and summary["eculizumab"].median_wait is None
+    overall = overall_summary(rows, {"ocr": 1, "eculizumab": 2})
+    assert (overall.seen, overall.noshows, overall.median_wait, overall.on_time_percent) == (3, 3, 10.0, 66.7)
 
 
 def test_report_page_per_protocol_and_per_appointment(front_desk_client, center, protocol):
@@ -90,3 +92,15 @@ def test_report_csv(front_desk_client, center, protocol):
     lines = response.content.decode().splitlines()
     assert lines[0].startswith("appointment,booked start,protocol")
     assert lines[1].endswith(",35,25,no,310,320")
+
+
+def test_report_page_totals_over_protocols(front_desk_client, center, protocol):
+    other = ProtocolFactory(
+        code="nat", name="Natalizumab", first_dose_infusion_minutes=60, later_dose_infusion_minutes=60
+    )
+    treated(center, protocol, start=at(9), arrived=at(8, 50), seated=at(9), discharged=at(14, 10))
+    treated(center, other, start=at(9), arrived=at(9), seated=at(9, 20), discharged=at(11, 5))
+    html = front_desk_client.get(
+        reverse("flow_report"), {"from": MONDAY.isoformat(), "to": MONDAY.isoformat()}
+    ).content.decode()
+    assert 'data-protocol="all"' in html and "All protocols" in html
