@@ -10,7 +10,6 @@ from patients.api import PatientViewSet
 from scheduling.api import AppointmentViewSet, AvailabilityView, ProtocolViewSet
 
 router = DefaultRouter()
-router.include_root_view = False
 router.register("centers", CenterViewSet, basename="api-center")
 router.register("chairs", ChairViewSet, basename="api-chair")
 router.register("chair-blocks", ChairBlockViewSet, basename="api-chairblock")

@@ -132,3 +132,11 @@ def test_repeated_failures_lock_the_account(nurse, settings):
     )
     assert response.status_code == 429
     assert response.json()["code"] == "locked_out"
+
+
+def test_api_root_lists_the_routes(nurse):
+    from tests.api.conftest import client_for
+
+    assert APIClient().get("/api/v1/").status_code == 401
+    body = client_for(nurse).get("/api/v1/").json()
+    assert {"centers", "chairs", "chair-blocks", "shifts", "protocols", "patients", "appointments"} <= set(body)
