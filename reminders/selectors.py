@@ -43,7 +43,7 @@ def follow_up_count(*, user) -> int:
 def development_messages_for(*, user, limit: int = 200) -> list[DevelopmentSms]:
     return list(
         DevelopmentSms.objects.filter(reminder__center__in=centers_for(user=user))
-        .select_related("reminder", "reminder__patient")
+        .select_related("reminder", "reminder__patient", "reminder__center")
         .order_by("-created_at", "-pk")[:limit]
     )
 

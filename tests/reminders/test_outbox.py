@@ -132,3 +132,16 @@ def test_changing_the_patients_time_zone_replans_pending_reminders(booked, patie
     patient.save()
     # 24 h before Monday 09:00 New York is 06:00 in Los Angeles: quiet there until 08:00 (11:00 New York).
     assert rows(booked)["24h", "sms"].due_at.astimezone(NEW_YORK) == at(monday - dt.timedelta(days=1), 11)
+
+
+def test_plan_reminders_command_backfills_appointments_made_elsewhere(center, monday):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.factories import AppointmentFactory
+
+    appointment = AppointmentFactory(center=center, patient=PatientFactory(center=center), start=at(monday, 9))
+    assert rows(appointment) == {}
+    call_command("plan_reminders", stdout=StringIO())
+    assert set(rows(appointment)) == {("72h", "sms"), ("24h", "sms")}
