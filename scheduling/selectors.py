@@ -60,6 +60,25 @@ def active_protocols() -> QuerySet[Protocol]:
     return Protocol.objects.filter(is_active=True).order_by("name")
 
 
+# Doses that count as given or on the way: the next one follows them.
+DOSE_STATUSES = (
+    AppointmentStatus.PENDING,
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.ARRIVED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.FULFILLED,
+)
+
+
+def last_dose(*, patient_id: int, protocol_id: int) -> Appointment | None:
+    """The patient's highest-numbered dose of this protocol that was given or is booked."""
+    return (
+        Appointment.objects.filter(patient_id=patient_id, protocol_id=protocol_id, status__in=DOSE_STATUSES)
+        .order_by("-dose_number", "-start")
+        .first()
+    )
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     """One recorded change of an appointment: who, when and what changed."""

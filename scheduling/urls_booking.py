@@ -8,6 +8,7 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("slots/", views.slot_finder, name="slot_finder"),
     path("slots/confirm/", views.slot_confirm, name="slot_confirm"),
+    path("slots/dose/", views.slot_dose, name="slot_dose"),
     path("appointments/<int:pk>/", views.appointment_detail, name="appointment_detail"),
     path("appointments/<int:pk>/move/", views.appointment_move, name="appointment_move"),
     path("appointments/<int:pk>/move/confirm/", views.appointment_move_confirm, name="appointment_move_confirm"),

@@ -33,7 +33,14 @@ from scheduling.forms_booking import CancelForm, ChosenSlotForm, SlotSearchForm
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.planner_input import planner_input_for, slot_request_for
 from scheduling.readiness import readiness_of
-from scheduling.selectors import READINESS_STATUSES, active_protocols, appointment_for, board_for, status_history
+from scheduling.selectors import (
+    READINESS_STATUSES,
+    active_protocols,
+    appointment_for,
+    board_for,
+    last_dose,
+    status_history,
+)
 from scheduling.services import allowed_actions, book_appointment, cancel_appointment, move_appointment
 from scheduling.services_treatment import can_override, readiness_required
 
@@ -217,6 +224,24 @@ def slot_finder(request):
     center = _center_or_404(request, request.GET.get("center"))
     form = _search_form(request, data=request.GET, center=center)
     return _render_slot_finder(request, _slot_finder_context(request, center=center, form=form))
+
+
+@require_GET
+@permission_required("scheduling.add_appointment", raise_exception=True)
+def slot_dose(request):
+    """The dose-number field, suggesting the dose after the patient's last one of the chosen protocol."""
+    patient = protocol = None
+    try:
+        patient = patients_for(user=request.user).filter(pk=int(request.GET.get("patient", ""))).first()
+        protocol = active_protocols().filter(pk=int(request.GET.get("protocol", ""))).first()
+    except ValueError:
+        pass
+    last = last_dose(patient_id=patient.pk, protocol_id=protocol.pk) if patient and protocol else None
+    return render(
+        request,
+        "scheduling/booking/_dose_field.html",
+        {"dose_value": last.dose_number + 1 if last else 1, "last_dose": last, "dose_errors": []},
+    )
 
 
 def _refusal_message(error: SchedulingError) -> str:

@@ -23,7 +23,11 @@
       search.hidden = true;
       results.innerHTML = "";
       var next = root.closest("form").querySelector("select[name=protocol]");
-      if (next) next.focus();
+      if (next) {
+        next.focus();
+        // Suggest the dose after this patient's last one when the protocol is already chosen.
+        if (next.value && window.htmx) window.htmx.trigger(next, "change");
+      }
     }
     results.addEventListener("click", function (event) {
       var option = event.target.closest("[data-patient-id]");

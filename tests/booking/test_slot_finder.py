@@ -293,3 +293,18 @@ def test_staff_of_two_centers_can_switch_the_finder(client, nurse, staffed_cente
     assert 'id="finder-center"' in body and other_center.name in body
     board = client.get(reverse("board"), {"center": other_center.pk}).content.decode()
     assert 'id="board-center"' in board
+
+
+def test_dose_field_suggests_the_dose_after_the_last_one(nurse_client, staffed_center, ann, ocr, monday):
+    AppointmentFactory(
+        center=staffed_center,
+        chair=staffed_center.test_chairs[0],
+        patient=ann,
+        protocol=ocr,
+        start=at(monday, 8),
+        dose_number=3,
+    )
+    body = nurse_client.get(reverse("slot_dose"), {"patient": ann.pk, "protocol": ocr.pk}).content.decode()
+    assert 'value="4"' in body and "the dose after #3" in body
+    fresh = nurse_client.get(reverse("slot_dose"), {"patient": ann.pk, "protocol": "nonsense"}).content.decode()
+    assert 'value="1"' in fresh
