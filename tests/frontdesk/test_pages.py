@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import AppointmentFactory, ChairFactory, PatientFactory, UserFactory
@@ -330,3 +332,21 @@ def test_patient_left_in_a_chair_yesterday_can_still_be_discharged(nurse_client,
     assert f'id="chair-row-{forgotten.pk}"' in nurse_client.get(reverse("in_chairs")).content.decode()
     act(nurse_client, forgotten, "complete")
     assert status_of(forgotten) == ("fulfilled", "")
+
+
+def test_pages_query_count_does_not_grow_with_the_day(nurse_client, clock, staffed, center, protocol):
+    def add_appointments(count):
+        for n in range(count):
+            arrived = n % 2 == 1
+            AppointmentFactory(center=center, chair=ChairFactory(center=center), protocol=protocol, start=at(8),
+                               status="arrived" if arrived else "booked", arrived_at=at(7, 50) if arrived else None)  # fmt: skip
+
+    def queries(name):
+        with CaptureQueriesContext(connection) as captured:
+            assert nurse_client.get(reverse(name)).status_code == 200
+        return len(captured)
+
+    add_appointments(2)
+    before = {name: queries(name) for name in ("arrivals", "waiting_room", "in_chairs")}
+    add_appointments(8)
+    assert {name: queries(name) for name in before} == before
