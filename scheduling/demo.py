@@ -287,41 +287,47 @@ def seed_appointments(
     weights = [weight for _, weight, _ in mix]
     rng = random.Random(SEED)
     for day in days:
-        day_rng = random.Random(f"{SEED}-{day.isoformat()}")
-        tz = center.tzinfo
-        day_start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
-        if Appointment.objects.filter(
-            center=center, start__gte=day_start, start__lt=day_start + dt.timedelta(days=1)
-        ).exists():
+        # One transaction per day: thousands of small commits made the first `dev.py run` slow.
+        with transaction.atomic():
+            _seed_day(center, patients, day, booker, report, per_day, protocols, mix, weights, rng)
+
+
+def _seed_day(center, patients, day, booker, report, per_day, protocols, mix, weights, rng) -> None:
+    day_rng = random.Random(f"{SEED}-{day.isoformat()}")
+    tz = center.tzinfo
+    day_start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+    if Appointment.objects.filter(
+        center=center, start__gte=day_start, start__lt=day_start + dt.timedelta(days=1)
+    ).exists():
+        return
+    chosen = day_rng.sample(patients, per_day)
+    for patient in chosen:
+        code, _, doses = day_rng.choices(mix, weights=weights)[0]
+        protocol = protocols[code]
+        dose = day_rng.choice(doses)
+        request = slot_request_for(
+            protocol=protocol,
+            dose_number=dose,
+            date_from=day,
+            date_to=day,
+            preferred_time_of_day=day_rng.choice([None, None, "morning", "afternoon"]),
+            limit=3,
+        )
+        result = planner.find_slots(planner_input_for(center=center, date_from=day, date_to=day), request)
+        if not result.candidates:
             continue
-        chosen = day_rng.sample(patients, per_day)
-        for patient in chosen:
-            code, _, doses = day_rng.choices(mix, weights=weights)[0]
-            protocol = protocols[code]
-            dose = day_rng.choice(doses)
-            request = slot_request_for(
-                protocol=protocol,
-                dose_number=dose,
-                date_from=day,
-                date_to=day,
-                preferred_time_of_day=day_rng.choice([None, None, "morning", "afternoon"]),
-                limit=3,
+        pick = result.candidates[min(len(result.candidates) - 1, rng.randrange(2))]
+        chair = Chair.objects.get(pk=pick.chair_id)
+        prepare_demo_dose(
+            patient=patient, protocol=protocol, day=day, dose=dose, actor=booker, today=timezone.localdate()
+        )
+        try:
+            book_appointment(
+                actor=booker, patient=patient, protocol=protocol, chair=chair, start=pick.start, dose_number=dose
             )
-            result = planner.find_slots(planner_input_for(center=center, date_from=day, date_to=day), request)
-            if not result.candidates:
-                continue
-            pick = result.candidates[min(len(result.candidates) - 1, rng.randrange(2))]
-            chair = Chair.objects.get(pk=pick.chair_id)
-            prepare_demo_dose(
-                patient=patient, protocol=protocol, day=day, dose=dose, actor=booker, today=timezone.localdate()
-            )
-            try:
-                book_appointment(
-                    actor=booker, patient=patient, protocol=protocol, chair=chair, start=pick.start, dose_number=dose
-                )
-            except SchedulingError:
-                continue
-            report.add("appointments")
+        except SchedulingError:
+            continue
+        report.add("appointments")
 
 
 def working_days(start: dt.date, count: int) -> list[dt.date]:
