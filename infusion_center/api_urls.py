@@ -1,6 +1,6 @@
 """REST API routes under /api/v1/ (Swagger UI at /api/docs/, see infusion_center/urls.py)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
@@ -10,6 +10,7 @@ from patients.api import PatientViewSet
 from scheduling.api import AppointmentViewSet, AvailabilityView, ProtocolViewSet
 
 router = DefaultRouter()
+router.trailing_slash = "/?"  # optional, as for the routes below
 router.register("centers", CenterViewSet, basename="api-center")
 router.register("chairs", ChairViewSet, basename="api-chair")
 router.register("chair-blocks", ChairBlockViewSet, basename="api-chairblock")
@@ -19,8 +20,9 @@ router.register("patients", PatientViewSet, basename="api-patient")
 router.register("appointments", AppointmentViewSet, basename="api-appointment")
 
 urlpatterns = [
-    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
-    path("availability/", AvailabilityView.as_view(), name="api-availability"),
+    # The trailing slash is optional everywhere: a script's POST without it must not be redirected.
+    re_path(r"^auth/token/?$", ObtainTokenView.as_view(), name="api-token"),
+    re_path(r"^availability/?$", AvailabilityView.as_view(), name="api-availability"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include(router.urls)),
 ]

@@ -140,3 +140,17 @@ def test_api_root_lists_the_routes(nurse):
     assert APIClient().get("/api/v1/").status_code == 401
     body = client_for(nurse).get("/api/v1/").json()
     assert {"centers", "chairs", "chair-blocks", "shifts", "protocols", "patients", "appointments"} <= set(body)
+
+
+def test_trailing_slash_is_optional(nurse, center):
+    from tests.api.conftest import client_for
+
+    response = APIClient().post(
+        "/api/v1/auth/token", {"username": "nina.nurse", "password": "correct-horse-battery"}, format="json"
+    )
+    assert response.status_code == 200
+    client = client_for(nurse)
+    assert client.get("/api/v1/centers").status_code == 200
+    assert client.get(f"/api/v1/centers/{center.pk}").status_code == 200
+    assert client.post("/api/v1/appointments", {}, format="json").status_code == 400
+    assert client.get("/api/v1/availability").status_code == 400
