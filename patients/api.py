@@ -89,10 +89,10 @@ class PatientFilter(django_filters.FilterSet):
 
 
 class PatientSearch(filters.SearchFilter):
-    """``search=``: every word must match a name or MRN; a word that is a date matches the date of birth."""
+    """``search=`` (or ``q=``): every word must match a name or MRN; a word that is a date matches the date of birth."""
 
     def filter_queryset(self, request, queryset, view):
-        text = request.query_params.get(self.search_param, "")
+        text = request.query_params.get(self.search_param) or request.query_params.get("q", "")
         if len(text) > MAX_SEARCH_LENGTH or "\x00" in text:
             raise serializers.ValidationError(
                 {"search": [f"Search for at most {MAX_SEARCH_LENGTH} characters, without NUL characters."]}

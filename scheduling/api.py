@@ -329,6 +329,7 @@ class AppointmentFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=AppointmentStatus.choices, help_text="One or more statuses (repeat the parameter)."
     )
+    date = django_filters.DateFilter(method="filter_dates", help_text="One local day (YYYY-MM-DD).")
     date_from = django_filters.DateFilter(method="filter_dates", help_text="First local day (YYYY-MM-DD).")
     date_to = django_filters.DateFilter(method="filter_dates", help_text="Last local day (YYYY-MM-DD), inclusive.")
     start_after = django_filters.CharFilter(
@@ -361,8 +362,9 @@ class AppointmentFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        date_from = self.form.cleaned_data.get("date_from")
-        date_to = self.form.cleaned_data.get("date_to")
+        day = self.form.cleaned_data.get("date")
+        date_from = self.form.cleaned_data.get("date_from") or day
+        date_to = self.form.cleaned_data.get("date_to") or day
         if date_from and date_to and date_to < date_from:
             raise serializers.ValidationError({"date_to": ["date_to must not be before date_from."]})
         if not (date_from or date_to):
@@ -454,7 +456,7 @@ _APPOINTMENT_EXAMPLE = {
         summary="List appointments",
         description=(
             "Appointments of your centers. Filters: `center`, `chair`, `patient`, `protocol`, `status` (repeatable), "
-            "`chair_stage`, `active`, `date_from`/`date_to` (local days of each center, inclusive) and "
+            "`chair_stage`, `active`, `date` or `date_from`/`date_to` (local days of each center, inclusive) and "
             "`start_after`/`start_before` (ISO 8601 with offset). Order by `start`, `end`, `status`, `chair`."
         ),
         examples=[OpenApiExample("An appointment", value=_APPOINTMENT_EXAMPLE, response_only=True)],

@@ -198,6 +198,7 @@ def test_list_filters(nurse_api, center, chair, protocol, patient):
     assert ids("status=cancelled") == {c.pk}
     assert ids("status=booked&status=cancelled") == {a.pk, b.pk, c.pk}
     assert ids(f"date_from={DAY}&date_to={DAY}") == {a.pk}
+    assert ids(f"date={DAY}") == {a.pk}
     assert ids(f"date_from={DAY + dt.timedelta(days=1)}") == {b.pk, c.pk}
     assert ids("active=true") == {a.pk, b.pk}
     start_after = iso(at(12)).replace("+", "%2B")

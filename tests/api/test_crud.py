@@ -300,6 +300,7 @@ def test_search_patients_by_name_mrn_and_date_of_birth(desk_api, center, other_c
     assert found("mrn=mrn777") == [maria.pk]
     assert found("name=lop") == [maria.pk]
     assert found("search=nobody") == []
+    assert found("q=maria lopez") == [maria.pk]
     assert desk_api.get("/api/v1/patients/?search=" + "x" * 300).status_code == 400
     assert desk_api.get("/api/v1/patients/?date_of_birth=someday").status_code == 400
 
