@@ -272,6 +272,8 @@ def test_front_desk_cannot_edit_protocols_or_center_settings_in_admin(client, fr
     assert client.post(f"/admin/scheduling/protocol/{protocol.pk}/change/", {"name": "Changed"}).status_code == 403
     assert client.get("/admin/scheduling/protocol/add/").status_code == 403
     assert client.post(f"/admin/chairs/center/{center.pk}/change/", {"name": "Renamed"}).status_code == 403
+    for model in ("chairs/chair", "chairs/openinghours", "chairs/closure", "chairs/nurseshift", "scheduling/protocol"):
+        assert client.post(f"/admin/{model}/add/", {}).status_code in (403, 404), model  # 404: edited inline
     protocol.refresh_from_db()
     center.refresh_from_db()
     assert protocol.name == "Ocrelizumab" and center.name == "Riverside Neurology Infusion"
