@@ -20,6 +20,7 @@ import logging
 import re
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, OperationalError, connection, models, transaction
 from django.db.models import ProtectedError, RestrictedError
@@ -74,6 +75,11 @@ def exception_handler(exc, context):
         return Response(exc.detail, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, SchedulingError):
         return Response(exc.as_dict(), status=exc.http_status)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"code": "too_large", "detail": "The request body is too large."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, DjangoValidationError):
         return Response(_validation_body(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ProtectedError | RestrictedError):

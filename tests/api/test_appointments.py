@@ -408,3 +408,11 @@ def test_reminders_of_a_booked_appointment(nurse_api, other_api, shift, patient,
     assert all(r["status"] == "pending" and r["channel"] == "sms" for r in body["reminders"])
     assert body["replies"] == []
     assert other_api.get(f"{URL}{appointment_id}/reminders/").status_code == 404
+
+
+def test_malformed_bodies_are_4xx_json(nurse_api):
+    assert nurse_api.post(URL, "{bad json", content_type="application/json").status_code == 400
+    assert nurse_api.post(URL, "[1, 2]", content_type="application/json").status_code == 400
+    response = nurse_api.post(URL, "x" * 3_000_000, content_type="application/json")
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
+    assert nurse_api.post(URL, "<xml/>", content_type="application/xml").status_code == 415
