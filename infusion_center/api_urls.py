@@ -1,5 +1,6 @@
 """REST API routes under /api/v1/ (Swagger UI at /api/docs/, see infusion_center/urls.py)."""
 
+from django.http import JsonResponse
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
@@ -8,6 +9,12 @@ from chairs.api import CenterViewSet, ChairBlockViewSet, ChairViewSet, NurseShif
 from infusion_center.api_common import ObtainTokenView
 from patients.api import PatientViewSet
 from scheduling.api import AppointmentViewSet, AvailabilityView, ProtocolViewSet
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown API paths answer in JSON like the rest of the API (the pages' 404 is HTML)."""
+    return JsonResponse({"detail": "No such API endpoint; see /api/v1/schema/ or /api/docs/."}, status=404)
+
 
 router = DefaultRouter()
 router.trailing_slash = "/?"  # optional, as for the routes below
@@ -25,4 +32,5 @@ urlpatterns = [
     re_path(r"^availability/?$", AvailabilityView.as_view(), name="api-availability"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include(router.urls)),
+    re_path(r"^.*$", api_not_found),
 ]

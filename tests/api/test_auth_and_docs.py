@@ -154,3 +154,9 @@ def test_trailing_slash_is_optional(nurse, center):
     assert client.get(f"/api/v1/centers/{center.pk}").status_code == 200
     assert client.post("/api/v1/appointments", {}, format="json").status_code == 400
     assert client.get("/api/v1/availability").status_code == 400
+
+
+def test_unknown_api_path_is_a_json_404(db):
+    response = APIClient().get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert "detail" in response.json()
