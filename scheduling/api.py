@@ -47,6 +47,7 @@ from patients.models import Patient
 from reminders.models import InboundSms, Reminder
 from reminders.selectors import appointment_reminders
 from scheduling import planner, services
+from scheduling.errors import BookingRefused
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, Protocol
 from scheduling.planner_input import planner_input_for, slot_request_for
 
@@ -560,6 +561,7 @@ class AppointmentViewSet(
         serializer = BookingSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        self._refuse_early(data)
         appointment = services.book_appointment(
             actor=request.user,
             patient=data["patient"],
@@ -571,6 +573,28 @@ class AppointmentViewSet(
             readiness_override_reason=data["readiness_override_reason"],
         )
         return self._answer(appointment, status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _refuse_early(data: dict) -> None:
+        """Refuse a slot that is already taken or full without queueing for the center's lock.
+
+        Bookings of one center wait for each other (the planner re-checks under the lock); a request whose
+        slot is refused on the committed data now would be refused under the lock too, so it need not wait.
+        A slot that looks free here is still re-checked under the lock by ``book_appointment``.
+        """
+        chair, patient, protocol = data["chair"], data["patient"], data["protocol"]
+        if patient.center_id != chair.center_id or not protocol.is_active:
+            return  # book_appointment says why, in its own words
+        reasons = services.placement_refusals(
+            center=chair.center,
+            chair=chair,
+            protocol=protocol,
+            dose_number=data["dose_number"],
+            start=data["start"],
+            patient=patient,
+        )
+        if reasons:
+            raise BookingRefused(reasons)
 
     def _transition(self, request, machine_action: str, **extra) -> Response:
         appointment = self.get_object()
