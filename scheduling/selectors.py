@@ -143,6 +143,7 @@ class BoardItem:
     who: str = ""
     what: str = ""
     href: str = ""
+    readiness_badge: str = ""  # HTML from the readiness partial, set by the page for doses not ready
 
 
 def _describe(item: BoardItem, tz) -> BoardItem:

@@ -88,8 +88,10 @@ def board(request):
         return render(request, "scheduling/booking/no_center.html", status=200)
     center = _center_or_404(request, request.GET.get("center") or centers[0].pk)
     day = _parse_day(request.GET.get("date"), center)
+    board_day = board_for(center=center, day=day)
+    _attach_readiness_badges(board_day)
     context = {
-        "board": board_for(center=center, day=day),
+        "board": board_day,
         "centers": centers,
         "center": center,
         "day": day,
@@ -100,12 +102,33 @@ def board(request):
         # Polling stops when the screen is idle, so the board never keeps an idle session alive.
         "idle_seconds": settings.SESSION_COOKIE_AGE,
         "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
-        "readiness_partial": _optional_partial(READINESS_PARTIAL),
         "query": urlencode({"center": center.pk, "date": day.isoformat()}),
     }
     if request.htmx and request.htmx.target == "board-live":
         return render(request, "scheduling/booking/_board_live.html", context)
     return render(request, "scheduling/booking/board.html", context)
+
+
+def _attach_readiness_badges(board_day) -> None:
+    """Give each not-ready block its readiness badge, rendered once per distinct state (not per block)."""
+    partial = _optional_partial(READINESS_PARTIAL)
+    if partial is None:
+        return
+    template = get_template(partial)
+    rendered: dict[tuple, str] = {}
+    for group in board_day.groups:
+        for row in group.rows:
+            for item in row.items:
+                readiness = getattr(item.appointment, "readiness", None)
+                if readiness is None or readiness.ready:
+                    continue
+                key = (
+                    tuple((m.code, m.message, m.can_complete_before_date) for m in readiness.missing),
+                    readiness.override_reason,
+                )
+                if key not in rendered:
+                    rendered[key] = template.render({"readiness": readiness, "show_items": False})
+                item.readiness_badge = rendered[key]
 
 
 # --- Slot finder ----------------------------------------------------------------------------------
