@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
@@ -120,6 +121,8 @@ def _common(request, center: Center, **extra) -> dict:
         "is_nurse": is_nurse(request.user),
         "readiness_partial": _optional_partial(READINESS_PARTIAL),
         "refresh_seconds": LIST_REFRESH_SECONDS,
+        "idle_seconds": settings.SESSION_COOKIE_AGE,
+        "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
         "cancelled_by_choices": CancelledBy.choices,
         **extra,
     }

@@ -61,6 +61,7 @@ def test_front_desk_checks_in_and_nurse_takes_patient_through_the_chair(
     expect(waiting).to_contain_text("Lovelace, Ada")
     expect(waiting).to_contain_text("0 min")
     expect(page.get_by_role("button", name="Seat Ada Lovelace")).to_have_count(0)  # seating is for nurses
+    assert page.evaluate("flowScreenIsActive()") is True  # polling runs while the screen is in use
     screenshot("frontdesk-waiting-room")
     log_out(page)
 

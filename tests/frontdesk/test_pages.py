@@ -129,7 +129,7 @@ def test_waiting_room_colours_long_waits(front_desk_client, clock, booked, waite
     ).content.decode()
     assert f"{waited} min" in html
     assert f'data-wait-level="{level}"' in html
-    assert 'hx-trigger="every 30s' in html  # it polls
+    assert 'hx-trigger="every 30s [flowScreenIsActive()]' in html  # it polls while someone uses the screen
 
 
 def test_waiting_room_lists_only_arrived_patients(front_desk_client, clock, booked, center, protocol):
@@ -352,3 +352,10 @@ def test_pages_query_count_does_not_grow_with_the_day(nurse_client, clock, staff
     before = {name: queries(name) for name in ("arrivals", "waiting_room", "in_chairs")}
     add_appointments(8)
     assert {name: queries(name) for name in before} == before
+
+
+def test_lists_pause_refreshing_on_an_idle_screen(front_desk_client, clock):
+    html = front_desk_client.get(reverse("waiting_room")).content.decode()
+    assert "js/frontdesk.js" in html
+    assert 'data-idle-seconds="86400"' in html  # the session's idle time (24 h in these tests)
+    assert "Automatic refresh paused" in html
