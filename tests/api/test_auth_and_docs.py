@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -121,6 +123,10 @@ def test_swagger_ui_is_served_locally(client):
     assert "swagger-ui" in html
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
     assert "/static/drf_spectacular_sidecar/" in html
+    from django.contrib.staticfiles import finders
+
+    for asset in re.findall(r"/static/(drf_spectacular_sidecar/[^\"']+)", html):
+        assert finders.find(asset), asset
 
 
 def test_repeated_failures_lock_the_account(nurse, settings):
