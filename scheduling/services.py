@@ -157,9 +157,15 @@ def book_appointment(
 
 @transaction.atomic
 def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt.datetime) -> Appointment:
-    """Move a booked appointment; the old time is released only if the new one is booked."""
+    """Move an appointment not yet in a chair; the old time is released only if the new one is booked.
+
+    A patient who has arrived (late, say) but is not seated keeps their check-in.
+    """
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING):
+    movable = appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING) or (
+        appointment.status == AppointmentStatus.ARRIVED and not appointment.chair_stage
+    )
+    if not movable:
         raise InvalidTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
     if chair.center_id != appointment.center_id:
         raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
@@ -343,42 +349,9 @@ def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
     appointment.chair = chair
 
 
-@transaction.atomic
 def reschedule_late_arrival(*, actor, appointment: Appointment, chair: Chair, start: dt.datetime) -> Appointment:
-    """Move a late patient to a time that still fits today, keeping their check-in.
-
-    A booked (not yet checked-in) appointment goes through :func:`move_appointment`;
-    one that has arrived but is not seated is moved the same way and stays arrived.
-    """
-    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if locked.status in (BOOKED, PENDING):
-        return move_appointment(actor=actor, appointment=locked, chair=chair, start=start)
-    if locked.status != ARRIVED or locked.chair_stage:
-        raise InvalidTransition(f"A {locked.get_status_display().lower()} appointment cannot be moved.")
-    if chair.center_id != locked.center_id:
-        raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
-    _lock_center(locked.center)
-    reasons = placement_refusals(
-        center=locked.center,
-        chair=chair,
-        protocol=locked.protocol,
-        dose_number=locked.dose_number,
-        start=start,
-        patient=locked.patient,
-        exclude_appointment_id=locked.pk,
-    )
-    if reasons:
-        raise BookingRefused(reasons)
-    locked.chair = chair
-    locked.start = start
-    locked.end = start + dt.timedelta(minutes=locked.protocol.chair_minutes(locked.dose_number))
-    try:
-        with transaction.atomic():
-            _save(locked, actor=actor)
-    except IntegrityError as error:
-        raise SlotTaken() from error
-    _run_hooks(locked)
-    return locked
+    """Move a late patient to a time that still fits today, keeping their check-in."""
+    return move_appointment(actor=actor, appointment=appointment, chair=chair, start=start)
 
 
 def cancel_appointment(*, actor, appointment: Appointment, cancelled_by: str, reason: str = "") -> Appointment:
