@@ -19,12 +19,6 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=NEW_YORK)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Users are made in every test; the production hasher would cost seconds each."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def monday() -> dt.date:
     return next_monday()

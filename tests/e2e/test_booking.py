@@ -20,11 +20,6 @@ from tests.factories import ChairBlockFactory, ChairFactory, NurseShiftFactory, 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def clinic(center, nurse):
     """Chairs, a bed, two nurses on shift every day for two weeks, the protocol library, one patient."""

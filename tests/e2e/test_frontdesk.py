@@ -16,11 +16,6 @@ from tests.factories import AppointmentFactory, ChairFactory, PatientFactory, Us
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def todays_appointment(center, protocol):
     """An appointment that started a few minutes ago (real clock), on chair C07."""

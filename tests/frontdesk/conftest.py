@@ -26,9 +26,7 @@ class Clock:
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords_and_long_sessions(settings):
-    """Test users are created by the dozen; a cheap hasher keeps the suite fast on two cores."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def long_sessions(settings):
     # The fixed clock jumps hours within one test; the 15-minute idle logoff is tested elsewhere.
     settings.SESSION_COOKIE_AGE = 24 * 3600
 

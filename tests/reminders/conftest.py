@@ -19,12 +19,6 @@ def at(day: dt.date, hour: int, minute: int = 0, tz=NEW_YORK) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=tz)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Staff users are created in most tests here; PBKDF2 would cost a second each on a busy machine."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def monday() -> dt.date:
     return future_monday()

@@ -18,7 +18,6 @@ TODAY = dt.date(2026, 12, 1)  # a Tuesday; the tests' "today"
 def order_requirement(settings):
     """Here booking needs a valid doctor's order, as in production."""
     settings.BOOKING_REQUIRES_ORDER = True
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
 
 
 @pytest.fixture
