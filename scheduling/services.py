@@ -1,10 +1,12 @@
 """Every change to an appointment goes through this module.
 
-Booking and moving lock the center row (``SELECT … FOR UPDATE`` with a short
-lock timeout) so that two bookings for the same center are checked one after
-the other: nurse start and watch capacity are center-wide, so locking only the
-chair would let two parallel bookings on different chairs together exceed a
-cap. Under the lock the planner re-checks the placement with fresh data, then
+Booking and moving take a transaction-scoped advisory lock on the center and
+the local day (``pg_advisory_xact_lock``, with a short lock timeout) so that
+two bookings for the same center and day are checked one after the other:
+nurse start and watch capacity are center-wide, so locking only the chair
+would let two parallel bookings on different chairs together exceed a cap,
+while bookings on different days cannot affect each other's caps and run in
+parallel. Under the lock the planner re-checks the placement with fresh data, then
 the row is written; the database's exclusion constraint is the last line of
 defence against a double-booked chair.
 
@@ -41,14 +43,17 @@ def _run_hooks(appointment: Appointment) -> None:
         hook(appointment)
 
 
-def _lock_center(center: Center) -> None:
-    """Serialize bookings of one center for the rest of the transaction."""
+def _lock_center_day(center: Center, moment: dt.datetime) -> None:
+    """Serialize bookings of one center and local day for the rest of the transaction."""
     from django.db import connection
 
+    if timezone.is_naive(moment):
+        return  # refused by the placement check that follows
+    day = moment.astimezone(center.tzinfo).date()
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
-        Center.objects.select_for_update().only("pk").get(pk=center.pk)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [center.pk, day.toordinal()])
     except OperationalError as error:
         raise CenterBusy("The schedule is busy with another booking; please try again.") from error
 
@@ -126,7 +131,7 @@ def book_appointment(
         raise BookingRefused([Reason("patient_other_center", "The patient is registered at another center.")])
     if not protocol.is_active:
         raise BookingRefused([Reason("protocol_inactive", "This protocol is no longer offered.")])
-    _lock_center(center)
+    _lock_center_day(center, start)
     reasons = placement_refusals(
         center=center, chair=chair, protocol=protocol, dose_number=dose_number, start=start, patient=patient
     )
@@ -169,7 +174,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
         raise InvalidTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
     if chair.center_id != appointment.center_id:
         raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
-    _lock_center(appointment.center)
+    _lock_center_day(appointment.center, start)
     reasons = placement_refusals(
         center=appointment.center,
         chair=chair,
@@ -335,7 +340,7 @@ def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
     """Put the (locked) appointment on another chair for its booked time, if the planner allows it."""
     if chair.center_id != appointment.center_id or not chair.is_active:
         raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair is not in service at this center.")])
-    _lock_center(appointment.center)
+    _lock_center_day(appointment.center, appointment.start)
     reasons = placement_refusals(
         center=appointment.center,
         chair=chair,

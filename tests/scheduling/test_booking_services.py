@@ -238,3 +238,51 @@ def test_every_candidate_can_be_booked(staffed, center, protocol, nurse):
         actor=nurse, patient=PatientFactory(center=center), protocol=protocol, chair=chair, start=top.start
     )
     assert booked.end == top.end
+
+
+def test_bookings_on_another_day_do_not_wait_for_a_held_day(transactional_db, center, nurse, short_protocol):
+    """The booking lock is per center and local day: a long transaction on Monday blocks only Monday."""
+    from django.db import transaction
+
+    tuesday = MONDAY + dt.timedelta(days=1)
+    for day in (MONDAY, tuesday):
+        NurseShiftFactory(center=center, nurse=nurse, start=at(7, day=day), end=at(19, day=day))
+    chair = ChairFactory(center=center)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_monday():
+        try:
+            with transaction.atomic():
+                services._lock_center_day(center, at(9))
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_monday)
+    holder.start()
+    holding.wait(10)
+    try:
+        booked = services.book_appointment(
+            actor=nurse,
+            patient=PatientFactory(center=center),
+            protocol=short_protocol,
+            chair=chair,
+            start=at(9, day=tuesday),
+        )
+        assert booked.pk
+        services.LOCK_TIMEOUT_MS, saved = 300, services.LOCK_TIMEOUT_MS
+        try:
+            with pytest.raises(services.CenterBusy):
+                services.book_appointment(
+                    actor=nurse,
+                    patient=PatientFactory(center=center),
+                    protocol=short_protocol,
+                    chair=chair,
+                    start=at(9),
+                )
+        finally:
+            services.LOCK_TIMEOUT_MS = saved
+    finally:
+        release.set()
+        holder.join()
