@@ -221,7 +221,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reminders.dispatch_due_reminders",
         "schedule": env.float("REMINDERS_DISPATCH_SECONDS", default=60.0),
     },
+    "scheduling-purge-idempotency-keys": {"task": "scheduling.purge_idempotency_keys", "schedule": 3600.0},
 }
+# How long the API remembers an Idempotency-Key's first response.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # A reminder left "sending" longer than this (worker lost mid-send) is marked "unknown", never resent blindly.
 REMINDERS_SENDING_LEASE_SECONDS = env.int("REMINDERS_SENDING_LEASE_SECONDS", default=300)
 
