@@ -27,7 +27,7 @@ from scheduling.errors import SchedulingError
 from scheduling.models import Appointment, Protocol
 from scheduling.planner_input import planner_input_for, slot_request_for
 from scheduling.protocol_library import PROTOCOL_MIX, seed_protocols
-from scheduling.services import book_appointment
+from scheduling.services import book_appointment, transition
 
 CENTER_NAME = "Riverside Neurology Infusion Center"
 TIMEZONE = "America/New_York"
@@ -322,12 +322,38 @@ def _seed_day(center, patients, day, booker, report, per_day, protocols, mix, we
             patient=patient, protocol=protocol, day=day, dose=dose, actor=booker, today=timezone.localdate()
         )
         try:
-            book_appointment(
+            appointment = book_appointment(
                 actor=booker, patient=patient, protocol=protocol, chair=chair, start=pick.start, dose_number=dose
             )
         except SchedulingError:
             continue
         report.add("appointments")
+        if day < timezone.localdate(timezone=tz):
+            _play_past_visit(appointment, booker, day_rng)
+
+
+def _play_past_visit(appointment: Appointment, nurse: User, rng: random.Random) -> None:
+    """Walk a past appointment through the day as it might have gone, so wait times have history.
+
+    About one in twenty-five is a no-show; the others arrive a little early or late, wait for a
+    chair, and go through infusion and observation with their protocol's times.
+    """
+    protocol = appointment.protocol
+    minutes = dt.timedelta(minutes=1)
+    if rng.random() < 0.04:
+        grace = appointment.start + appointment.center.noshow_grace_minutes * minutes
+        transition(actor=nurse, appointment=appointment, action="no_show", now=grace + 5 * minutes)
+        return
+    arrived = appointment.start + rng.randint(-20, 15) * minutes
+    seated = max(arrived, appointment.start) + rng.choice([0, 2, 5, 8, 12, 20, 35]) * minutes
+    infusing = seated + (protocol.setup_minutes + protocol.premedication_minutes) * minutes
+    observing = infusing + round(protocol.infusion_minutes(appointment.dose_number) * rng.uniform(0.95, 1.15)) * minutes
+    steps = [("check_in", arrived), ("seat", seated), ("start_infusion", infusing)]
+    if protocol.observation_minutes:
+        steps.append(("start_observation", observing))
+    steps.append(("complete", observing + protocol.observation_minutes * minutes))
+    for action, moment in steps:
+        appointment = transition(actor=nurse, appointment=appointment, action=action, now=moment)
 
 
 def working_days(start: dt.date, count: int) -> list[dt.date]:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
+
 from scheduling import planner
 from scheduling.demo import seed_demo
-from scheduling.models import Appointment
+from scheduling.models import Appointment, AppointmentStatus
 from scheduling.planner_input import planner_input_for
 
 
 def test_seed_demo_is_complete_idempotent_and_within_every_rule(db, settings):
     settings.BOOKING_REQUIRES_ORDER = True  # as in production: the demo must bring its orders
-    today = dt.date(2026, 12, 9)
+    today = timezone.localdate() - dt.timedelta(days=7)  # last week: its visits are played through
     first = seed_demo(today=today, days=2, per_day=24, patients=60)
     appointments = Appointment.objects.count()
     assert appointments >= 40, first.created
@@ -22,10 +24,15 @@ def test_seed_demo_is_complete_idempotent_and_within_every_rule(db, settings):
     assert Appointment.objects.count() == appointments
     assert not any(second.created.values()), second.created
 
+    statuses = set(Appointment.objects.values_list("status", flat=True))
+    assert statuses <= {AppointmentStatus.FULFILLED, AppointmentStatus.NOSHOW}
+    for visit in Appointment.objects.filter(status=AppointmentStatus.FULFILLED):
+        assert visit.arrived_at <= visit.chair_start_at < visit.infusion_start_at < visit.discharged_at
+
     center = Appointment.objects.first().center
     monday = today - dt.timedelta(days=today.weekday())
     pin = planner_input_for(center=center, date_from=monday, date_to=monday + dt.timedelta(days=13))
-    for appointment in Appointment.objects.select_related("protocol"):
+    for appointment in Appointment.objects.active().select_related("protocol"):  # a no-show frees its chair
         refusals = planner.check_placement(
             pin,
             chair_id=appointment.chair_id,
