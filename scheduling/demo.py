@@ -323,7 +323,13 @@ def _seed_day(center, patients, day, booker, report, per_day, protocols, mix, we
         )
         try:
             appointment = book_appointment(
-                actor=booker, patient=patient, protocol=protocol, chair=chair, start=pick.start, dose_number=dose
+                actor=booker,
+                patient=patient,
+                protocol=protocol,
+                chair=chair,
+                start=pick.start,
+                dose_number=dose,
+                allow_past=True,  # the demo's week began on Monday
             )
         except SchedulingError:
             continue

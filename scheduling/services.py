@@ -63,6 +63,11 @@ def _save(appointment: Appointment, *, actor, update_fields: list[str] | None = 
     appointment.save(update_fields=None if update_fields is None else [*update_fields, "updated_at"])
 
 
+def _refuse_past(start: dt.datetime, *, allowed: bool) -> None:
+    if not allowed and timezone.is_aware(start) and start < timezone.now():
+        raise BookingRefused([Reason("in_the_past", "That time has already passed; choose a time from now on.")])
+
+
 def placement_refusals(
     *,
     center: Center,
@@ -118,8 +123,11 @@ def book_appointment(
     notes: str = "",
     status: str = AppointmentStatus.BOOKED,
     readiness_override_reason: str = "",
+    allow_past: bool = False,
 ) -> Appointment:
     """Book one appointment, re-checking every constraint under the center lock.
+
+    A start that has already passed is refused (``allow_past`` is for loading history, e.g. the demo).
 
     The dose's readiness is checked too (``services_treatment.guard_booking``):
     what cannot be completed before the date refuses the booking unless a
@@ -132,6 +140,7 @@ def book_appointment(
     if not protocol.is_active:
         raise BookingRefused([Reason("protocol_inactive", "This protocol is no longer offered.")])
     _lock_center_day(center, start)
+    _refuse_past(start, allowed=allow_past)
     reasons = placement_refusals(
         center=center, chair=chair, protocol=protocol, dose_number=dose_number, start=start, patient=patient
     )
@@ -175,6 +184,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
     if chair.center_id != appointment.center_id:
         raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
     _lock_center_day(appointment.center, start)
+    _refuse_past(start, allowed=False)
     reasons = placement_refusals(
         center=appointment.center,
         chair=chair,

@@ -286,3 +286,21 @@ def test_bookings_on_another_day_do_not_wait_for_a_held_day(transactional_db, ce
     finally:
         release.set()
         holder.join()
+
+
+def test_a_start_that_has_passed_is_refused_unless_loading_history(staffed, chair, patient, protocol, nurse):
+    """Bookings and moves are for the future; the demo loads its past week with allow_past."""
+    from unittest import mock
+
+    from django.utils import timezone
+
+    with mock.patch.object(timezone, "now", return_value=at(12)):
+        with pytest.raises(BookingRefused) as refused:
+            services.book_appointment(actor=nurse, patient=patient, protocol=protocol, chair=chair, start=at(8))
+        assert codes(refused.value) == {"in_the_past"}
+        appointment = services.book_appointment(
+            actor=nurse, patient=patient, protocol=protocol, chair=chair, start=at(8), allow_past=True
+        )
+        with pytest.raises(BookingRefused) as refused:
+            services.move_appointment(actor=nurse, appointment=appointment, chair=chair, start=at(9))
+        assert codes(refused.value) == {"in_the_past"}
