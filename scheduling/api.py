@@ -585,6 +585,7 @@ class AppointmentViewSet(
         chair, patient, protocol = data["chair"], data["patient"], data["protocol"]
         if patient.center_id != chair.center_id or not protocol.is_active:
             return  # book_appointment says why, in its own words
+        services.refuse_past(data["start"], allowed=False)
         reasons = services.placement_refusals(
             center=chair.center,
             chair=chair,

@@ -63,7 +63,7 @@ def _save(appointment: Appointment, *, actor, update_fields: list[str] | None = 
     appointment.save(update_fields=None if update_fields is None else [*update_fields, "updated_at"])
 
 
-def _refuse_past(start: dt.datetime, *, allowed: bool) -> None:
+def refuse_past(start: dt.datetime, *, allowed: bool) -> None:
     if not allowed and timezone.is_aware(start) and start < timezone.now():
         raise BookingRefused([Reason("in_the_past", "That time has already passed; choose a time from now on.")])
 
@@ -140,7 +140,7 @@ def book_appointment(
     if not protocol.is_active:
         raise BookingRefused([Reason("protocol_inactive", "This protocol is no longer offered.")])
     _lock_center_day(center, start)
-    _refuse_past(start, allowed=allow_past)
+    refuse_past(start, allowed=allow_past)
     reasons = placement_refusals(
         center=center, chair=chair, protocol=protocol, dose_number=dose_number, start=start, patient=patient
     )
@@ -184,7 +184,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
     if chair.center_id != appointment.center_id:
         raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
     _lock_center_day(appointment.center, start)
-    _refuse_past(start, allowed=False)
+    refuse_past(start, allowed=False)
     reasons = placement_refusals(
         center=appointment.center,
         chair=chair,

@@ -416,3 +416,11 @@ def test_malformed_bodies_are_4xx_json(nurse_api):
     response = nurse_api.post(URL, "x" * 3_000_000, content_type="application/json")
     assert response.status_code == 413 and response.json()["code"] == "too_large"
     assert nurse_api.post(URL, "<xml/>", content_type="application/xml").status_code == 415
+
+
+def test_a_start_in_the_past_is_refused_as_such(nurse_api, shift, patient, protocol, chair):
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    response = nurse_api.post(URL, booking(patient, protocol, chair, yesterday), format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "in_the_past"
+    assert not Appointment.objects.exists()
