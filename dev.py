@@ -90,6 +90,11 @@ def serve() -> None:
         "beat": [BIN / "celery", "-A", "infusion_center", "beat", "--loglevel=INFO"],
     }
     processes = {name: subprocess.Popen([str(c) for c in cmd], cwd=ROOT) for name, cmd in commands.items()}
+
+    def stop_on_sigterm(signum, frame):  # `kill` (or a process manager) stops all three like Ctrl-C does
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     say(f"Running on http://{host}:{port}/ with a Celery worker and beat. Ctrl-C stops all three.")
     try:
         while all(p.poll() is None for p in processes.values()):
