@@ -410,7 +410,7 @@ def main() -> int:
     lines += [
         "",
         "409 = refused because another client took the slot or nurse capacity first (the planner re-checks",
-        "every booking under the center's lock; center_busy = the lock was not free within 5 s, try again).",
+        "every booking under the lock on the center's day; center_busy = the lock was not free within 5 s, try again).",
         f"Server errors: {server_errors}. Double-booked chairs: {double_booked}. "
         f"Slots over nurse watch or start capacity: {over_cap}.",
         "",
