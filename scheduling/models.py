@@ -13,6 +13,8 @@ half-open time ranges overlap (an exclusion constraint over the chair and
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, RangeOperators
@@ -94,6 +96,10 @@ class Protocol(models.Model):
             + self.infusion_minutes(dose_number)
             + self.observation_minutes
         )
+
+    def end_of(self, start: dt.datetime, dose_number: int) -> dt.datetime:
+        """When a dose starting at ``start`` frees its chair."""
+        return start + dt.timedelta(minutes=self.chair_minutes(dose_number))
 
     def clean(self) -> None:
         if self.min_days_between_doses and self.interval_days and self.min_days_between_doses > self.interval_days:

@@ -78,6 +78,27 @@ def planner_input_for(*, center: Center, date_from: dt.date, date_to: dt.date) -
     )
 
 
+def check_dose_placement(
+    pin: planner.PlannerInput,
+    *,
+    protocol: Protocol,
+    dose_number: int,
+    chair_id: int,
+    start: dt.datetime,
+    exclude_appointment_id: int | None = None,
+) -> list[planner.Refusal]:
+    """``planner.check_placement`` for one dose: its chair time and the chair kind and features it needs."""
+    return planner.check_placement(
+        pin,
+        chair_id=chair_id,
+        start=start,
+        chair_minutes=protocol.chair_minutes(dose_number),
+        required_kind=protocol.required_chair_kind or None,
+        required_features=frozenset(protocol.required_features),
+        exclude_appointment_id=exclude_appointment_id,
+    )
+
+
 def slot_request_for(
     *,
     protocol: Protocol,

@@ -29,7 +29,7 @@ from patients.models import AuthorizationStatus, Order, PriorAuthorization
 from scheduling import planner
 from scheduling.errors import BookingRefused, Reason
 from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus, CancelledBy, Protocol
-from scheduling.planner_input import planner_input_for, slot_request_for
+from scheduling.planner_input import check_dose_placement, planner_input_for, slot_request_for
 from scheduling.readiness import Readiness, assess
 
 GIVEN_STATUSES = (AppointmentStatus.ARRIVED, AppointmentStatus.CHECKED_IN, AppointmentStatus.FULFILLED)
@@ -276,19 +276,14 @@ def _place_pinned(dose: ProposedDose, pinned: tuple[int, dt.datetime], pin, prot
     chair_id, start = pinned
     dose.is_pinned = True
     dose.chair_id, dose.start = chair_id, start
-    dose.end = start + dt.timedelta(minutes=protocol.chair_minutes(dose.dose_number))
+    dose.end = protocol.end_of(start, dose.dose_number)
     dose.chair_label = next((c.label for c in pin.chairs if c.id == chair_id), "")
     day = _local(start, center.tzinfo)
     if not dose.earliest <= day <= dose.latest:
         dose.note = f"Outside the window {dose.earliest:%Y-%m-%d} – {dose.latest:%Y-%m-%d}."
         pin = planner_input_for(center=center, date_from=day, date_to=day)
-    refusals = planner.check_placement(
-        pin,
-        chair_id=chair_id,
-        start=start,
-        chair_minutes=protocol.chair_minutes(dose.dose_number),
-        required_kind=protocol.required_chair_kind or None,
-        required_features=frozenset(protocol.required_features),
+    refusals = check_dose_placement(
+        pin, protocol=protocol, dose_number=dose.dose_number, chair_id=chair_id, start=start
     )
     dose.problems = [r.message for r in refusals]
 

@@ -25,10 +25,9 @@ from django.utils import timezone
 
 from chairs.models import Center, Chair
 from patients.models import Patient
-from scheduling import planner
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, Reason, SlotTaken
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
-from scheduling.planner_input import planner_input_for
+from scheduling.planner_input import check_dose_placement, planner_input_for
 from scheduling.services_treatment import guard_booking
 
 LOCK_TIMEOUT_MS = 5000
@@ -83,23 +82,21 @@ def placement_refusals(
         return [Reason("naive_datetime", "The start time must include a time zone offset.")]
     if chair.center_id != center.pk:
         return [Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")]
-    minutes = protocol.chair_minutes(dose_number)
     local_day = start.astimezone(center.tzinfo).date()
     planner_input = planner_input_for(center=center, date_from=local_day, date_to=local_day)
     reasons = [
         Reason(r.code, r.message)
-        for r in planner.check_placement(
+        for r in check_dose_placement(
             planner_input,
+            protocol=protocol,
+            dose_number=dose_number,
             chair_id=chair.pk,
             start=start,
-            chair_minutes=minutes,
-            required_kind=protocol.required_chair_kind or None,
-            required_features=frozenset(protocol.required_features),
             exclude_appointment_id=exclude_appointment_id,
         )
     ]
     if patient is not None:
-        end = start + dt.timedelta(minutes=minutes)
+        end = protocol.end_of(start, dose_number)
         clash = (
             Appointment.objects.active()
             .filter(patient=patient, start__lt=end, end__gt=start)
@@ -152,7 +149,7 @@ def book_appointment(
         protocol=protocol,
         chair=chair,
         start=start,
-        end=start + dt.timedelta(minutes=protocol.chair_minutes(dose_number)),
+        end=protocol.end_of(start, dose_number),
         dose_number=dose_number,
         status=status,
         booked_by=actor,
@@ -198,7 +195,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
         raise BookingRefused(reasons)
     appointment.chair = chair
     appointment.start = start
-    appointment.end = start + dt.timedelta(minutes=appointment.protocol.chair_minutes(appointment.dose_number))
+    appointment.end = appointment.protocol.end_of(start, appointment.dose_number)
     appointment.confirmed_at = None
     # A move is a new date for the dose: what cannot be ready by then refuses it, as for a booking
     # (a dose booked under a center admin's recorded override keeps that override).
@@ -362,11 +359,6 @@ def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
     if reasons:
         raise BookingRefused(reasons)
     appointment.chair = chair
-
-
-def reschedule_late_arrival(*, actor, appointment: Appointment, chair: Chair, start: dt.datetime) -> Appointment:
-    """Move a late patient to a time that still fits today, keeping their check-in."""
-    return move_appointment(actor=actor, appointment=appointment, chair=chair, start=start)
 
 
 def cancel_appointment(*, actor, appointment: Appointment, cancelled_by: str, reason: str = "") -> Appointment:

@@ -289,7 +289,7 @@ def _dose_readiness(*, center: Center, patient, protocol, dose_number: int, chai
         protocol=protocol,
         chair_id=chair_id,
         start=start,
-        end=start + dt.timedelta(minutes=protocol.chair_minutes(dose_number)),
+        end=protocol.end_of(start, dose_number),
         dose_number=dose_number,
     )
     return readiness_of(draft)
@@ -353,7 +353,7 @@ def slot_confirm(request):
             "readiness_partial": _optional_partial(READINESS_PARTIAL),
             "is_blocked": bool(readiness.blocking) and readiness_required(),
             "can_override": can_override(request.user),
-            "end": start + dt.timedelta(minutes=protocol.chair_minutes(dose_number)),
+            "end": protocol.end_of(start, dose_number),
             "search_query": _search_query(search, center),
             "search_fields": _search_query_pairs(search, center),
         },
@@ -449,7 +449,7 @@ def appointment_move_confirm(request, pk: int):
             "dose_number": appointment.dose_number,
             "chair": chair,
             "start": start,
-            "end": start + dt.timedelta(minutes=appointment.protocol.chair_minutes(appointment.dose_number)),
+            "end": appointment.protocol.end_of(start, appointment.dose_number),
             "search_query": _search_query(search, center),
             "search_fields": _search_query_pairs(search, center),
         },

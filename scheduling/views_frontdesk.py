@@ -41,8 +41,8 @@ from scheduling.services import (
     ACTION_LABELS,
     TRANSITIONS,
     allowed_actions,
+    move_appointment,
     noshow_allowed_from,
-    reschedule_late_arrival,
     transition,
 )
 
@@ -383,9 +383,7 @@ def late_arrival(request, pk: int):
             messages.error(request, "That time is no longer valid; choose one of the fits below.")
         else:
             try:
-                appointment = reschedule_late_arrival(
-                    actor=request.user, appointment=appointment, chair=chair, start=start
-                )
+                appointment = move_appointment(actor=request.user, appointment=appointment, chair=chair, start=start)
             except SchedulingError as error:
                 messages.error(request, f"Not moved: {error.message} Here are the fits that remain.")
             else:
