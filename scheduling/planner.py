@@ -52,8 +52,7 @@ feasible start time. They are ordered by
      once this one is added, as a share of the day's largest window capacity
      (all nurses on shift), so starts spread over the windows instead of
      piling into the first ones, while a short-staffed early window is still
-     filled; optionally
-     (× ``WATCH_LOAD_WEIGHT``) the peak share of watch capacity used;
+     filled;
    * **earliness** (× ``EARLY_WEIGHT``): the fraction of the day's latest
      feasible start already passed (0 at opening, 1 at the last start that
      still finishes by closing): the day fills from the morning, so the scarce
@@ -86,7 +85,6 @@ SPARE_KIND_WEIGHT = 0.25
 # Ranking of start times (tuned with bench/planner_bench.py against first-fit and CP-SAT):
 FIT_WEIGHT = 0.05
 START_LOAD_WEIGHT = 4.0
-WATCH_LOAD_WEIGHT = 0.0
 EARLY_WEIGHT = 1.0
 LONG_EARLY_WEIGHT = 1.5
 MORNING_ENDS = dt.time(12, 0)
@@ -271,10 +269,6 @@ class PlanResult:
     candidates: tuple[Candidate, ...]
     days: tuple[DayReport, ...]
 
-    @property
-    def found(self) -> bool:
-        return bool(self.candidates)
-
 
 @dataclass(frozen=True)
 class SlotLoad:
@@ -287,14 +281,6 @@ class SlotLoad:
     watch_capacity: int
     starts: int
     start_capacity: int
-
-    @property
-    def watch_full(self) -> bool:
-        return self.watched >= self.watch_capacity
-
-    @property
-    def starts_full(self) -> bool:
-        return self.starts >= self.start_capacity
 
 
 # --- One day's prepared state -----------------------------------------------------------------
@@ -470,14 +456,6 @@ class _Day:
         last = bisect.bisect_left(self.seg_starts, end) - 1
         no_nurse = self._nurse_min.query(first, last) <= 0
         watch_full = self._slack_min.query(first, last) < 1
-        peak_share = 0.0
-        if WATCH_LOAD_WEIGHT and not watch_full:
-            per_nurse = self.rules.patients_per_nurse
-            peak_share = max(
-                (self.seg_watched[i] + 1) / (self.seg_nurses[i] * per_nurse)
-                for i in range(first, last + 1)
-                if self.seg_nurses[i] > 0
-            )
         if no_nurse:
             codes.append("no_nurse_on_shift")
         if watch_full:
@@ -490,7 +468,7 @@ class _Day:
             codes.append("nurse_start_full")
         # Level-loading counts starts against the day's busiest possible window, not this window's own
         # capacity: a short-staffed early window is still worth filling, but a crowded one is avoided.
-        load = START_LOAD_WEIGHT * used / self.peak_start_capacity + WATCH_LOAD_WEIGHT * peak_share
+        load = START_LOAD_WEIGHT * used / self.peak_start_capacity
         return codes, load
 
     def free_gaps(self, chair_id: int) -> list[tuple[dt.datetime, dt.datetime]]:
