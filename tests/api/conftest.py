@@ -29,12 +29,6 @@ def iso(moment: dt.datetime) -> str:
     return moment.isoformat()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Users are created per test; the production hasher would dominate the API tests' run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def client_for(user) -> APIClient:
     client = APIClient()
     token, _ = Token.objects.get_or_create(user=user)
