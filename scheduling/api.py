@@ -1,7 +1,7 @@
 """REST API for protocols, availability (the slot planner) and appointments with their state machine.
 
 Booking, moving and every status change go through ``scheduling.services`` — the same code the pages
-use — so the center lock, the planner's re-check and the exclusion constraint protect API clients too.
+use — so the lock on the center's day, the planner's re-check and the exclusion constraint protect API clients too.
 Refusals come back as 409 with the reasons (see ``infusion_center.api_common.exception_handler``).
 """
 
@@ -531,7 +531,7 @@ class AppointmentViewSet(
         summary="Book an appointment",
         description=(
             "Books the patient on the chair at `start`; the server derives `end` from the protocol's chair time for "
-            "`dose_number`. Every constraint is re-checked under the center's lock: a refusal is a 409 whose "
+            "`dose_number`. Every constraint is re-checked under the lock on the center's day: a refusal is a 409 whose "
             "`code` and `reasons` say what refused it (`chair_taken`, `chair_blocked`, `nurse_start_full`, "
             "`nurse_watch_full`, `no_nurse_on_shift`, `outside_hours`, `closed`, `off_grid`, `chair_lacks_features`, "
             "`patient_busy`, and the dose's readiness: no valid order, denied or used-up authorization, a "
@@ -576,7 +576,7 @@ class AppointmentViewSet(
 
     @staticmethod
     def _refuse_early(data: dict) -> None:
-        """Refuse a slot that is already taken or full without queueing for the center's lock.
+        """Refuse a slot that is already taken or full without queueing for the lock on the center's day.
 
         Bookings of one center wait for each other (the planner re-checks under the lock); a request whose
         slot is refused on the committed data now would be refused under the lock too, so it need not wait.

@@ -122,7 +122,7 @@ def book_appointment(
     readiness_override_reason: str = "",
     allow_past: bool = False,
 ) -> Appointment:
-    """Book one appointment, re-checking every constraint under the center lock.
+    """Book one appointment, re-checking every constraint under the lock on the center's day.
 
     A start that has already passed is refused (``allow_past`` is for loading history, e.g. the demo).
 
@@ -298,7 +298,7 @@ def transition(
 
     ``chair`` is for ``seat`` only: the nurse may seat the patient on another
     chair; the planner re-checks that chair for the booked time under the
-    center lock and the appointment moves to it in the same transaction.
+    lock on the center's day and the appointment moves to it in the same transaction.
     """
     if action not in TRANSITIONS:
         raise InvalidTransition(f"Unknown action “{action}”.", code="unknown_action")

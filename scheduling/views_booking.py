@@ -4,7 +4,7 @@ Views stay thin: they parse input, call one selector or one service, and map
 the scheduling errors (``BookingRefused``, ``SlotTaken``, ``CenterBusy``,
 ``InvalidTransition``) to a plain message on the page. Booking and moving never
 trust what the page showed: the service re-checks everything under the
-center's lock, and when the slot has gone the nurse sees why and fresh
+lock on the center's day, and when the slot has gone the nurse sees why and fresh
 candidates for the same search.
 """
 

@@ -1,4 +1,4 @@
-"""Booking and moving through the services: every constraint re-checked with fresh data under the center lock."""
+"""Booking and moving through the services: every constraint re-checked with fresh data under the lock on the center's day."""
 
 from __future__ import annotations
 
