@@ -22,9 +22,12 @@ def test_front_desk_books_a_lecanemab_series_and_sees_the_mri_before_dose_3(
     patient,
     front_desk,  # noqa: F811
 ):
-    make_order(patient, library["lec"], start=dt.date.today(), doses=4)
+    # The baseline work-up a week before the series starts: dose 3 (about four weeks after dose 1) then
+    # falls well outside the MRI's 30-day window whatever today's weekday is.
+    today = dt.date.today()
+    make_order(patient, library["lec"], start=today, doses=4)
     for kind in ("amyloid", "apoe4", "mri"):
-        PrerequisiteDocument.objects.create(patient=patient, kind=kind, performed_on=dt.date.today())
+        PrerequisiteDocument.objects.create(patient=patient, kind=kind, performed_on=today - dt.timedelta(days=7))
 
     login("frank.desk")
     page.goto(f"/patients/{patient.pk}/")

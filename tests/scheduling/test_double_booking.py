@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from scheduling.models import Appointment, AppointmentStatus
 from tests.factories import NEW_YORK, AppointmentFactory, PatientFactory
@@ -86,6 +86,12 @@ def test_twenty_parallel_inserts_for_one_chair_leave_exactly_one_row(chair, prot
                 )
             result = "booked"
         except IntegrityError:
+            result = "refused"
+        except OperationalError as error:
+            # PostgreSQL guarantees one row, not which error the losers see: on 18 concurrent inserts
+            # into the exclusion constraint can end in a deadlock (40P01) or a serialization failure.
+            if getattr(error.__cause__, "pgcode", None) not in {"40P01", "40001"}:
+                raise
             result = "refused"
         finally:
             connection.close()
