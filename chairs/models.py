@@ -9,7 +9,7 @@ how many infusions one nurse may start per start window.
 from __future__ import annotations
 
 import zoneinfo
-from datetime import time
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -28,6 +28,12 @@ def validate_timezone(value: str) -> None:
 
 def default_reminder_offsets() -> list[int]:
     return [72, 24]
+
+
+# Sane bounds for what an administrator enters (a typo of a year should not block a chair for a decade).
+MAX_SHIFT = timedelta(hours=24)
+MAX_CHAIR_BLOCK = timedelta(days=31)
+MIN_CLOSURE_YEAR, MAX_CLOSURE_YEAR = 2000, 2199
 
 
 class Weekday(models.IntegerChoices):
@@ -131,6 +137,12 @@ class Closure(models.Model):
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.reason}".strip()
 
+    def clean(self) -> None:
+        if self.date and not MIN_CLOSURE_YEAR <= self.date.year <= MAX_CLOSURE_YEAR:
+            raise ValidationError(
+                {"date": f"Give a closure date between the years {MIN_CLOSURE_YEAR} and {MAX_CLOSURE_YEAR}."}
+            )
+
 
 class ChairKind(models.TextChoices):
     CHAIR = "chair", "Chair"
@@ -180,6 +192,13 @@ class ChairBlock(models.Model):
     def clean(self) -> None:
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": "The block must end after it starts."})
+        if self.start and self.end and self.end - self.start > MAX_CHAIR_BLOCK:
+            raise ValidationError(
+                {
+                    "end": f"A chair block lasts at most {MAX_CHAIR_BLOCK.days} days; to take a chair out of service "
+                    "for longer, mark it inactive."
+                }
+            )
 
 
 class TsTzRange(models.Func):
@@ -215,5 +234,13 @@ class NurseShift(models.Model):
         return f"{self.nurse} {self.start:%Y-%m-%d %H:%M}"
 
     def clean(self) -> None:
+        from chairs.roles import shift_nurse_problem
+
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": "The shift must end after it starts."})
+        if self.start and self.end and self.end - self.start > MAX_SHIFT:
+            raise ValidationError({"end": "A shift lasts at most 24 hours."})
+        if self.nurse_id and self.center_id:
+            problem = shift_nurse_problem(self.nurse, self.center)
+            if problem:
+                raise ValidationError({"nurse": problem})

@@ -20,6 +20,8 @@ import logging
 import re
 from collections.abc import Callable
 
+import django_filters
+from django import forms
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, OperationalError, connection, models, transaction
@@ -198,6 +200,41 @@ class Pagination(LimitOffsetPagination):
 
     def get_offset(self, request) -> int:
         return min(super().get_offset(request), 10**9)
+
+
+# --- Bounded dates --------------------------------------------------------------------------------
+
+DATE_RANGE_MESSAGE = f"Use a date between the years {MIN_YEAR} and {MAX_YEAR}."
+
+
+def _refuse_out_of_range_date(value: dt.date | None) -> None:
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise DjangoValidationError(DATE_RANGE_MESSAGE, code="date_range")
+
+
+class BoundedDateFormField(forms.DateField):
+    """A query-string date (for django-filter) that must fall between MIN_YEAR and MAX_YEAR."""
+
+    default_validators = [_refuse_out_of_range_date]
+
+
+class BoundedDateFilter(django_filters.DateFilter):
+    """A date filter refusing years outside MIN_YEAR–MAX_YEAR with a 400 naming the parameter
+    (a date near 9999-12-31 would overflow the day arithmetic that follows)."""
+
+    field_class = BoundedDateFormField
+
+
+class BoundedDateField(serializers.DateField):
+    """A date between MIN_YEAR and MAX_YEAR."""
+
+    default_error_messages = {"range": DATE_RANGE_MESSAGE}
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            self.fail("range")
+        return parsed
 
 
 # --- Strict datetimes ------------------------------------------------------------------------------

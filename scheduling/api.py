@@ -30,6 +30,8 @@ from infusion_center.api_common import (
     ERROR_EXAMPLES,
     IDEMPOTENCY_HEADER,
     IDEMPOTENCY_PARAMETER_DOC,
+    BoundedDateField,
+    BoundedDateFilter,
     ErrorSerializer,
     ModelPermissions,
     Pagination,
@@ -236,7 +238,13 @@ class AppointmentSerializer(StrictModelSerializer):
         read_only_fields = [f for f in fields if f != "notes"]
 
     def get_allowed_actions(self, appointment) -> list[str]:
-        allowed = [_MACHINE_TO_API[a] for a in services.allowed_actions(appointment) if a in _MACHINE_TO_API]
+        request = self.context.get("request")
+        machine = (
+            services.allowed_actions(appointment, actor=request.user)
+            if request is not None
+            else services.allowed_actions(appointment)
+        )
+        allowed = [_MACHINE_TO_API[a] for a in machine if a in _MACHINE_TO_API]
         if appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING):
             allowed.append("reschedule")
         return allowed
@@ -330,9 +338,9 @@ class AppointmentFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=AppointmentStatus.choices, help_text="One or more statuses (repeat the parameter)."
     )
-    date = django_filters.DateFilter(method="filter_dates", help_text="One local day (YYYY-MM-DD).")
-    date_from = django_filters.DateFilter(method="filter_dates", help_text="First local day (YYYY-MM-DD).")
-    date_to = django_filters.DateFilter(method="filter_dates", help_text="Last local day (YYYY-MM-DD), inclusive.")
+    date = BoundedDateFilter(method="filter_dates", help_text="One local day (YYYY-MM-DD).")
+    date_from = BoundedDateFilter(method="filter_dates", help_text="First local day (YYYY-MM-DD).")
+    date_to = BoundedDateFilter(method="filter_dates", help_text="Last local day (YYYY-MM-DD), inclusive.")
     start_after = django_filters.CharFilter(
         method="filter_start_after", help_text="Starting at or after this ISO 8601 datetime (with offset)."
     )
@@ -391,6 +399,11 @@ def _action_schema(name: str, description: str, *, request=None, examples=None, 
         responses={
             200: AppointmentSerializer,
             400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input, naming the field."),
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description="Your role may not take this step (code `not_permitted`; e.g. only nurses seat, start "
+                "and discharge), or you lack the permission to change appointments.",
+            ),
             404: OpenApiResponse(ErrorSerializer, description="No such appointment among your centers."),
             409: OpenApiResponse(
                 RefusedSerializer,
@@ -820,8 +833,8 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     )
     protocol = serializers.PrimaryKeyRelatedField(queryset=Protocol.objects.all())
     dose_number = serializers.IntegerField(min_value=1, max_value=MAX_DOSE_NUMBER, default=1)
-    date_from = serializers.DateField(required=False, help_text="First local day; today when left out.")
-    date_to = serializers.DateField(
+    date_from = BoundedDateField(required=False, help_text="First local day; today when left out.")
+    date_to = BoundedDateField(
         required=False, help_text=f"Last local day, inclusive; at most {MAX_RANGE_DAYS} days after date_from."
     )
     limit = serializers.IntegerField(min_value=1, max_value=planner.MAX_LIMIT, default=10)

@@ -72,3 +72,10 @@ class Warnings:
     """Things a user should know but that do not refuse an action."""
 
     items: list[Reason] = field(default_factory=list)
+
+
+class ActionNotPermitted(SchedulingError):
+    """The actor's role (or center) does not allow this step; see ``services.ACTION_ROLES``."""
+
+    code = "not_permitted"
+    http_status = 403
