@@ -21,6 +21,7 @@ import zoneinfo
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db import models
+from django.http import Http404
 from django.utils import timezone
 
 from chairs.models import Center
@@ -102,6 +103,21 @@ class CenterScopedAdmin(_ScopedChoices, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return scope_to_centers(super().get_queryset(request), user=request.user)
+
+    # django-simple-history's views find their object without get_queryset(): check it here.
+    def history_view(self, request, object_id, extra_context=None):
+        self._refuse_unless_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._refuse_unless_visible(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _refuse_unless_visible(self, request, object_id) -> None:
+        if request.user.is_superuser:
+            return
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404("Not among your centers' records.")
 
     # --- Time zone -----------------------------------------------------------------------------
 

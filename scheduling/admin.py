@@ -88,6 +88,9 @@ class AppointmentAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
     def has_add_permission(self, request):
         return False  # book in the slot finder: the planner, readiness and reminders run there
 
+    def revert_disabled(self, request, obj=None):
+        return True  # reverting to an old version would bypass the state machine and the planner
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.request = request

@@ -328,11 +328,14 @@ def book_series(
 
     ``replaces`` are future booked doses a re-flow cancels first (by the center).
     """
+    from scheduling.locking import center_day_key, lock_center_days
     from scheduling.services import book_appointment, transition
 
     patient, protocol = order.patient, order.protocol
     if not doses:
         raise BookingRefused([Reason("empty_series", "There is no dose to book.")])
+    # Every day of the series is locked up front, in sorted order, so two series never deadlock.
+    lock_center_days(center_day_key(patient.center, start) for _, _, start in doses if timezone.is_aware(start))
     to_cancel = Appointment.objects.filter(
         pk__in=list(replaces), patient=patient, protocol=protocol, status__in=REPLACEABLE_STATUSES
     )
