@@ -15,8 +15,9 @@ from django.db import transaction
 
 from chairs.roles import CENTER_ADMIN, has_role
 from patients.models import Patient
-from scheduling.errors import BookingRefused, Reason
+from scheduling.errors import Reason
 from scheduling.models import Appointment
+from treatment.errors import DoseNotReady
 from treatment.models import Order, PrerequisiteDocument, PriorAuthorization
 from treatment.readiness import Item, readiness_of
 
@@ -41,9 +42,9 @@ def guard_booking(*, actor, appointment: Appointment, override_reason: str = "")
     override_reason = override_reason.strip()
     if readiness.blocking:
         if not override_reason:
-            raise BookingRefused([Reason(item.code, item.message) for item in readiness.blocking])
+            raise DoseNotReady([Reason(item.code, item.message) for item in readiness.blocking])
         if not can_override(actor):
-            raise BookingRefused(
+            raise DoseNotReady(
                 [Reason("override_not_allowed", "Only a center admin may book a dose that cannot be ready.")]
                 + [Reason(item.code, item.message) for item in readiness.blocking]
             )
