@@ -37,6 +37,7 @@ from frontdesk import reports
 from frontdesk import selectors as flow
 from scheduling.errors import SchedulingError
 from scheduling.models import Appointment, CancelledBy
+from scheduling.planner_input import planner_input_for
 from scheduling.services import (
     ACTION_LABELS,
     TRANSITIONS,
@@ -45,6 +46,7 @@ from scheduling.services import (
     noshow_allowed_from,
     transition,
 )
+from scheduling.slot_search import find_candidates, seat_choices
 from treatment.readiness import readiness_for
 
 READINESS_PARTIAL = "treatment/_readiness_badge.html"
@@ -167,36 +169,13 @@ def arrivals(request):
 
 def _seat_choices(*, center: Center, waiting: list[flow.WaitingPatient], now: dt.datetime) -> dict[int, list]:
     """For each waiting appointment, the chairs it may be seated on: its own, then other free ones that fit."""
-    from scheduling import planner
-    from scheduling.planner_input import planner_input_for
-
     if not waiting:
         return {}
     today = flow.local_today(center=center, now=now)
     pin = planner_input_for(center=center, date_from=today, date_to=today)
-    chairs = list(chairs_for(center=center))
-    choices = {}
-    for entry in waiting:
-        appointment = entry.appointment
-        protocol = appointment.protocol
-        others = [
-            chair
-            for chair in chairs
-            if chair.pk != appointment.chair_id
-            and not planner.check_placement(
-                pin,
-                chair_id=chair.pk,
-                start=appointment.start,
-                chair_minutes=appointment.chair_minutes,
-                required_kind=protocol.required_chair_kind or None,
-                required_features=frozenset(protocol.required_features),
-                exclude_appointment_id=appointment.pk,
-            )
-        ]
-        # Same kind as booked first (a chair for a chair), then by label.
-        others.sort(key=lambda chair: (chair.kind != appointment.chair.kind, chair.label))
-        choices[appointment.pk] = [appointment.chair, *others]
-    return choices
+    return seat_choices(
+        appointments=[entry.appointment for entry in waiting], chairs=list(chairs_for(center=center)), pin=pin
+    )
 
 
 @require_GET
@@ -352,21 +331,18 @@ def _done_message(appointment: Appointment, action: str) -> str:
 
 
 def _remaining_fits(appointment: Appointment, *, now: dt.datetime):
-    from scheduling import planner
-    from scheduling.planner_input import planner_input_for, slot_request_for
-
     today = flow.local_today(center=appointment.center, now=now)
-    pin = planner_input_for(center=appointment.center, date_from=today, date_to=today)
-    request = slot_request_for(
+    return find_candidates(
+        center=appointment.center,
         protocol=appointment.protocol,
         dose_number=appointment.dose_number,
         date_from=today,
         date_to=today,
+        patient=appointment.patient,
         exclude_appointment_id=appointment.pk,
         limit=LATE_CANDIDATE_LIMIT,
-        not_before=now,
+        now=now,
     )
-    return planner.find_slots(pin, request)
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,8 +9,6 @@ their OpenAPI text and examples in ``api_schema``.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.utils import timezone
 from drf_spectacular.utils import (
     extend_schema_view,
@@ -20,7 +18,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chairs.models import Center
 from infusion_center.api_common import (
     ModelPermissions,
     Pagination,
@@ -29,7 +26,7 @@ from infusion_center.api_common import (
 )
 from reminders.selectors import appointment_reminders
 from scheduling import api_schema as schema
-from scheduling import planner, services
+from scheduling import services
 from scheduling.api_filters import AppointmentFilter
 from scheduling.api_serializers import (
     API_ACTIONS,
@@ -45,7 +42,7 @@ from scheduling.api_serializers import (
 )
 from scheduling.errors import refusal
 from scheduling.models import Appointment, Protocol
-from scheduling.planner_input import planner_input_for, slot_request_for
+from scheduling.slot_search import find_candidates
 
 # --- Protocols -----------------------------------------------------------------------------------
 
@@ -231,14 +228,6 @@ class AppointmentViewSet(
         return Response(data)
 
 
-def _range_start(q: dict, center: Center) -> dt.datetime:
-    return dt.datetime.combine(q["date_from"], dt.time(), tzinfo=center.tzinfo)
-
-
-def _range_end(q: dict, center: Center) -> dt.datetime:
-    return dt.datetime.combine(q["date_to"] + dt.timedelta(days=2), dt.time(), tzinfo=center.tzinfo)
-
-
 class AvailabilityView(APIView):
     """Where and when the protocol fits: the slot planner's ranked candidates and the reasons per day."""
 
@@ -253,31 +242,18 @@ class AvailabilityView(APIView):
         center, protocol, dose = q["center"], q["protocol"], q["dose_number"]
         excluded = q.get("exclude_appointment")
         patient = q.get("patient")
-        pin = planner_input_for(center=center, date_from=q["date_from"], date_to=q["date_to"])
-        # Ask for more when the patient's own bookings may strike some candidates out.
-        want = q["limit"]
-        slot_request = slot_request_for(
+        result = find_candidates(
+            center=center,
             protocol=protocol,
             dose_number=dose,
             date_from=q["date_from"],
             date_to=q["date_to"],
-            preferred_time_of_day=q["time_of_day"],
-            preferred_weekdays=q.get("weekdays"),
+            patient=patient,
+            time_of_day=q["time_of_day"],
+            weekdays=q.get("weekdays"),
             exclude_appointment_id=excluded.pk if excluded else None,
-            limit=min(planner.MAX_LIMIT, want * 3) if patient else want,
-            not_before=timezone.now(),
+            limit=q["limit"],
         )
-        result = planner.find_slots(pin, slot_request)
-        candidates = list(result.candidates)
-        if patient is not None:
-            busy = list(
-                Appointment.objects.active()
-                .filter(patient=patient, start__lt=_range_end(q, center), end__gt=_range_start(q, center))
-                .exclude(pk=excluded.pk if excluded else None)
-                .values_list("start", "end")
-            )
-            candidates = [c for c in candidates if not any(s < c.end and c.start < e for s, e in busy)]
-        candidates = candidates[:want]
         body = {
             "center": center.pk,
             "protocol": protocol.pk,
@@ -285,7 +261,7 @@ class AvailabilityView(APIView):
             "chair_minutes": protocol.chair_minutes(dose),
             "date_from": q["date_from"],
             "date_to": q["date_to"],
-            "candidates": candidates,
+            "candidates": list(result.candidates),
             "days": list(result.days),
         }
         with timezone.override(center.tzinfo):

@@ -31,7 +31,6 @@ from scheduling import planner
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, SchedulingError
 from scheduling.forms_booking import CancelForm, ChosenSlotForm, SlotSearchForm
 from scheduling.models import Appointment, AppointmentStatus
-from scheduling.planner_input import planner_input_for, slot_request_for
 from scheduling.selectors import (
     READINESS_STATUSES,
     active_protocols,
@@ -41,6 +40,7 @@ from scheduling.selectors import (
     status_history,
 )
 from scheduling.services import allowed_actions, book_appointment, cancel_appointment, move_appointment
+from scheduling.slot_search import find_candidates
 from treatment.readiness import readiness_of
 from treatment.services import can_override, readiness_required
 
@@ -136,19 +136,18 @@ def _attach_readiness_badges(board_day) -> None:
 
 def _find_slots(*, center: Center, form: SlotSearchForm, exclude_appointment_id: int | None = None):
     data = form.cleaned_data
-    pin = planner_input_for(center=center, date_from=data["date_from"], date_to=data["date_to"])
-    request = slot_request_for(
+    return find_candidates(
+        center=center,
         protocol=data["protocol"],
         dose_number=data["dose_number"],
         date_from=data["date_from"],
         date_to=data["date_to"],
-        preferred_time_of_day=data.get("time_of_day") or "any",
-        preferred_weekdays=form.weekday_set,
+        patient=data.get("patient"),
+        time_of_day=data.get("time_of_day") or "any",
+        weekdays=form.weekday_set,
         exclude_appointment_id=exclude_appointment_id,
         limit=CANDIDATE_LIMIT,
-        not_before=timezone.now(),
     )
-    return planner.find_slots(pin, request)
 
 
 def _search_form(request, *, data, center: Center, appointment: Appointment | None = None) -> SlotSearchForm:

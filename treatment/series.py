@@ -28,7 +28,8 @@ from chairs.models import Chair
 from scheduling import planner
 from scheduling.errors import BookingRefused, Reason
 from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus, CancelledBy, Protocol
-from scheduling.planner_input import check_dose_placement, planner_input_for, slot_request_for
+from scheduling.planner_input import check_dose_placement, planner_input_for
+from scheduling.slot_search import find_candidates
 from treatment.models import AuthorizationStatus, Order, PriorAuthorization
 from treatment.readiness import Readiness, assess
 
@@ -167,7 +168,7 @@ def propose_series(
         if dose_number in pins:
             _place_pinned(dose, pins[dose_number], pin_input, protocol, center)
         else:
-            _place_best(dose, pin_input, protocol, time_of_day, now)
+            _place_best(dose, pin_input, protocol, time_of_day, now, center)
             if anchor is None and dose.start is not None:
                 dose.note = "First free slot from the chosen day."
         if dose.start is not None:
@@ -237,19 +238,20 @@ def _days_by_closeness(dose: ProposedDose) -> list[dt.date]:
     return sorted(days, key=lambda d: (abs((d - dose.due).days), d))
 
 
-def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.datetime) -> None:
+def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.datetime, center) -> None:
     reasons: Counter[str] = Counter()
     for day in _days_by_closeness(dose):
-        request = slot_request_for(
+        result = find_candidates(
+            center=center,
             protocol=protocol,
             dose_number=dose.dose_number,
             date_from=day,
             date_to=day,
-            preferred_time_of_day=time_of_day,
+            time_of_day=time_of_day,
             limit=1,
-            not_before=now,
+            now=now,
+            planner_input=pin,
         )
-        result = planner.find_slots(pin, request)
         if result.candidates:
             best = result.candidates[0]
             dose.chair_id, dose.chair_label, dose.start, dose.end = (
