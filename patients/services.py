@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
+from chairs.roles import Actor
 from patients.models import Patient
 
 # Called with the saved patient after every change (not after registration: a new patient has no
@@ -24,7 +24,7 @@ patient_changed_hooks: list[Callable[..., None]] = []
 def update_patient(
     *,
     patient: Patient,
-    actor: AbstractBaseUser | AnonymousUser | None,
+    actor: Actor,
     changes: dict[str, Any] | None = None,
     update_fields: Iterable[str] | None = None,
 ) -> Patient:
@@ -34,7 +34,7 @@ def update_patient(
     """
     for field, value in (changes or {}).items():
         setattr(patient, field, value)
-    patient._history_user = actor
+    patient._history_user = actor  # type: ignore[attr-defined]  # django-simple-history
     fields = None if update_fields is None else list(update_fields)
     patient.save(update_fields=fields)
     for hook in patient_changed_hooks:

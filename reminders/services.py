@@ -10,6 +10,10 @@
 
 Appointment status changes from a patient go through ``scheduling.services.transition``
 with ``actor=None`` (the history records the change as made by no staff user, with the reason).
+
+Over 400 lines because it is the outbox's one door: every write to a reminder, in sections in the
+order a reminder lives (planning, dispatching, sending, follow-up, replies); how a message leaves
+is in ``transports``, what it says in ``content``, when in ``policy``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from chairs.roles import Actor
 from patients.models import Patient, ReminderChannel
 from patients.services import update_patient
 from reminders import content, policy, transports
@@ -63,7 +68,7 @@ def channels_for(patient: Patient) -> list[str]:
     if not patient.has_reminder_consent:
         return []
     wanted = patient.reminder_channel
-    channels = []
+    channels: list[str] = []
     if wanted in (ReminderChannel.SMS, ReminderChannel.BOTH) and patient.phone and not patient.is_sms_opted_out:
         channels.append(Channel.SMS)
     if wanted in (ReminderChannel.EMAIL, ReminderChannel.BOTH) and patient.email:
@@ -401,7 +406,7 @@ def _record_unknown(reminder: Reminder, message: str) -> str:
 # --- Staff follow-up ------------------------------------------------------------------------------
 
 
-def resend(*, reminder: Reminder, actor) -> Reminder:
+def resend(*, reminder: Reminder, actor: Actor) -> Reminder:
     """Staff decided to try a failed or unknown reminder again (it goes out at the next dispatch)."""
     now = timezone.now()
     Reminder.objects.filter(pk=reminder.pk, status__in=(ReminderStatus.FAILED, ReminderStatus.UNKNOWN)).update(
@@ -418,7 +423,7 @@ def resend(*, reminder: Reminder, actor) -> Reminder:
     return reminder
 
 
-def mark_followed_up(*, reminder: Reminder, actor) -> Reminder:
+def mark_followed_up(*, reminder: Reminder, actor: Actor) -> Reminder:
     now = timezone.now()
     Reminder.objects.filter(pk=reminder.pk, followed_up_at__isnull=True).update(
         followed_up_at=now, followed_up_by=actor, updated_at=now

@@ -100,7 +100,7 @@ class AppointmentViewSet(
     def _answer(self, appointment: Appointment, code: int = status.HTTP_200_OK) -> Response:
         warnings = getattr(appointment, "readiness_warnings", [])
         appointment = self.get_queryset().get(pk=appointment.pk)
-        appointment.readiness_warnings = warnings
+        appointment.readiness_warnings = warnings  # type: ignore[attr-defined]
         return Response(AppointmentSerializer(appointment, context=self.get_serializer_context()).data, status=code)
 
     @schema.CREATE

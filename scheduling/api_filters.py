@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import django_filters
 from django.db.models import Q
 from rest_framework import serializers
 
 from chairs.models import Center
+from chairs.selectors import day_bounds
 from infusion_center.api_common import (
     parse_aware,
     user_center_ids,
@@ -64,9 +63,8 @@ class AppointmentFilter(django_filters.FilterSet):
         for center in Center.objects.filter(pk__in=user_center_ids(self.request.user)).only("pk", "timezone"):
             local = Q(center_id=center.pk)
             if date_from:
-                local &= Q(start__gte=dt.datetime.combine(date_from, dt.time(), tzinfo=center.tzinfo))
+                local &= Q(start__gte=day_bounds(center=center, day=date_from)[0])
             if date_to:
-                day_after = date_to + dt.timedelta(days=1)
-                local &= Q(start__lt=dt.datetime.combine(day_after, dt.time(), tzinfo=center.tzinfo))
+                local &= Q(start__lt=day_bounds(center=center, day=date_to)[1])
             condition |= local
         return queryset.filter(condition) if condition else queryset.none()

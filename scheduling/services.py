@@ -24,6 +24,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from chairs.models import Center, Chair
+from chairs.roles import Actor
 from patients.models import Patient
 from scheduling.errors import (
     BookingRefused,
@@ -65,8 +66,8 @@ def _lock_center_day(center: Center, moment: dt.datetime) -> None:
         raise CenterBusy("The schedule is busy with another booking; please try again.") from error
 
 
-def _save(appointment: Appointment, *, actor, update_fields: list[str] | None = None) -> None:
-    appointment._history_user = actor
+def _save(appointment: Appointment, *, actor: Actor, update_fields: list[str] | None = None) -> None:
+    appointment._history_user = actor  # type: ignore[attr-defined]  # django-simple-history
     appointment.save(update_fields=None if update_fields is None else [*update_fields, "updated_at"])
 
 
@@ -119,7 +120,7 @@ def placement_refusals(
 @transaction.atomic
 def book_appointment(
     *,
-    actor,
+    actor: Actor,
     patient: Patient,
     protocol: Protocol,
     chair: Chair,
@@ -169,13 +170,13 @@ def book_appointment(
             _save(appointment, actor=actor)
     except IntegrityError as error:
         raise SlotTaken() from error
-    appointment.readiness_warnings = warnings
+    appointment.readiness_warnings = warnings  # type: ignore[attr-defined]  # for the page and the API
     _run_hooks(appointment)
     return appointment
 
 
 @transaction.atomic
-def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt.datetime) -> Appointment:
+def move_appointment(*, actor: Actor, appointment: Appointment, chair: Chair, start: dt.datetime) -> Appointment:
     """Move an appointment not yet in a chair; the old time is released only if the new one is booked.
 
     A patient who has arrived (late, say) but is not seated keeps their check-in.
@@ -215,7 +216,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
             _save(appointment, actor=actor)
     except IntegrityError as error:
         raise SlotTaken() from error
-    appointment.readiness_warnings = warnings
+    appointment.readiness_warnings = warnings  # type: ignore[attr-defined]  # for the page and the API
     _run_hooks(appointment)
     return appointment
 
@@ -294,7 +295,7 @@ def noshow_allowed_from(appointment: Appointment) -> dt.datetime:
 @transaction.atomic
 def transition(
     *,
-    actor,
+    actor: Actor,
     appointment: Appointment,
     action: str,
     reason: str = "",
@@ -341,7 +342,7 @@ def transition(
     if action == "undo_check_in":
         appointment.arrived_at = None
     if reason.strip():
-        appointment._change_reason = reason.strip()[:100]  # kept with this version in the history
+        appointment._change_reason = reason.strip()[:100]  # type: ignore[attr-defined]  # kept with this version in the history
     try:
         with transaction.atomic():
             _save(appointment, actor=actor)
@@ -369,5 +370,5 @@ def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
     appointment.chair = chair
 
 
-def cancel_appointment(*, actor, appointment: Appointment, cancelled_by: str, reason: str = "") -> Appointment:
+def cancel_appointment(*, actor: Actor, appointment: Appointment, cancelled_by: str, reason: str = "") -> Appointment:
     return transition(actor=actor, appointment=appointment, action="cancel", cancelled_by=cancelled_by, reason=reason)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from chairs.models import Center, Chair
+from chairs.selectors import day_bounds
 from patients.models import Patient
 from scheduling import planner
 from scheduling.models import Appointment, Protocol
@@ -60,9 +61,9 @@ def find_candidates(
     if patient is None:
         return result
     busy = _patient_busy(
+        # Candidates start within the range and may end the day after it.
+        *day_bounds(center=center, day=date_from, last_day=date_to + dt.timedelta(days=1)),
         patient=patient,
-        start=local_day_start(center=center, day=date_from),
-        end=local_day_start(center=center, day=date_to + dt.timedelta(days=2)),
         exclude_appointment_id=exclude_appointment_id,
     )
     candidates = [c for c in result.candidates if not any(s < c.end and c.start < e for s, e in busy)]
@@ -70,7 +71,7 @@ def find_candidates(
 
 
 def _patient_busy(
-    *, patient: Patient, start: dt.datetime, end: dt.datetime, exclude_appointment_id: int | None
+    start: dt.datetime, end: dt.datetime, *, patient: Patient, exclude_appointment_id: int | None
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     return list(
         Appointment.objects.active()
@@ -78,11 +79,6 @@ def _patient_busy(
         .exclude(pk=exclude_appointment_id)
         .values_list("start", "end")
     )
-
-
-def local_day_start(*, center: Center, day: dt.date) -> dt.datetime:
-    """Midnight at the start of the center's local day, as an aware datetime."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=center.tzinfo)
 
 
 def seat_choices(
