@@ -7,7 +7,13 @@ after every migrate and is idempotent.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, Permission
+from typing import TypeAlias
+
+from django.contrib.auth.models import Group, Permission, User
+
+# Who makes a change: the signed-in staff user, or None for the patient (a reply, a link) or the
+# system (a task); django-simple-history records it with the change.
+Actor: TypeAlias = User | None
 
 NURSE = "nurse"
 FRONT_DESK = "front_desk"
@@ -28,10 +34,10 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("patients", "patient"): ("view", "add", "change"),
         ("scheduling", "protocol"): ("view",),
         ("scheduling", "appointment"): ("view", "add", "change"),
-        ("patients", "order"): ("view",),
-        ("patients", "priorauthorization"): ("view",),
-        ("patients", "prerequisitedocument"): ("view", "add", "change"),
-        ("scheduling", "protocolprerequisite"): ("view",),
+        ("treatment", "order"): ("view",),
+        ("treatment", "priorauthorization"): ("view",),
+        ("treatment", "prerequisitedocument"): ("view", "add", "change"),
+        ("treatment", "protocolprerequisite"): ("view",),
         ("reminders", "reminder"): ("view", "change"),
     },
     FRONT_DESK: {
@@ -44,10 +50,10 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("patients", "patient"): ("view", "add", "change"),
         ("scheduling", "protocol"): ("view",),
         ("scheduling", "appointment"): ("view", "add", "change"),
-        ("patients", "order"): ("view", "add", "change"),
-        ("patients", "priorauthorization"): ("view", "add", "change"),
-        ("patients", "prerequisitedocument"): ("view", "add", "change"),
-        ("scheduling", "protocolprerequisite"): ("view",),
+        ("treatment", "order"): ("view", "add", "change"),
+        ("treatment", "priorauthorization"): ("view", "add", "change"),
+        ("treatment", "prerequisitedocument"): ("view", "add", "change"),
+        ("treatment", "protocolprerequisite"): ("view",),
         ("reminders", "reminder"): ("view", "change"),
     },
     CENTER_ADMIN: {
@@ -60,10 +66,10 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("patients", "patient"): _ALL,
         ("scheduling", "protocol"): _ALL,
         ("scheduling", "appointment"): _ALL,
-        ("patients", "order"): _ALL,
-        ("patients", "priorauthorization"): _ALL,
-        ("patients", "prerequisitedocument"): _ALL,
-        ("scheduling", "protocolprerequisite"): _ALL,
+        ("treatment", "order"): _ALL,
+        ("treatment", "priorauthorization"): _ALL,
+        ("treatment", "prerequisitedocument"): _ALL,
+        ("treatment", "protocolprerequisite"): _ALL,
         ("reminders", "reminder"): ("view", "change"),
     },
 }

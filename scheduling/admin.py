@@ -113,22 +113,3 @@ def _movable(appointment: Appointment) -> bool:
     return appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING) or (
         appointment.status == AppointmentStatus.ARRIVED and not appointment.chair_stage
     )
-
-
-# Protocol prerequisites (issue 8): editable by center admins, seeded from DOMAIN.md.
-from scheduling.models import ProtocolPrerequisite  # noqa: E402
-
-
-class ProtocolPrerequisiteInline(admin.TabularInline):
-    model = ProtocolPrerequisite
-    extra = 0
-    fields = ["kind", "applies_to", "dose_numbers", "window_days", "min_days_before", "notes", "is_active"]
-
-
-ProtocolAdmin.inlines = [*ProtocolAdmin.inlines, ProtocolPrerequisiteInline]
-
-
-@admin.register(ProtocolPrerequisite)
-class ProtocolPrerequisiteAdmin(SimpleHistoryAdmin):
-    list_display = ["protocol", "__str__", "applies_to", "window_days", "min_days_before", "is_active"]
-    list_filter = ["protocol", "kind", "is_active"]

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from scheduling.errors import CenterBusy, SlotTaken
+from scheduling.errors import CenterBusy, Reason, SlotTaken
 
 LOCK_TIMEOUT_MS = 5000
 
@@ -81,7 +81,9 @@ def slot_taken(*, chair, start: dt.datetime, end: dt.datetime | None, tzinfo) ->
     if end is not None:
         when += f"–{timezone.localtime(end, tzinfo):%H:%M}"
     label = getattr(chair, "label", None) or "This chair"
-    return SlotTaken(f"{label} was just booked by someone else for {when}; choose another time or chair.")
+    return SlotTaken(
+        [Reason("chair_taken", f"{label} was just booked by someone else for {when}; choose another time or chair.")]
+    )
 
 
 @contextmanager

@@ -24,13 +24,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from chairs.models import Center, Chair
-from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, roles_of
+from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, Actor, roles_of
 from patients.models import Patient
-from scheduling.errors import ActionNotPermitted, BookingRefused, CenterBusy, InvalidTransition, Reason  # noqa: F401
+from scheduling.errors import (  # noqa: F401  (CenterBusy is re-exported for callers)
+    ActionNotPermitted,
+    BookingRefused,
+    CenterBusy,
+    ChairUnavailable,
+    InvalidTransition,
+    Reason,
+    refusal,
+)
 from scheduling.locking import LOCK_TIMEOUT_MS, center_day_key, lock_center_days, refusing_races
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
 from scheduling.planner_input import check_dose_placement, planner_input_for
-from scheduling.services_treatment import guard_booking
+from treatment.services import guard_booking
 
 # Callbacks run inside the same transaction after any appointment change
 # (reminders register here so that their outbox rows move with the booking).
@@ -49,8 +57,8 @@ def _lock_center_day(center: Center, moment: dt.datetime) -> None:
     lock_center_days([center_day_key(center, moment)], timeout_ms=LOCK_TIMEOUT_MS)
 
 
-def _save(appointment: Appointment, *, actor, update_fields: list[str] | None = None) -> None:
-    appointment._history_user = actor
+def _save(appointment: Appointment, *, actor: Actor, update_fields: list[str] | None = None) -> None:
+    appointment._history_user = actor  # type: ignore[attr-defined]  # django-simple-history
     appointment.save(update_fields=None if update_fields is None else [*update_fields, "updated_at"])
 
 
@@ -111,7 +119,7 @@ def placement_refusals(
 @transaction.atomic
 def book_appointment(
     *,
-    actor,
+    actor: Actor,
     patient: Patient,
     protocol: Protocol,
     chair: Chair,
@@ -142,7 +150,7 @@ def book_appointment(
         center=center, chair=chair, protocol=protocol, dose_number=dose_number, start=start, patient=patient
     )
     if reasons:
-        raise BookingRefused(reasons)
+        raise refusal(reasons)
     appointment = Appointment(
         center=center,
         patient=patient,
@@ -157,13 +165,13 @@ def book_appointment(
     )
     warnings = guard_booking(actor=actor, appointment=appointment, override_reason=readiness_override_reason)
     _save_holding_chair(appointment, actor=actor)
-    appointment.readiness_warnings = warnings
+    appointment.readiness_warnings = warnings  # type: ignore[attr-defined]  # for the page and the API
     _run_hooks(appointment)
     return appointment
 
 
 @transaction.atomic
-def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt.datetime) -> Appointment:
+def move_appointment(*, actor: Actor, appointment: Appointment, chair: Chair, start: dt.datetime) -> Appointment:
     """Move an appointment not yet in a chair; the old time is released only if the new one is booked.
 
     A patient who has arrived (late, say) but is not seated keeps their check-in.
@@ -175,7 +183,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
     if not movable:
         raise InvalidTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
     if chair.center_id != appointment.center_id:
-        raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
+        raise ChairUnavailable([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
     _lock_center_day(appointment.center, start)
     refuse_past(start, allowed=False)
     reasons = placement_refusals(
@@ -188,7 +196,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
         exclude_appointment_id=appointment.pk,
     )
     if reasons:
-        raise BookingRefused(reasons)
+        raise refusal(reasons)
     appointment.chair = chair
     appointment.start = start
     appointment.end = appointment.protocol.end_of(start, appointment.dose_number)
@@ -199,7 +207,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
     if not appointment.readiness_override_reason:
         warnings = guard_booking(actor=actor, appointment=appointment)
     _save_holding_chair(appointment, actor=actor)
-    appointment.readiness_warnings = warnings
+    appointment.readiness_warnings = warnings  # type: ignore[attr-defined]  # for the page and the API
     _run_hooks(appointment)
     return appointment
 
@@ -334,7 +342,7 @@ def noshow_allowed_from(appointment: Appointment) -> dt.datetime:
 @transaction.atomic
 def transition(
     *,
-    actor,
+    actor: Actor,
     appointment: Appointment,
     action: str,
     reason: str = "",
@@ -382,7 +390,7 @@ def transition(
     if action == "undo_check_in":
         appointment.arrived_at = None
     if reason.strip():
-        appointment._change_reason = reason.strip()[:100]  # kept with this version in the history
+        appointment._change_reason = reason.strip()[:100]  # type: ignore[attr-defined]  # kept with this version in the history
     _save_holding_chair(appointment, actor=actor)
     _run_hooks(appointment)
     return appointment
@@ -391,7 +399,7 @@ def transition(
 def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
     """Put the (locked) appointment on another chair for its booked time, if the planner allows it."""
     if chair.center_id != appointment.center_id or not chair.is_active:
-        raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair is not in service at this center.")])
+        raise ChairUnavailable([Reason("chair_inactive_or_unknown", "That chair is not in service at this center.")])
     _lock_center_day(appointment.center, appointment.start)
     reasons = placement_refusals(
         center=appointment.center,
@@ -402,9 +410,9 @@ def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
         exclude_appointment_id=appointment.pk,
     )
     if reasons:
-        raise BookingRefused(reasons)
+        raise refusal(reasons)
     appointment.chair = chair
 
 
-def cancel_appointment(*, actor, appointment: Appointment, cancelled_by: str, reason: str = "") -> Appointment:
+def cancel_appointment(*, actor: Actor, appointment: Appointment, cancelled_by: str, reason: str = "") -> Appointment:
     return transition(actor=actor, appointment=appointment, action="cancel", cancelled_by=cancelled_by, reason=reason)

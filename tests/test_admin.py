@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 # Global reference data every center shares, and Django's own models.
-UNSCOPED = {"scheduling.protocol", "scheduling.protocolprerequisite", "auth.user", "auth.group"}
+UNSCOPED = {"scheduling.protocol", "treatment.protocolprerequisite", "auth.user", "auth.group"}
 
 
 @pytest.fixture
@@ -50,7 +50,10 @@ def admin_client_of_two(client, admin_of_two):
 def test_every_admin_of_center_data_is_scoped():
     for model, model_admin in admin.site._registry.items():
         label = model._meta.label_lower
-        if model._meta.app_label in {"chairs", "patients", "scheduling", "reminders"} and label not in UNSCOPED:
+        if (
+            model._meta.app_label in {"chairs", "patients", "scheduling", "treatment", "reminders", "frontdesk"}
+            and label not in UNSCOPED
+        ):
             assert isinstance(model_admin, CenterScopedAdmin), label
 
 

@@ -164,7 +164,7 @@ def test_parallel_series_for_one_slot_book_one(center, staffed):
     protocol = _Protocol()
     chair = ChairFactory(center=center, label="T03")
     orders = []
-    from patients.models import Order
+    from treatment.models import Order
 
     for _ in range(CONNECTIONS):
         patient = PatientFactory(center=center)
