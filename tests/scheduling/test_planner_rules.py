@@ -346,3 +346,54 @@ def test_day_load_reports_each_slot():
     assert (at_nine.nurses, at_nine.watched, at_nine.watch_capacity) == (2, 1, 8)
     assert (at_nine.starts, at_nine.start_capacity) == (1, 4)
     assert planner.day_load(pin(), SATURDAY) == []
+
+
+# --- Start windows are real intervals on the fall-back day (issue 15) ------------------------
+
+FALL_NIGHT = {6: (dt.time(0), dt.time(6))}
+EDT = dt.timezone(dt.timedelta(hours=-4))
+EST = dt.timezone(dt.timedelta(hours=-5))
+FIRST_ONE_AM = dt.datetime(2026, 11, 1, 1, 0, tzinfo=EDT)  # 05:00 UTC
+SECOND_ONE_AM = dt.datetime(2026, 11, 1, 1, 0, tzinfo=EST)  # 06:00 UTC, an hour later
+
+
+def fall_night(shifts, booked=()):
+    return planner.PlannerInput(
+        rules(opening_hours=FALL_NIGHT, starts_per_nurse_per_window=1), chairs(3), tuple(booked), (), tuple(shifts)
+    )
+
+
+def test_second_one_am_is_its_own_start_window():
+    shifts = [planner.Shift(1, local(FALL, "00:00"), local(FALL, "06:00"))]
+    first = planner.BookedSlot(id=1, chair_id=1, start=FIRST_ONE_AM, end=FIRST_ONE_AM + dt.timedelta(hours=1))
+    p = fall_night(shifts, [first])
+    assert planner.check_placement(p, chair_id=2, start=SECOND_ONE_AM, chair_minutes=60) == []
+    assert SECOND_ONE_AM in {c.start for c in planner.find_slots(p, request(FALL, 60, limit=100)).candidates}
+
+
+def test_second_one_am_window_counts_its_own_nurses():
+    # Two nurses during the first 01:00 hour, one during the second: one start per window then.
+    shifts = [
+        planner.Shift(1, local(FALL, "00:00"), local(FALL, "06:00")),
+        planner.Shift(2, local(FALL, "00:00"), SECOND_ONE_AM),
+    ]
+    first = planner.BookedSlot(id=1, chair_id=1, start=SECOND_ONE_AM, end=SECOND_ONE_AM + dt.timedelta(hours=1))
+    p = fall_night(shifts, [first])
+    assert codes(planner.check_placement(p, chair_id=2, start=SECOND_ONE_AM, chair_minutes=60)) == {"nurse_start_full"}
+    at_second = next(load for load in planner.day_load(p, FALL) if load.start == SECOND_ONE_AM)
+    assert (at_second.nurses, at_second.starts, at_second.start_capacity) == (1, 1, 1)
+    at_first = next(load for load in planner.day_load(p, FALL) if load.start == FIRST_ONE_AM)
+    assert (at_first.nurses, at_first.starts, at_first.start_capacity) == (2, 0, 2)
+
+
+def test_start_window_is_a_real_interval():
+    r = rules(start_window_minutes=30)
+    assert planner.start_window(r, SECOND_ONE_AM + dt.timedelta(minutes=20)) == (
+        SECOND_ONE_AM.astimezone(dt.UTC),
+        SECOND_ONE_AM.astimezone(dt.UTC) + dt.timedelta(minutes=30),
+    )
+    begin, end = planner.start_window(r, FIRST_ONE_AM + dt.timedelta(minutes=45))
+    assert (begin, end) == (
+        (FIRST_ONE_AM + dt.timedelta(minutes=30)).astimezone(dt.UTC),
+        SECOND_ONE_AM.astimezone(dt.UTC),
+    )
