@@ -480,11 +480,7 @@ class _Day:
         unfilled template starts are counted as taken, unfilled template starts per start window).
         """
         rules = self.rules
-        wanted: Counter = Counter()
-        for slot in self.template_slots:
-            start = dt.datetime.combine(self.day, slot.start, tzinfo=rules.tzinfo).astimezone(dt.UTC)
-            if self.opens <= start and start + dt.timedelta(minutes=slot.minutes) <= self.closes:
-                wanted[(start, slot.minutes)] += slot.count
+        wanted = _template_wanted(self)
         for a in self.appointments:
             key = (a.start, duration_class(rules, int((a.end - a.start).total_seconds() // 60)))
             if wanted[key] > 0:
@@ -825,3 +821,25 @@ def day_load(pin: PlannerInput, day: dt.date) -> list[SlotLoad]:
             )
         )
     return loads
+
+
+def template_compliance(pin: PlannerInput, day: dt.date) -> tuple[int, int]:
+    """(bookings in a template slot, bookings) on the day: right start time and right duration class."""
+    d = _day(pin, day, None)
+    if not d.open:
+        return 0, 0
+    starting = [a for a in d.appointments if d.opens <= a.start < d.closes]
+    if not d.template_slots:
+        return 0, len(starting)
+    wanted = sum(count for (start, _), count in _template_wanted(d).items())
+    unfilled, _, _ = d.template_state
+    return wanted - sum(unfilled.values()), len(starting)
+
+
+def _template_wanted(d: _Day) -> Counter:
+    wanted: Counter = Counter()
+    for slot in d.template_slots:
+        start = dt.datetime.combine(d.day, slot.start, tzinfo=d.rules.tzinfo).astimezone(dt.UTC)
+        if d.opens <= start and start + dt.timedelta(minutes=slot.minutes) <= d.closes:
+            wanted[(start, slot.minutes)] += slot.count
+    return wanted

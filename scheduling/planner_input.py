@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import F, Min
 from django.db.models.functions import Least
 
+from booking_templates.selectors import planner_template_for
 from chairs.models import Center, ChairBlock, NurseShift
 from scheduling import planner
 from scheduling.models import Appointment, Protocol
@@ -48,7 +49,7 @@ def rules_for(center: Center, date_from: dt.date, date_to: dt.date) -> planner.C
 
 
 def planner_input_for(*, center: Center, date_from: dt.date, date_to: dt.date) -> planner.PlannerInput:
-    """Everything the planner needs about the center between two local dates (7 queries)."""
+    """Everything the planner needs about the center between two local dates (8 queries)."""
     lo, hi = range_bounds(center, date_from, date_to)
     lo, hi = lo - MARGIN, hi + MARGIN
     chairs = tuple(
@@ -74,7 +75,12 @@ def planner_input_for(*, center: Center, date_from: dt.date, date_to: dt.date) -
         )
     )
     return planner.PlannerInput(
-        rules=rules_for(center, date_from, date_to), chairs=chairs, booked=booked, blocks=blocks, shifts=shifts
+        rules=rules_for(center, date_from, date_to),
+        chairs=chairs,
+        booked=booked,
+        blocks=blocks,
+        shifts=shifts,
+        template=planner_template_for(center=center),
     )
 
 
