@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "chairs",
     "patients",
     "scheduling",
+    "treatment",
+    "frontdesk",
     "reminders",
     "booking_templates",
 ]

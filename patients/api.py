@@ -19,6 +19,7 @@ from infusion_center.api_common import (
     user_center_ids,
 )
 from patients.models import Patient
+from patients.services import update_patient
 
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
 MAX_SEARCH_LENGTH = 200
@@ -174,3 +175,6 @@ class PatientViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return Patient.objects.filter(center_id__in=user_center_ids(self.request.user)).select_related("center")
+
+    def perform_update(self, serializer):
+        update_patient(patient=serializer.instance, actor=self.request.user, changes=serializer.validated_data)
