@@ -83,9 +83,7 @@ def build():
     tz = center.tzinfo
     for n, day in enumerate(horizon[::4]):
         start = dt.datetime.combine(day, dt.time(8), tzinfo=tz)
-        ChairBlock.objects.create(
-            chair=chairs[n], start=start, end=start + dt.timedelta(hours=3), reason="Maintenance"
-        )
+        ChairBlock.objects.create(chair=chairs[n], start=start, end=start + dt.timedelta(hours=3), reason="Maintenance")
     return center, horizon, len(busy.booked), fill
 
 

@@ -27,7 +27,7 @@ def template_page(request):
         raise PermissionDenied
     center = center_for(user=request.user, center_id=request.GET.get("center"))
     if center is None:
-        return render(request, "scheduling/frontdesk/no_center.html")
+        return render(request, "frontdesk/no_center.html")
     today = timezone.now().astimezone(center.tzinfo).date()
     errors = {}
     try:
