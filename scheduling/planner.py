@@ -67,6 +67,18 @@ feasible start time. They are ordered by
      where they cannot finish;
 5. the start time, then the chair label (results are deterministic).
 
+**Template** (optional, ``PlannerInput.template``): for each weekday, starts kept at local
+wall-clock times for a *duration class* (the chair time rounded up to the slot grid, see
+:func:`duration_class`). With a template for the day, the template tier comes before the score
+(after the preferences and the day): tier 0, a start the template keeps for this class and
+that no booking of the class fills yet; tier 1, room the template leaves open (the chairs and
+watch places at every instant, and the window's starts, still suffice once the unfilled
+template starts are counted as taken); tier 2, everything else (the class's starts are used
+up, or it would take room the template keeps for others). Within a tier, today's score ranks:
+once the class's template starts are used up, today's ranking returns. Every hard rule
+above holds in every tier. :func:`template_compliance` counts a day's bookings that sit in a
+template start of their class.
+
 When a day has no candidate its :class:`DayReport` lists every reason met on
 that day with how many grid start times it refused.
 """
