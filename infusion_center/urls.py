@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("patients/", include("patients.urls")),
     path("reminders/", include("reminders.urls")),
+    path("", include("booking_templates.urls")),
     path("", include("scheduling.urls")),
     path("", include("frontdesk.urls")),
     path("", include("treatment.urls")),
