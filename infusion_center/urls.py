@@ -24,4 +24,6 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("setup/", include("setup.urls")),
     path("", include("scheduling.urls")),
+    path("", include("frontdesk.urls")),
+    path("", include("treatment.urls")),
 ]
