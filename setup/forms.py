@@ -14,10 +14,11 @@ from django.forms import inlineformset_factory
 from chairs.models import Center, Chair, ChairFeature, Closure, NurseShift, OpeningHours, Weekday
 from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE
 from patients.forms import COMMON_TIMEZONES
-from scheduling.models import Protocol, ProtocolPrerequisite
+from scheduling.models import Protocol
 from setup.importing import APPOINTMENTS, PATIENTS
 from setup.localtime import local_instant
 from setup.models import RecurringHoliday, RotaPattern
+from treatment.models import ProtocolPrerequisite
 
 ROLE_CHOICES = [(NURSE, "Nurse"), (FRONT_DESK, "Front desk"), (CENTER_ADMIN, "Center admin")]
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")

@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from scheduling.models import Protocol
-from scheduling.prerequisite_library import PREREQUISITES
 from scheduling.protocol_library import PROTOCOLS
 from setup import forms, services
 from setup.importing import ImportFileError, read_table, run_import
 from setup.views import with_center
+from treatment.prerequisite_library import PREREQUISITES
 
 LABEL_BY_CODE = {p["code"]: p for p in PROTOCOLS}
 SIGNING_SALT = "setup.import"

@@ -8,10 +8,11 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from scheduling.models import Protocol, ProtocolPrerequisite
-from scheduling.prerequisite_library import seed_prerequisites
+from scheduling.models import Protocol
 from scheduling.protocol_library import seed_protocols
 from tests.factories import NEW_YORK, AppointmentFactory
+from treatment.models import ProtocolPrerequisite
+from treatment.prerequisite_library import seed_prerequisites
 
 pytestmark = pytest.mark.django_db
 
