@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "frontdesk",
     "reminders",
     "booking_templates",
+    "setup",
 ]
 
 MIDDLEWARE = [
