@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "patients",
     "scheduling",
     "reminders",
+    "insights",
 ]
 
 MIDDLEWARE = [

@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("patients/", include("patients.urls")),
     path("reminders/", include("reminders.urls")),
+    path("insights/", include("insights.urls")),
     path("", include("scheduling.urls")),
 ]
