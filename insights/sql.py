@@ -10,6 +10,7 @@ by local time.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import connection
 
@@ -98,11 +99,16 @@ def slot_pieces(step_param: str = "step", where: str = "") -> str:
     )"""
 
 
+def _plain(value):
+    return float(value) if isinstance(value, Decimal) else value
+
+
 def fetch(sql: str, params: dict) -> list[dict]:
+    """Rows as dicts; numeric results as floats (percentiles and averages are all the views need)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [c.name for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
 
 
 def minutes(step: int) -> dt.timedelta:
