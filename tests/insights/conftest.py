@@ -61,6 +61,11 @@ def visit(*, center, chair, protocol, start, end, arrived=None, seated=None, inf
 
 @pytest.fixture
 def monday(center, protocol):
+    return build_monday(center, protocol)
+
+
+def build_monday(center, protocol) -> dict:
+    """The day described in this module's docstring."""
     center.patients_per_nurse = 2
     center.starts_per_nurse_per_window = 1
     center.save()
