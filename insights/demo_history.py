@@ -266,8 +266,6 @@ def seed_new_starts(*, center: Center, first: dt.date, last: dt.date, count: int
     Takes over every n-th discharged visit of the range for a new patient (MRN ``RNS…``); a patient
     that exists already is skipped, so this is idempotent.
     """
-    from patients.models import AuthorizationStatus, Order, PriorAuthorization
-
     tz = center.tzinfo
     visits = list(
         Appointment.objects.filter(
@@ -282,9 +280,17 @@ def seed_new_starts(*, center: Center, first: dt.date, last: dt.date, count: int
     if not visits:
         return 0
     step = max(1, len(visits) // count)
+    with transaction.atomic():
+        return _new_starts(center=center, visits=visits[::step][:count], actor=actor)
+
+
+def _new_starts(*, center: Center, visits: list[Appointment], actor) -> int:
+    from patients.models import AuthorizationStatus, Order, PriorAuthorization
+
+    tz = center.tzinfo
     history = PriorAuthorization.history.model
     made = 0
-    for n, visit in enumerate(visits[::step][:count]):
+    for n, visit in enumerate(visits):
         rng = random.Random(f"new-start-{n}")
         patient, created = Patient.objects.get_or_create(
             mrn=f"RNS{200000 + n}",

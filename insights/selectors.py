@@ -85,10 +85,10 @@ def utilization(*, period: Period, step_minutes: int = 30) -> list[dict]:
 # --- 2. Occupancy curve of a day ----------------------------------------------------------------
 
 
-def _slot_cte(with_filter: str = "") -> str:  # with_filter: "WHERE s.weekday = …" or empty
+def _slot_cte(with_filter: str = "", scheduled: bool = True) -> str:  # with_filter: "WHERE s.weekday = …" or empty
     """CTEs ``staffed`` and ``per_slot``: each open slot's use (all chair kinds) and nurses on shift."""
     return f"""
-    {slot_pieces(where=with_filter.replace("WHERE s.", "AND od."))},
+    {slot_pieces(where=with_filter.replace("WHERE s.", "AND od."), scheduled=scheduled)},
     shifts AS (
         SELECT (sh.start AT TIME ZONE %(tz)s)::date AS day, sh.start, sh."end"
         FROM {SHIFT} sh
@@ -172,7 +172,7 @@ def nurse_load(*, period: Period) -> dict[str, list[dict]]:
     center = period.center
     sql = f"""
     WITH {open_slots()},
-    {_slot_cte()},
+    {_slot_cte(scheduled=False)},
     windows AS (
         SELECT p.day, {_window_of("p.slot_start")} AS window_local, min(p.nurses) * %(starts_per_nurse)s AS capacity
         FROM per_slot p GROUP BY 1, 2

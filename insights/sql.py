@@ -60,17 +60,20 @@ def open_slots(step_param: str = "step") -> str:
     )"""
 
 
-def slot_pieces(step_param: str = "step", where: str = "") -> str:
-    """CTEs ``appts`` and ``pieces``: each booking cut at the slot grid (anchored at the day's opening),
-    one row per slot it touches, for its booked interval (``is_actual`` false) and for its actual one
+def slot_pieces(step_param: str = "step", where: str = "", scheduled: bool = True) -> str:
+    """CTEs ``appts``, ``pieces`` and ``slot_use``: each booking cut at the slot grid (anchored at the
+    day's opening), one row per slot it touches, for its booked interval (``is_actual`` false) and for its actual one
     (chair start to discharge). Cutting each interval with ``generate_series`` costs rows in proportion
     to the slots it covers, where joining every slot to every booking of the day would cost their product.
-    Overlaps are measured in local wall-clock time (no booking spans a daylight-saving change at night)."""
+    ``slot_use`` sums them per day, slot and chair kind: chair-seconds scheduled and actual, and the
+    patients in a chair at some time during the slot (``scheduled=False`` skips the booked intervals
+    for a view that needs only what happened). Overlaps are measured in local wall-clock time
+    (no booking spans a daylight-saving change at night)."""
     step = f"%({step_param})s"
     first_slot = "a.day_open + {step} * floor(extract(epoch FROM {col} - a.day_open) / extract(epoch FROM {step}))"
     return f"""
     appts AS (
-        SELECT a.id, ch.kind, a.status, od.day, od.day + od.opens AS day_open,
+        SELECT a.id, ch.kind, a.status, od.day, od.day + od.opens AS day_open, od.day + od.closes AS day_close,
                a.start AT TIME ZONE %(tz)s AS s_l, a."end" AT TIME ZONE %(tz)s AS e_l,
                a.chair_start_at AT TIME ZONE %(tz)s AS cs_l, a.discharged_at AT TIME ZONE %(tz)s AS d_l,
                a.start, a.infusion_start_at
@@ -81,21 +84,24 @@ def slot_pieces(step_param: str = "step", where: str = "") -> str:
           AND a.status IN %(scheduled)s {where}
     ),
     pieces AS (
-        SELECT a.kind, a.day, g AS slot_ts, a.s_l AS p_start, a.e_l AS p_end, false AS is_actual
+        SELECT a.kind, a.day, g AS slot_ts, false AS is_actual,
+               extract(epoch FROM least(a.e_l, g + {step}, a.day_close) - greatest(a.s_l, g)) AS seconds
         FROM appts a, generate_series({first_slot.format(step=step, col="a.s_l")}, a.e_l - interval '1 microsecond', {step}) AS g
+        {"" if scheduled else "WHERE false"}
         UNION ALL
-        SELECT a.kind, a.day, g, a.cs_l, a.d_l, true
+        SELECT a.kind, a.day, g, true,
+               extract(epoch FROM least(a.d_l, g + {step}, a.day_close) - greatest(a.cs_l, g))
         FROM appts a, generate_series({first_slot.format(step=step, col="a.cs_l")}, a.d_l - interval '1 microsecond', {step}) AS g
         WHERE a.cs_l IS NOT NULL AND a.d_l IS NOT NULL
     ),
     slot_use AS (
-        SELECT s.day, s.slot, p.kind,
-            coalesce(sum(extract(epoch FROM least(p.p_end, s.slot_end_ts) - greatest(p.p_start, s.slot_ts))) FILTER (WHERE NOT p.is_actual), 0) AS scheduled_s,
-            coalesce(sum(extract(epoch FROM least(p.p_end, s.slot_end_ts) - greatest(p.p_start, s.slot_ts))) FILTER (WHERE p.is_actual), 0) AS actual_s,
-            count(*) FILTER (WHERE p.is_actual) AS watched
-        FROM pieces p JOIN slots s ON s.day = p.day AND s.slot_ts = p.slot_ts
-        WHERE p.p_end > s.slot_ts AND p.p_start < s.slot_end_ts
-        GROUP BY s.day, s.slot, p.kind
+        SELECT day, slot_ts::time AS slot, kind,
+            coalesce(sum(seconds) FILTER (WHERE NOT is_actual), 0) AS scheduled_s,
+            coalesce(sum(seconds) FILTER (WHERE is_actual), 0) AS actual_s,
+            count(*) FILTER (WHERE is_actual) AS watched
+        FROM pieces
+        WHERE seconds > 0
+        GROUP BY day, slot_ts, kind
     )"""
 
 

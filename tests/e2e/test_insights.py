@@ -37,6 +37,8 @@ def test_every_insight_opens_without_a_console_error(clock, page, login, screens
         lambda response: errors.append(f"{response.status} {response.url}") if response.status >= 400 else None,
     )
     login("ada.admin")
+    log_out = page.get_by_role("button", name="Log out").bounding_box()
+    assert log_out["x"] + log_out["width"] <= 1366 and log_out["y"] < 60  # the navigation still fits one line
     page.get_by_role("link", name="Insights", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("Insights"))).to_be_visible()
     for insight in INSIGHTS:
