@@ -17,4 +17,6 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("insights/", include("insights.urls")),
     path("", include("scheduling.urls")),
+    path("", include("frontdesk.urls")),
+    path("", include("treatment.urls")),
 ]

@@ -285,7 +285,7 @@ def seed_new_starts(*, center: Center, first: dt.date, last: dt.date, count: int
 
 
 def _new_starts(*, center: Center, visits: list[Appointment], actor) -> int:
-    from patients.models import AuthorizationStatus, Order, PriorAuthorization
+    from treatment.models import AuthorizationStatus, Order, PriorAuthorization
 
     tz = center.tzinfo
     history = PriorAuthorization.history.model

@@ -1,8 +1,7 @@
 """8. Today, for the charge nurse: chairs in use now, who is waiting and for how long, the starts due
 in the next hour against the nurses on shift, doses not ready, and late arrivals.
 
-Reads the front desk's day (``scheduling.flow``, the one import to follow when that module moves) and
-the readiness checks; a handful of queries whatever the size of the day.
+Reads the front desk's day (``frontdesk.selectors``) and the readiness checks; a handful of queries whatever the size of the day.
 """
 
 from __future__ import annotations
@@ -13,10 +12,10 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from chairs.models import Chair, NurseShift
+from frontdesk import selectors as flow
 from insights.tables import Table
-from scheduling import flow
 from scheduling.models import Appointment, AppointmentStatus
-from scheduling.readiness import readiness_for
+from treatment.readiness import readiness_for
 
 NEXT_HOUR = dt.timedelta(hours=1)
 

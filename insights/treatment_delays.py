@@ -1,8 +1,7 @@
 """7. Time to treatment: days from the doctor's order to the first dose, and from the authorization
 request to the payer's approval, per protocol and payer.
 
-The only module of the insights that reads orders and authorizations (they are moving to the
-``treatment`` app: change the import below and nothing else). An order's date is its
+The only module of the insights that reads orders and authorizations (``treatment.models``). An order's date is its
 ``start_date``; its first dose is the earliest visit of that patient and protocol on or after it
 where the patient reached a chair. An authorization is requested when it is created and approved
 when its history first records the status ``approved`` (django-simple-history keeps every change).
@@ -12,7 +11,8 @@ from __future__ import annotations
 
 from insights.period import Period
 from insights.sql import APPOINTMENT, PROTOCOL, fetch
-from patients.models import AuthorizationStatus, Order, Patient, PriorAuthorization
+from patients.models import Patient
+from treatment.models import AuthorizationStatus, Order, PriorAuthorization
 
 ORDER = Order._meta.db_table
 AUTHORIZATION = PriorAuthorization._meta.db_table

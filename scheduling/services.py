@@ -25,10 +25,18 @@ from django.utils import timezone
 
 from chairs.models import Center, Chair
 from patients.models import Patient
-from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, Reason, SlotTaken
+from scheduling.errors import (
+    BookingRefused,
+    CenterBusy,
+    ChairUnavailable,
+    InvalidTransition,
+    Reason,
+    SlotTaken,
+    refusal,
+)
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
 from scheduling.planner_input import check_dose_placement, planner_input_for
-from scheduling.services_treatment import guard_booking
+from treatment.services import guard_booking
 
 LOCK_TIMEOUT_MS = 5000
 
@@ -142,7 +150,7 @@ def book_appointment(
         center=center, chair=chair, protocol=protocol, dose_number=dose_number, start=start, patient=patient
     )
     if reasons:
-        raise BookingRefused(reasons)
+        raise refusal(reasons)
     appointment = Appointment(
         center=center,
         patient=patient,
@@ -179,7 +187,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
     if not movable:
         raise InvalidTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
     if chair.center_id != appointment.center_id:
-        raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
+        raise ChairUnavailable([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
     _lock_center_day(appointment.center, start)
     refuse_past(start, allowed=False)
     reasons = placement_refusals(
@@ -192,7 +200,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
         exclude_appointment_id=appointment.pk,
     )
     if reasons:
-        raise BookingRefused(reasons)
+        raise refusal(reasons)
     appointment.chair = chair
     appointment.start = start
     appointment.end = appointment.protocol.end_of(start, appointment.dose_number)
@@ -346,7 +354,7 @@ def transition(
 def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
     """Put the (locked) appointment on another chair for its booked time, if the planner allows it."""
     if chair.center_id != appointment.center_id or not chair.is_active:
-        raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair is not in service at this center.")])
+        raise ChairUnavailable([Reason("chair_inactive_or_unknown", "That chair is not in service at this center.")])
     _lock_center_day(appointment.center, appointment.start)
     reasons = placement_refusals(
         center=appointment.center,
@@ -357,7 +365,7 @@ def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
         exclude_appointment_id=appointment.pk,
     )
     if reasons:
-        raise BookingRefused(reasons)
+        raise refusal(reasons)
     appointment.chair = chair
 
 

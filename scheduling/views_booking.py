@@ -31,8 +31,6 @@ from scheduling import planner
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, SchedulingError
 from scheduling.forms_booking import CancelForm, ChosenSlotForm, SlotSearchForm
 from scheduling.models import Appointment, AppointmentStatus
-from scheduling.planner_input import planner_input_for, slot_request_for
-from scheduling.readiness import readiness_of
 from scheduling.selectors import (
     READINESS_STATUSES,
     active_protocols,
@@ -42,12 +40,14 @@ from scheduling.selectors import (
     status_history,
 )
 from scheduling.services import allowed_actions, book_appointment, cancel_appointment, move_appointment
-from scheduling.services_treatment import can_override, readiness_required
+from scheduling.slot_search import find_candidates
+from treatment.readiness import readiness_of
+from treatment.services import can_override, readiness_required
 
 BOARD_REFRESH_SECONDS = 20
 CANDIDATE_LIMIT = 10
 # Partials other areas of work provide; pages include them only once they exist.
-READINESS_PARTIAL = "scheduling/_readiness_badge.html"
+READINESS_PARTIAL = "treatment/_readiness_badge.html"
 REMINDERS_PARTIAL = "reminders/_appointment_reminders.html"
 # Refusal codes that mean "someone else got there first".
 TAKEN_CODES = {"chair_taken", "chairs_full"}
@@ -136,19 +136,18 @@ def _attach_readiness_badges(board_day) -> None:
 
 def _find_slots(*, center: Center, form: SlotSearchForm, exclude_appointment_id: int | None = None):
     data = form.cleaned_data
-    pin = planner_input_for(center=center, date_from=data["date_from"], date_to=data["date_to"])
-    request = slot_request_for(
+    return find_candidates(
+        center=center,
         protocol=data["protocol"],
         dose_number=data["dose_number"],
         date_from=data["date_from"],
         date_to=data["date_to"],
-        preferred_time_of_day=data.get("time_of_day") or "any",
-        preferred_weekdays=form.weekday_set,
+        patient=data.get("patient"),
+        time_of_day=data.get("time_of_day") or "any",
+        weekdays=form.weekday_set,
         exclude_appointment_id=exclude_appointment_id,
         limit=CANDIDATE_LIMIT,
-        not_before=timezone.now(),
     )
-    return planner.find_slots(pin, request)
 
 
 def _search_form(request, *, data, center: Center, appointment: Appointment | None = None) -> SlotSearchForm:

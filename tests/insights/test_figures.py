@@ -10,9 +10,9 @@ import pytest
 from insights import selectors
 from insights.period import Period
 from insights.treatment_delays import time_to_treatment
-from patients.models import Order, PriorAuthorization
 from tests.factories import CenterFactory, ChairFactory, PatientFactory
 from tests.insights.conftest import MONDAY, NOW, at, visit
+from treatment.models import Order, PriorAuthorization
 
 pytestmark = pytest.mark.django_db
 
