@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "reminders",
     "booking_templates",
     "setup",
+    "insights",
 ]
 
 MIDDLEWARE = [

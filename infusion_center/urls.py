@@ -24,6 +24,7 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("", include("booking_templates.urls")),
     path("setup/", include("setup.urls")),
+    path("insights/", include("insights.urls")),
     path("", include("scheduling.urls")),
     path("", include("frontdesk.urls")),
     path("", include("treatment.urls")),
