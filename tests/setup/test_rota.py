@@ -175,3 +175,12 @@ def test_week_view_shows_where_the_planner_refuses_for_lack_of_nurses(admin_clie
     page = admin_client.get(reverse("setup:rota", args=[center.pk]), {"week": "2026-12-09"}).content.decode()
     assert "Week of Mon 07 Dec 2026" in page
     assert "7 h without a nurse" in page
+
+
+def test_a_pattern_whose_nurse_lost_the_nurse_role_generates_nothing(admin_client, center, nurse):
+    """The generator saves through the shift model's own rule (an active nurse of that center)."""
+    rota = pattern(center, nurse)
+    nurse.groups.clear()
+    response = admin_client.post(reverse("setup:rota_generate", args=[center.pk, rota.pk]), {"weeks": 2}, follow=True)
+    assert not NurseShift.objects.exists()
+    assert "Only users with the nurse role can be given nurse shifts." in response.content.decode()
