@@ -517,6 +517,7 @@ def compliance_report(period: Period, params) -> Report:
             x_labels=[f"{d.day:%a %d %b}" for d in days],
             series=[Series("In template slots (%)", [_r(100 * d.share) for d in days])],
             y_label="%",
+            top=100,
         )
     )
     report.tables.append(
