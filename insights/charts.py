@@ -89,11 +89,12 @@ def line_chart(
     y_label: str = "",
     width: int = 760,
     height: int = 260,
+    top: float | None = None,
 ) -> Chart:
     """Lines sharing an x axis of labels (times of day); gaps where a value is None."""
     plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
     peak = max((v for s in series for v in s.values if v is not None), default=0)
-    top = nice_max(peak)
+    top = top or nice_max(peak)
     n = max(len(x_labels), 1)
     step = plot_w / max(n - 1, 1)
 

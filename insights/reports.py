@@ -494,3 +494,37 @@ def time_to_treatment_report(period: Period, params) -> Report:
         ),
     ]
     return report
+
+
+# --- Booking-template compliance over time (issue 15's selector) ---------------------------------
+
+
+def compliance_report(period: Period, params) -> Report:
+    from booking_templates.selectors import compliance
+
+    days = [
+        d for d in compliance(center=period.center, date_from=period.date_from, date_to=period.date_to) if d.bookings
+    ]
+    report = Report()
+    booked = sum(d.bookings for d in days)
+    if booked:
+        placed = sum(d.in_template for d in days)
+        report.summary.append(("Bookings in template slots", f"{_r(100 * placed / booked)} % ({placed} of {booked})"))
+    report.charts.append(
+        charts.line_chart(
+            title="Bookings placed in the booking template's slots, per day",
+            desc="Share of each day's bookings that start in a slot of the center's current booking template with the slot's length.",
+            x_labels=[f"{d.day:%a %d %b}" for d in days],
+            series=[Series("In template slots (%)", [_r(100 * d.share) for d in days])],
+            y_label="%",
+            top=100,
+        )
+    )
+    report.tables.append(
+        Table(
+            "Template compliance per day",
+            ["Day", "Bookings", "In template slots", "Share %"],
+            [[d.day.isoformat(), d.bookings, d.in_template, _r(100 * d.share)] for d in days],
+        )
+    )
+    return report

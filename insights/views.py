@@ -82,6 +82,12 @@ INSIGHTS = [
         "Order to first dose, and authorization request to approval.",
         reports.time_to_treatment_report,
     ),
+    Insight(
+        "template-compliance",
+        "Template compliance",
+        "Share of bookings placed in the booking template's slots, day by day.",
+        reports.compliance_report,
+    ),
     Insight("today", "Today", "The charge nurse's screen: chairs, waits, starts due, readiness, late arrivals."),
 ]
 BY_SLUG = {i.slug: i for i in INSIGHTS}

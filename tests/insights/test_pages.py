@@ -214,3 +214,10 @@ def test_apply_for_another_center_is_not_found(admin_client_for_center, other_ce
 
 def test_monday_is_the_fixture_day():
     assert MONDAY.weekday() == 0
+
+
+def test_template_compliance_over_time_counts_the_days_bookings(nurse_client, center, monday):
+    response = nurse_client.get(f"/insights/template-compliance/?center={center.pk}&from=2026-12-07&to=2026-12-07")
+    (table,) = response.context["report"].tables
+    # A, C and D held their chairs (B was a no-show, E and F cancelled); the center has no template yet.
+    assert table.rows == [["2026-12-07", 3, 0, 0.0]]
