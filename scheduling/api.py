@@ -46,7 +46,7 @@ from infusion_center.api_common import (
 from patients.models import Patient
 from reminders.models import InboundSms, Reminder
 from reminders.selectors import appointment_reminders
-from scheduling import planner, services
+from scheduling import dose_rules, planner, services
 from scheduling.errors import BookingRefused
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, Protocol
 from scheduling.planner_input import planner_input_for, slot_request_for
@@ -96,6 +96,11 @@ class ProtocolSerializer(StrictModelSerializer):
             "interval_window_days",
             "min_days_between_doses",
             "loading_intervals_days",
+            "loading_window_days",
+            "cycle_doses",
+            "cycle_gap_days",
+            "observation_dose_count",
+            "later_observation_minutes",
             "notes",
             "is_active",
         ]
@@ -103,6 +108,11 @@ class ProtocolSerializer(StrictModelSerializer):
             "interval_days": {"min_value": 1, "max_value": 3650},
             "interval_window_days": {"max_value": 365},
             "min_days_between_doses": {"min_value": 1, "max_value": 3650},
+            "loading_window_days": {"max_value": 365},
+            "cycle_doses": {"min_value": 1, "max_value": 50},
+            "cycle_gap_days": {"min_value": 1, "max_value": 3650},
+            "observation_dose_count": {"min_value": 1, "max_value": 50},
+            "later_observation_minutes": {"max_value": 480},
         }
 
     def get_first_dose_chair_minutes(self, protocol) -> int:
@@ -221,6 +231,10 @@ class AppointmentSerializer(StrictModelSerializer):
             "notes",
             "booked_by",
             "readiness_override_reason",
+            "chair_check_reason",
+            "chair_check_items",
+            "chair_check_by",
+            "chair_check_at",
             "cancelled_by",
             "cancel_reason",
             "cancelled_at",
@@ -265,7 +279,18 @@ class BookingSerializer(serializers.Serializer):
     )
 
 
-class SeatSerializer(serializers.Serializer):
+class ChairStepSerializer(serializers.Serializer):
+    readiness_reason = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="When readiness items are open: a nurse's acknowledgement of the acknowledgeable ones "
+        "(e.g. a pending authorization), or a center admin's override of a blocking one, with the reason.",
+    )
+
+
+class SeatSerializer(ChairStepSerializer):
     chair = ScopedPrimaryKeyRelatedField(
         scope=in_user_centers("center_id"),
         queryset=Chair.objects.all(),
@@ -615,7 +640,9 @@ class AppointmentViewSet(
     @_action_schema(
         "Seat",
         "The patient sits in the chair (arrived → checked-in, in chair). Optionally on another `chair`, which the "
-        "planner re-checks for the booked time (409 with reasons if it does not fit).",
+        "planner re-checks for the booked time (409 with reasons if it does not fit). A dose with open readiness "
+        "items is refused (409 `not_ready` or `acknowledgement_required`, the items as `reasons`) unless "
+        "`readiness_reason` acknowledges (a nurse) or overrides (a center admin) them.",
         request=SeatSerializer,
         examples=[OpenApiExample("Another chair", value={"chair": 8}, request_only=True)],
         after={"status": "checked-in", "chair_stage": "in_chair", "chair": 8, "allowed_actions": ["start-infusion"]},
@@ -627,18 +654,31 @@ class AppointmentViewSet(
         serializer = SeatSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         chair = serializer.validated_data.get("chair")
-        appointment = services.transition(actor=request.user, appointment=appointment, action="seat", chair=chair)
+        appointment = services.transition(
+            actor=request.user,
+            appointment=appointment,
+            action="seat",
+            chair=chair,
+            readiness_reason=serializer.validated_data["readiness_reason"],
+        )
         return self._answer(appointment)
 
     @_action_schema(
         "Start infusion",
-        "The infusion runs (in chair → infusing).",
+        "The infusion runs (in chair → infusing). Refused (409, `not_ready` / `acknowledgement_required`, with the "
+        "open readiness items as `reasons`) unless the dose is ready or `readiness_reason` acknowledges (a nurse) or "
+        "overrides (a center admin) what is open.",
+        request=ChairStepSerializer,
         after={"status": "checked-in", "chair_stage": "infusing", "allowed_actions": ["start-observation", "complete"]},
     )
-    @action(detail=True, methods=["post"], url_path="start-infusion", serializer_class=serializers.Serializer)
+    @action(detail=True, methods=["post"], url_path="start-infusion", serializer_class=ChairStepSerializer)
     @idempotent
     def start_infusion(self, request, pk=None):
-        return self._transition(request, "start_infusion")
+        serializer = ChairStepSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._transition(
+            request, "start_infusion", readiness_reason=serializer.validated_data["readiness_reason"]
+        )
 
     @_action_schema(
         "Start observation",
@@ -1002,6 +1042,15 @@ class AvailabilityView(APIView):
             not_before=timezone.now(),
         )
         result = planner.find_slots(pin, slot_request)
+        if patient is not None:
+            result = dose_rules.screen_plan(
+                result,
+                patient_id=patient.pk,
+                protocol=protocol,
+                dose_number=dose,
+                tz=center.tzinfo,
+                exclude_appointment_id=excluded.pk if excluded else None,
+            )
         candidates = list(result.candidates)
         if patient is not None:
             busy = list(

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from chairs.models import Center, Chair
 from patients.models import Patient
+from scheduling import dose_rules
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, Reason, SlotTaken
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
 from scheduling.planner_input import check_dose_placement, planner_input_for
@@ -105,6 +106,14 @@ def placement_refusals(
         )
         if clash:
             reasons.append(Reason("patient_busy", "The patient already has an appointment at that time."))
+        reasons += dose_rules.dose_refusals(
+            patient_id=patient.pk,
+            protocol=protocol,
+            dose_number=dose_number,
+            start=start,
+            tz=center.tzinfo,
+            exclude_appointment_id=exclude_appointment_id,
+        )
     return reasons
 
 
@@ -293,12 +302,18 @@ def transition(
     cancelled_by: str = "",
     now: dt.datetime | None = None,
     chair: Chair | None = None,
+    readiness_reason: str = "",
 ) -> Appointment:
     """Apply one status change, or raise InvalidTransition saying why not.
 
     ``chair`` is for ``seat`` only: the nurse may seat the patient on another
     chair; the planner re-checks that chair for the booked time under the
     lock on the center's day and the appointment moves to it in the same transaction.
+
+    ``seat`` and ``start_infusion`` hold a dose that is not ready
+    (``dose_rules.chair_gate``): open readiness items refuse the step with the
+    list (``NotReadyAtChair``) unless ``readiness_reason`` acknowledges them
+    (a nurse, for acknowledgeable items) or overrides them (a center admin).
     """
     if action not in TRANSITIONS:
         raise InvalidTransition(f"Unknown action “{action}”.", code="unknown_action")
@@ -323,6 +338,7 @@ def transition(
             raise InvalidTransition("Say whether the patient or the center cancelled.", code="cancelled_by_required")
         appointment.cancelled_by = cancelled_by
         appointment.cancel_reason = reason.strip()[:255]
+    dose_rules.chair_gate(actor=actor, appointment=appointment, action=action, reason=readiness_reason, now=now)
     if chair is not None and chair.pk != appointment.chair_id:
         _change_chair(appointment, chair=chair)
     _, (status, stage), stamp = TRANSITIONS[action]
@@ -332,7 +348,7 @@ def transition(
         setattr(appointment, stamp, now)
     if action == "undo_check_in":
         appointment.arrived_at = None
-    if reason.strip():
+    if reason.strip() and not getattr(appointment, "_change_reason", ""):
         appointment._change_reason = reason.strip()[:100]  # kept with this version in the history
     try:
         with transaction.atomic():

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chairs.models import Center
 from chairs.selectors import center_for, centers_for, chairs_for
 from patients.selectors import patients_for
-from scheduling import planner
+from scheduling import dose_rules, planner
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, SchedulingError
 from scheduling.forms_booking import CancelForm, ChosenSlotForm, SlotSearchForm
 from scheduling.models import Appointment, AppointmentStatus
@@ -136,19 +136,30 @@ def _attach_readiness_badges(board_day) -> None:
 
 def _find_slots(*, center: Center, form: SlotSearchForm, exclude_appointment_id: int | None = None):
     data = form.cleaned_data
-    pin = planner_input_for(center=center, date_from=data["date_from"], date_to=data["date_to"])
+    series = {
+        "patient_id": data["patient"].pk,
+        "protocol": data["protocol"],
+        "dose_number": data["dose_number"],
+        "tz": center.tzinfo,
+        "exclude_appointment_id": exclude_appointment_id,
+    }
+    # Only the days the series' order and spacing allow (dose_rules), so the best candidates are bookable.
+    date_from, date_to = dose_rules.clamp_search(**series, date_from=data["date_from"], date_to=data["date_to"])
+    if date_from > date_to:
+        date_from, date_to = data["date_from"], data["date_to"]
+    pin = planner_input_for(center=center, date_from=date_from, date_to=date_to)
     request = slot_request_for(
         protocol=data["protocol"],
         dose_number=data["dose_number"],
-        date_from=data["date_from"],
-        date_to=data["date_to"],
+        date_from=date_from,
+        date_to=date_to,
         preferred_time_of_day=data.get("time_of_day") or "any",
         preferred_weekdays=form.weekday_set,
         exclude_appointment_id=exclude_appointment_id,
         limit=CANDIDATE_LIMIT,
         not_before=timezone.now(),
     )
-    return planner.find_slots(pin, request)
+    return dose_rules.screen_plan(planner.find_slots(pin, request), **series)
 
 
 def _search_form(request, *, data, center: Center, appointment: Appointment | None = None) -> SlotSearchForm:
