@@ -1027,14 +1027,28 @@ class AvailabilityView(APIView):
         center, protocol, dose = q["center"], q["protocol"], q["dose_number"]
         excluded = q.get("exclude_appointment")
         patient = q.get("patient")
-        pin = planner_input_for(center=center, date_from=q["date_from"], date_to=q["date_to"])
+        date_from, date_to = q["date_from"], q["date_to"]
+        if patient is not None:
+            # Only the days the patient's series allows (dose order and spacing: dose_rules).
+            narrowed = dose_rules.clamp_search(
+                patient_id=patient.pk,
+                protocol=protocol,
+                dose_number=dose,
+                date_from=date_from,
+                date_to=date_to,
+                tz=center.tzinfo,
+                exclude_appointment_id=excluded.pk if excluded else None,
+            )
+            if narrowed[0] <= narrowed[1]:
+                date_from, date_to = narrowed
+        pin = planner_input_for(center=center, date_from=date_from, date_to=date_to)
         # Ask for more when the patient's own bookings may strike some candidates out.
         want = q["limit"]
         slot_request = slot_request_for(
             protocol=protocol,
             dose_number=dose,
-            date_from=q["date_from"],
-            date_to=q["date_to"],
+            date_from=date_from,
+            date_to=date_to,
             preferred_time_of_day=q["time_of_day"],
             preferred_weekdays=q.get("weekdays"),
             exclude_appointment_id=excluded.pk if excluded else None,
