@@ -2,9 +2,44 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+
 import pytest
 
 from tests.factories import CenterFactory, ChairFactory, PatientFactory, ProtocolFactory, UserFactory
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock",
+        default=os.environ.get("TEST_CLOCK", ""),
+        help="Run the whole session as if it were this moment (ISO 8601 with an offset, the clock ticking), "
+        "e.g. --clock=2026-12-04T10:00-05:00 (a Friday) or TEST_CLOCK=...; proves no test depends on today's date.",
+    )
+
+
+def pytest_configure(config):
+    moment = config.getoption("--clock", default="")
+    if moment:
+        import time_machine
+
+        start = dt.datetime.fromisoformat(moment)
+        if start.tzinfo is None:
+            raise pytest.UsageError("--clock needs a UTC offset, e.g. 2026-12-31T10:00-05:00")
+        config._clock_travel = time_machine.travel(start, tick=True)
+        config._clock_travel.start()
+
+
+def pytest_unconfigure(config):
+    travel = getattr(config, "_clock_travel", None)
+    if travel is not None:
+        travel.stop()
+
+
+def pytest_report_header(config):
+    moment = config.getoption("--clock", default="")
+    return f"clock: the session runs as if it were {moment}" if moment else None
 
 
 @pytest.fixture(autouse=True, scope="session")

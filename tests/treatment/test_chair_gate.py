@@ -14,7 +14,7 @@ from scheduling.models import Appointment, AppointmentStatus, ChairStage
 from scheduling.services import transition
 from scheduling.work_queue import upcoming_not_ready
 from tests.api.conftest import client_for
-from tests.factories import NEW_YORK, AppointmentFactory
+from tests.factories import NEW_YORK, AppointmentFactory, PatientFactory
 from tests.treatment.conftest import at, make_order
 from tests.treatment.test_dose_rules import _admin_form
 
@@ -189,11 +189,14 @@ def test_admin_cannot_start_an_infusion_that_is_not_ready(lecanemab_dose_3_witho
 
 
 def test_natalizumab_checklist_shows_in_the_work_queue_only_on_the_day(center, chair, library, patient):
-    make_order(patient, library["nat"])
-    PrerequisiteDocument.objects.create(patient=patient, kind="rems_enrollment", performed_on=dt.date(2026, 11, 2))
+    other = PatientFactory(center=center)
+    for someone in (patient, other):
+        make_order(someone, library["nat"])
+        PrerequisiteDocument.objects.create(patient=someone, kind="rems_enrollment", performed_on=dt.date(2026, 11, 2))
     today_dose = dose(patient, library["nat"], chair, TODAY, 4, status=AppointmentStatus.BOOKED)
-    later = dose(patient, library["nat"], chair, TODAY + dt.timedelta(days=28), 5, status=AppointmentStatus.BOOKED)
+    in_ten_days = dose(other, library["nat"], chair, TODAY + dt.timedelta(days=10), 7, status=AppointmentStatus.BOOKED)
     listed = [entry.appointment.pk for entry in upcoming_not_ready(center=center, today=TODAY)]
     assert listed == [today_dose.pk]
-    assert later.pk not in listed
     assert Appointment.objects.count() == 2
+    on_its_day = [e.appointment.pk for e in upcoming_not_ready(center=center, today=TODAY + dt.timedelta(days=10))]
+    assert on_its_day == [in_ten_days.pk]
