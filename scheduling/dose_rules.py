@@ -289,8 +289,8 @@ def chair_gate(*, actor, appointment: Appointment, action: str, reason: str, now
 
     Called by ``services.transition`` on the (locked) appointment, so no path can skip it.
     """
-    from scheduling.readiness import readiness_of
-    from scheduling.services_treatment import can_override, readiness_required
+    from treatment.readiness import readiness_of
+    from treatment.services import can_override, readiness_required
 
     if action not in CHAIR_STEPS or not readiness_required():
         return

@@ -8,15 +8,15 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from patients.models import AuthorizationStatus, PrerequisiteDocument
 from scheduling.errors import NotReadyAtChair
 from scheduling.models import Appointment, AppointmentStatus, ChairStage
 from scheduling.services import transition
-from scheduling.work_queue import upcoming_not_ready
 from tests.api.conftest import client_for
 from tests.factories import NEW_YORK, AppointmentFactory, PatientFactory
 from tests.treatment.conftest import at, make_order
 from tests.treatment.test_dose_rules import _admin_form
+from treatment.models import AuthorizationStatus, PrerequisiteDocument
+from treatment.selectors import upcoming_not_ready
 
 NOW = dt.datetime(2026, 12, 1, 9, 5, tzinfo=NEW_YORK)  # a Tuesday, just after the booked start
 TODAY = NOW.date()

@@ -10,16 +10,16 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.models import PrerequisiteDocument
 from scheduling.dose_rules import gap_after, min_days_before
 from scheduling.errors import BookingRefused
 from scheduling.models import Appointment, AppointmentStatus
-from scheduling.readiness import readiness_of
-from scheduling.series import SeriesRefused, book_series
 from scheduling.services import book_appointment, move_appointment
 from tests.api.conftest import client_for
 from tests.factories import NEW_YORK, AppointmentFactory
 from tests.treatment.conftest import at, make_order
+from treatment.models import PrerequisiteDocument
+from treatment.readiness import readiness_of
+from treatment.series import SeriesRefused, book_series
 
 NOW = dt.datetime(2026, 12, 1, 8, 0, tzinfo=NEW_YORK)  # a Tuesday morning
 TODAY = NOW.date()
