@@ -1,11 +1,11 @@
 from django import forms
 from django.contrib import admin
-from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from scheduling import dose_rules
-from scheduling.errors import NotReadyAtChair
-from scheduling.models import BLOCKING_STATUSES, Appointment, ChairStage, Protocol
+from infusion_center.admin_scoping import CenterScopedAdmin, local_time
+from scheduling import services
+from scheduling.errors import SchedulingError
+from scheduling.models import Appointment, AppointmentStatus, Protocol
 
 
 @admin.register(Protocol)
@@ -23,55 +23,93 @@ class ProtocolAdmin(SimpleHistoryAdmin):
 
 
 class AppointmentAdminForm(forms.ModelForm):
-    """The admin edits rows directly, so it asks the same rule functions as the services (dose_rules)."""
+    """Chair and start may be changed here, but only through ``services.move_appointment``.
+
+    The planner re-checks the new slot under the lock on the center's day, readiness and reminders
+    follow, and a refusal (the slot was just taken, nurses are full…) is a form error, never a 500.
+    Status changes go through the pages (the one state machine); they are read-only here.
+    """
+
+    request = None  # set by AppointmentAdmin.get_form
 
     class Meta:
         model = Appointment
-        fields = [
-            f.name for f in Appointment._meta.get_fields() if getattr(f, "editable", False) and not f.auto_created
-        ]
+        fields = ["chair", "start", "notes"]
 
-    def clean(self):
-        data = super().clean()
-        patient, protocol, start = data.get("patient"), data.get("protocol"), data.get("start")
-        dose_number, center = data.get("dose_number"), data.get("center")
-        if self.errors or not (patient and protocol and start and dose_number and center):
-            return data
-        date_fields = {"patient", "protocol", "start", "dose_number", "status"}
-        is_new_date = self.instance.pk is None or date_fields & set(self.changed_data)
-        if is_new_date and data.get("status") in BLOCKING_STATUSES:
-            reasons = dose_rules.dose_refusals(
-                patient_id=patient.pk,
-                protocol=protocol,
-                dose_number=dose_number,
-                start=start,
-                tz=center.tzinfo,
-                exclude_appointment_id=self.instance.pk,
-            )
-            if reasons:
-                raise forms.ValidationError([r.message for r in reasons])
-        stage = data.get("chair_stage")
-        if "chair_stage" in self.changed_data and stage in (ChairStage.IN_CHAIR, ChairStage.INFUSING):
-            draft = Appointment(**{f: v for f, v in data.items() if f in _DRAFT_FIELDS}, pk=self.instance.pk)
-            draft.chair_check_reason = self.instance.chair_check_reason
-            draft.chair_check_codes = self.instance.chair_check_codes
-            action = "seat" if stage == ChairStage.IN_CHAIR else "start_infusion"
-            try:
-                dose_rules.chair_gate(actor=None, appointment=draft, action=action, reason="", now=timezone.now())
-            except NotReadyAtChair as error:
-                raise forms.ValidationError(error.message) from error
-        return data
-
-
-_DRAFT_FIELDS = ("center", "patient", "protocol", "chair", "start", "end", "dose_number", "status", "chair_stage")
+    def _post_clean(self):
+        # Last step of validation, so that a move is made only when the rest of the form is valid.
+        original = (self.instance.chair_id, self.instance.start)
+        super()._post_clean()
+        chair, start = self.cleaned_data.get("chair"), self.cleaned_data.get("start")
+        if self.errors or chair is None or start is None or (chair.pk, start) == original:
+            return
+        try:
+            services.move_appointment(actor=self.request.user, appointment=self.instance, chair=chair, start=start)
+        except SchedulingError as error:
+            self.add_error(None, forms.ValidationError(error.message, code=error.code))
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(SimpleHistoryAdmin):
+class AppointmentAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
     form = AppointmentAdminForm
-    list_display = ["start", "patient", "protocol", "dose_number", "chair", "status", "chair_stage"]
-    list_filter = ["center", "status", "chair_stage", "protocol"]
+    list_display = ["local_start", "patient", "protocol", "dose_number", "chair", "status", "chair_stage"]
+    list_filter = [("center", admin.RelatedOnlyFieldListFilter), "status", "chair_stage", "protocol"]
     search_fields = ["patient__mrn", "patient__last_name", "patient__first_name", "chair__label"]
     date_hierarchy = "start"
-    raw_id_fields = ["patient"]
-    list_select_related = ["patient", "protocol", "chair"]
+    list_select_related = ["center", "patient", "protocol", "chair"]
+    readonly_fields = [
+        "center",
+        "patient",
+        "protocol",
+        "dose_number",
+        "end",
+        "status",
+        "chair_stage",
+        "booked_by",
+        "cancelled_by",
+        "cancel_reason",
+        "cancelled_at",
+        "confirmed_at",
+        "arrived_at",
+        "chair_start_at",
+        "infusion_start_at",
+        "observation_start_at",
+        "discharged_at",
+        "readiness_override_reason",
+        "readiness_override_by",
+        "created_at",
+        "updated_at",
+    ]
+
+    @admin.display(description="start", ordering="start")
+    def local_start(self, appointment):
+        return local_time(appointment, "start")
+
+    def has_add_permission(self, request):
+        return False  # book in the slot finder: the planner, readiness and reminders run there
+
+    def revert_disabled(self, request, obj=None):
+        return True  # reverting to an old version would bypass the state machine and the planner
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        if obj is not None and "chair" in form.base_fields:
+            form.base_fields["chair"].queryset = form.base_fields["chair"].queryset.filter(center_id=obj.center_id)
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not _movable(obj):
+            readonly += ["chair", "start"]  # seated, done or cancelled: the time is history now
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        # Chair and start were moved by the form (under the lock); only the notes remain to be saved.
+        services.change_notes(actor=request.user, appointment=obj, notes=form.cleaned_data.get("notes", obj.notes))
+
+
+def _movable(appointment: Appointment) -> bool:
+    return appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING) or (
+        appointment.status == AppointmentStatus.ARRIVED and not appointment.chair_stage
+    )
