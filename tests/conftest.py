@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 
 import pytest
 
@@ -19,16 +20,31 @@ def pytest_addoption(parser):
     )
 
 
-def pytest_configure(config):
-    moment = config.getoption("--clock", default="")
-    if moment:
-        import time_machine
+def _clock_from_command_line() -> str:
+    for index, arg in enumerate(sys.argv):
+        if arg.startswith("--clock="):
+            return arg.split("=", 1)[1]
+        if arg == "--clock" and index + 1 < len(sys.argv):
+            return sys.argv[index + 1]
+    return os.environ.get("TEST_CLOCK", "")
 
-        start = dt.datetime.fromisoformat(moment)
-        if start.tzinfo is None:
-            raise pytest.UsageError("--clock needs a UTC offset, e.g. 2026-12-31T10:00-05:00")
-        config._clock_travel = time_machine.travel(start, tick=True)
-        config._clock_travel.start()
+
+# Travel as soon as this (the first) conftest is imported: the other conftests and test modules some
+# areas compute dates in at import time (tests/api/conftest.py's DAY) must see the chosen clock too.
+_CLOCK = _clock_from_command_line()
+_CLOCK_TRAVEL = None
+if _CLOCK:
+    import time_machine
+
+    _start = dt.datetime.fromisoformat(_CLOCK)
+    if _start.tzinfo is None:
+        raise pytest.UsageError("--clock needs a UTC offset, e.g. 2026-12-31T10:00-05:00")
+    _CLOCK_TRAVEL = time_machine.travel(_start, tick=True)
+    _CLOCK_TRAVEL.start()
+
+
+def pytest_configure(config):
+    config._clock_travel = _CLOCK_TRAVEL
 
 
 def pytest_unconfigure(config):
