@@ -37,6 +37,7 @@ from chairs.roles import CENTER_ADMIN, NURSE, has_role
 from chairs.selectors import center_for, centers_for, chairs_for, local_today
 from frontdesk import reports
 from frontdesk import selectors as flow
+from scheduling import dose_rules
 from scheduling.errors import SchedulingError
 from scheduling.models import Appointment, CancelledBy
 from scheduling.planner_input import planner_input_for
@@ -51,6 +52,7 @@ from scheduling.services import (
 )
 from scheduling.slot_search import find_candidates, seat_choices
 from treatment.readiness import readiness_for
+from treatment.services import readiness_required
 
 READINESS_PARTIAL = "treatment/_readiness_badge.html"
 LIST_REFRESH_SECONDS = 30
@@ -105,11 +107,25 @@ def _row(appointment: Appointment, *, nurse: bool, now: dt.datetime, late: dict[
 
 
 def _add_readiness(rows: list[dict], *, today: dt.date) -> None:
-    """Attach each not-yet-treated appointment's readiness (orders, authorization, checks) for its badge."""
-    pending = [r["appointment"] for r in rows if r["appointment"].status in flow.NOT_SEATED]
+    """Attach each not-yet-treated appointment's readiness (orders, authorization, checks) for its badge,
+    and what the chair will hold (``dose_rules.chair_gate``) for the reason field next to the button."""
+    from scheduling.models import ChairStage
+
+    pending = [
+        r["appointment"]
+        for r in rows
+        if r["appointment"].status in flow.NOT_SEATED or r["appointment"].chair_stage == ChairStage.IN_CHAIR
+    ]
     readiness = readiness_for(pending, today=today)
     for row in rows:
-        row["readiness"] = readiness.get(row["appointment"].pk)
+        appointment = row["appointment"]
+        found = readiness.get(appointment.pk)
+        row["readiness"] = found if appointment.status in flow.NOT_SEATED else None
+        open_items = [*found.missing, *found.on_the_day] if found and readiness_required() else []
+        if appointment.chair_check_reason:
+            open_items = [i for i in open_items if i.code not in appointment.chair_check_codes]
+        row["open_items"] = [item.message for item in open_items]
+        row["needs_override"] = any(not item.is_acknowledgeable for item in open_items)
 
 
 def _common(request, center: Center, **extra) -> dict:
@@ -223,6 +239,7 @@ def in_chairs(request):
         row["expected_end"] = seated + dt.timedelta(minutes=appointment.chair_minutes)
         row["is_overdue"] = now > row["expected_end"]
         rows.append(row)
+    _add_readiness(rows, today=flow.local_today(center=center, now=now))
     context = _common(
         request,
         center,
@@ -275,6 +292,8 @@ def flow_action(request, pk: int, action: str):
         options = {"reason": reason, "cancelled_by": request.POST.get("cancelled_by", "")}
     if action == "enter_in_error":
         options = {"reason": request.POST.get("reason", "")}
+    if action in dose_rules.CHAIR_STEPS:
+        options["readiness_reason"] = request.POST.get("readiness_reason", "")[:255]
     if action == "seat" and request.POST.get("chair"):
         chair = chairs_for(center=appointment.center).filter(pk=_int(request.POST["chair"])).first()
         if chair is None:

@@ -36,6 +36,7 @@ from scheduling.api_serializers import (
     AvailabilitySerializer,
     BookingSerializer,
     CancelSerializer,
+    ChairStepSerializer,
     ProtocolSerializer,
     RescheduleSerializer,
     SeatSerializer,
@@ -164,14 +165,24 @@ class AppointmentViewSet(
         serializer = SeatSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         chair = serializer.validated_data.get("chair")
-        appointment = services.transition(actor=request.user, appointment=appointment, action="seat", chair=chair)
+        appointment = services.transition(
+            actor=request.user,
+            appointment=appointment,
+            action="seat",
+            chair=chair,
+            readiness_reason=serializer.validated_data["readiness_reason"],
+        )
         return self._answer(appointment)
 
     @schema.START_INFUSION
-    @action(detail=True, methods=["post"], url_path="start-infusion", serializer_class=serializers.Serializer)
+    @action(detail=True, methods=["post"], url_path="start-infusion", serializer_class=ChairStepSerializer)
     @idempotent
     def start_infusion(self, request, pk=None):
-        return self._transition(request, "start_infusion")
+        serializer = ChairStepSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._transition(
+            request, "start_infusion", readiness_reason=serializer.validated_data["readiness_reason"]
+        )
 
     @schema.START_OBSERVATION
     @action(detail=True, methods=["post"], url_path="start-observation", serializer_class=serializers.Serializer)

@@ -30,6 +30,7 @@ from scheduling.api_serializers import (
     AvailabilitySerializer,
     BookingSerializer,
     CancelSerializer,
+    ChairStepSerializer,
     RescheduleSerializer,
     SeatSerializer,
 )
@@ -228,7 +229,9 @@ CHECK_IN = _action_schema(
 SEAT = _action_schema(
     "Seat",
     "The patient sits in the chair (arrived → checked-in, in chair). Optionally on another `chair`, which the "
-    "planner re-checks for the booked time (409 with reasons if it does not fit).",
+    "planner re-checks for the booked time (409 with reasons if it does not fit). A dose with open readiness items "
+    "is refused (409 `not_ready` or `acknowledgement_required`, the items as `reasons`) unless `readiness_reason` "
+    "acknowledges (a nurse) or overrides (a center admin) them.",
     request=SeatSerializer,
     examples=[OpenApiExample("Another chair", value={"chair": 8}, request_only=True)],
     after={"status": "checked-in", "chair_stage": "in_chair", "chair": 8, "allowed_actions": ["start-infusion"]},
@@ -237,7 +240,10 @@ SEAT = _action_schema(
 
 START_INFUSION = _action_schema(
     "Start infusion",
-    "The infusion runs (in chair → infusing).",
+    "The infusion runs (in chair → infusing). Refused (409 `not_ready` / `acknowledgement_required`, the open "
+    "readiness items as `reasons`) unless the dose is ready or `readiness_reason` acknowledges (a nurse) or "
+    "overrides (a center admin) what is open.",
+    request=ChairStepSerializer,
     after={"status": "checked-in", "chair_stage": "infusing", "allowed_actions": ["start-observation", "complete"]},
 )
 

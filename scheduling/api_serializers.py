@@ -70,6 +70,11 @@ class ProtocolSerializer(StrictModelSerializer):
             "interval_window_days",
             "min_days_between_doses",
             "loading_intervals_days",
+            "loading_window_days",
+            "cycle_doses",
+            "cycle_gap_days",
+            "observation_dose_count",
+            "later_observation_minutes",
             "notes",
             "is_active",
         ]
@@ -77,6 +82,11 @@ class ProtocolSerializer(StrictModelSerializer):
             "interval_days": {"min_value": 1, "max_value": 3650},
             "interval_window_days": {"max_value": 365},
             "min_days_between_doses": {"min_value": 1, "max_value": 3650},
+            "loading_window_days": {"max_value": 365},
+            "cycle_doses": {"min_value": 1, "max_value": 50},
+            "cycle_gap_days": {"min_value": 1, "max_value": 3650},
+            "observation_dose_count": {"min_value": 1, "max_value": 50},
+            "later_observation_minutes": {"max_value": 480},
         }
 
     def get_first_dose_chair_minutes(self, protocol) -> int:
@@ -143,6 +153,10 @@ class AppointmentSerializer(StrictModelSerializer):
             "notes",
             "booked_by",
             "readiness_override_reason",
+            "chair_check_reason",
+            "chair_check_items",
+            "chair_check_by",
+            "chair_check_at",
             "cancelled_by",
             "cancel_reason",
             "cancelled_at",
@@ -193,7 +207,18 @@ class BookingSerializer(serializers.Serializer):
     )
 
 
-class SeatSerializer(serializers.Serializer):
+class ChairStepSerializer(serializers.Serializer):
+    readiness_reason = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="When readiness items are open: a nurse's acknowledgement of the acknowledgeable ones "
+        "(e.g. a pending authorization), or a center admin's override of a blocking one, with the reason.",
+    )
+
+
+class SeatSerializer(ChairStepSerializer):
     chair = ScopedPrimaryKeyRelatedField(
         scope=in_user_centers("center_id"),
         queryset=Chair.objects.all(),

@@ -279,6 +279,9 @@ def seed_patients(center: Center, report: SeedReport, count: int = 300) -> list[
     return patients
 
 
+DEMO_ACKNOWLEDGEMENT = "Authorization pending: the center agreed to go ahead (demo)."
+
+
 def seed_appointments(
     center: Center, patients: list[Patient], days: list[dt.date], booker: User, report: SeedReport, per_day: int = 36
 ) -> None:
@@ -300,11 +303,14 @@ def _seed_day(center, patients, day, booker, report, per_day, protocols, mix, we
         center=center, start__gte=day_start, start__lt=day_start + dt.timedelta(days=1)
     ).exists():
         return
-    chosen = day_rng.sample(patients, per_day)
-    for patient in chosen:
-        code, _, doses = day_rng.choices(mix, weights=weights)[0]
-        protocol = protocols[code]
-        dose = day_rng.choice(doses)
+    tried = 0
+    for patient in day_rng.sample(patients, len(patients)):
+        if tried == per_day:
+            break
+        protocol, dose = _next_demo_dose(patient, day, protocols, mix, weights)
+        if protocol is None:
+            continue  # too soon after this patient's last dose: another patient comes today
+        tried += 1
         request = slot_request_for(
             protocol=protocol,
             dose_number=dose,
@@ -338,6 +344,31 @@ def _seed_day(center, patients, day, booker, report, per_day, protocols, mix, we
             _play_past_visit(appointment, booker, day_rng)
 
 
+def _next_demo_dose(patient, day, protocols, mix, weights):
+    """The patient's one demo series: a protocol and a first dose fixed by the MRN, then the next dose number.
+
+    Keeps every series consistent (dose numbers rising with the dates, never closer than the label
+    allows: ``dose_rules``), which a random dose per visit did not (natalizumab dose 5 after dose 8).
+    """
+    from scheduling.dose_rules import min_days_before
+
+    rng = random.Random(f"{SEED}-series-{patient.mrn}")
+    code, _, doses = rng.choices(mix, weights=weights)[0]
+    protocol = protocols[code]
+    last = (
+        Appointment.objects.filter(patient=patient, protocol=protocol, status__in=Appointment.BLOCKING_STATUSES)
+        .order_by("-dose_number")
+        .first()
+    )
+    if last is None:
+        return protocol, rng.choice(doses)
+    dose = last.dose_number + 1
+    gap = (day - last.start.astimezone(patient.center.tzinfo).date()).days
+    if gap < (min_days_before(protocol, dose) or 1):
+        return None, None
+    return protocol, dose
+
+
 def _play_past_visit(appointment: Appointment, nurse: User, rng: random.Random) -> None:
     """Walk a past appointment through the day as it might have gone, so wait times have history.
 
@@ -359,7 +390,12 @@ def _play_past_visit(appointment: Appointment, nurse: User, rng: random.Random) 
         steps.append(("start_observation", observing))
     steps.append(("complete", observing + protocol.observation_minutes * minutes))
     for action, moment in steps:
-        appointment = transition(actor=nurse, appointment=appointment, action=action, now=moment)
+        try:
+            appointment = transition(
+                actor=nurse, appointment=appointment, action=action, now=moment, readiness_reason=DEMO_ACKNOWLEDGEMENT
+            )
+        except SchedulingError:
+            return  # held at the chair (not ready): the visit stays where it stopped
 
 
 def working_days(start: dt.date, count: int) -> list[dt.date]:

@@ -117,3 +117,18 @@ class ActionNotPermitted(SchedulingError):
 
     code = "not_permitted"
     http_status = 403
+
+
+class NotReadyAtChair(BookingRefused):
+    """The dose is not ready to be given: seating or starting it is refused, listing what is open.
+
+    ``code`` says what would let it go ahead: ``acknowledgement_required`` (a nurse acknowledges the
+    listed items with a reason), ``not_ready`` (a blocking item: only a center admin's override with a
+    reason), ``override_not_allowed`` (a reason was given by someone who may not override).
+    """
+
+    def __init__(self, reasons: list[Reason], *, code: str, message: str) -> None:
+        super().__init__(reasons)
+        self.code = code
+        self.message = f"{message} {' '.join(r.message for r in reasons)}"
+        self.args = (self.message,)

@@ -69,6 +69,34 @@ class Protocol(models.Model):
         blank=True,
         help_text="Days between the first doses of a loading phase, e.g. 7,7,7,7 for weekly ×4 then week 5.",
     )
+    loading_window_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="± days a loading dose may move (0 = exactly on the day); blank: one day per week of gap, "
+        "at most the maintenance window.",
+    )
+    cycle_doses = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Doses per treatment cycle (e.g. 4 weekly infusions); blank when not given in cycles.",
+    )
+    cycle_gap_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="A new cycle starts at least this many days after the previous cycle's last dose.",
+    )
+    observation_dose_count = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="The observation time applies to the first N doses only; blank: every dose.",
+    )
+    later_observation_minutes = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(480)],
+        help_text="Observation after later doses, when the observation applies to the first doses only.",
+    )
     notes = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords()
@@ -88,13 +116,18 @@ class Protocol(models.Model):
             return self.first_dose_infusion_minutes
         return self.later_dose_infusion_minutes
 
+    def observation_minutes_for(self, dose_number: int) -> int:
+        if self.observation_dose_count and dose_number > self.observation_dose_count:
+            return self.later_observation_minutes
+        return self.observation_minutes
+
     def chair_minutes(self, dose_number: int) -> int:
         """Whole chair time for this dose: set-up, pre-medication, infusion, observation."""
         return (
             self.setup_minutes
             + self.premedication_minutes
             + self.infusion_minutes(dose_number)
-            + self.observation_minutes
+            + self.observation_minutes_for(dose_number)
         )
 
     def end_of(self, start: dt.datetime, dose_number: int) -> dt.datetime:
@@ -106,6 +139,8 @@ class Protocol(models.Model):
             raise ValidationError({"min_days_between_doses": "The minimum gap cannot exceed the dosing interval."})
         if self.interval_days and self.interval_window_days * 2 >= self.interval_days:
             raise ValidationError({"interval_window_days": "The window must be less than half the interval."})
+        if bool(self.cycle_doses) != bool(self.cycle_gap_days):
+            raise ValidationError({"cycle_gap_days": "Give both the doses per cycle and the gap between cycles."})
 
 
 class AppointmentStatus(models.TextChoices):
@@ -187,6 +222,23 @@ class Appointment(models.Model):
     readiness_override_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    chair_check_reason = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Why the dose went ahead at the chair with readiness items open (a nurse's acknowledgement "
+        "or a center admin's override).",
+    )
+    chair_check_codes = ArrayField(
+        models.CharField(max_length=40),
+        default=list,
+        blank=True,
+        help_text="The readiness items acknowledged or overridden at the chair.",
+    )
+    chair_check_items = models.TextField(blank=True, help_text="What was open at the chair, in words.")
+    chair_check_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    chair_check_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()

@@ -108,11 +108,17 @@ PROTOCOLS: list[dict[str, Any]] = [
         "later_dose_infusion_minutes": 60,
         "premedication_minutes": 30,
         "observation_minutes": 60,
+        "observation_dose_count": 2,
+        "later_observation_minutes": 30,
         "interval_days": 168,
         "interval_window_days": 14,
+        "min_days_between_doses": 150,
         "loading_intervals_days": [14, 154],
         "notes": "Dose 1: 150 mg over ~4 h; dose 2 (day 15) and later 450 mg over ~1 h; every 24 weeks from "
-        "dose 1. Observation after doses 1 and 2 (verify).",
+        "dose 1. Observation at least 60 min after doses 1 and 2 (Briumvi PI); from dose 3 on per local "
+        "policy: 30 min is a local default (verify). Minimum spacing: the EU label says at least 5 months "
+        "between maintenance doses; 150 days is a local default (verify for the US label). Pregnancy status "
+        "before every dose (on the day). Pre-medication 30–60 min before: 30 min of chair time is a local default.",
     },
     {
         "code": "mp",
@@ -138,8 +144,9 @@ PROTOCOLS: list[dict[str, Any]] = [
         "interval_days": 14,
         "interval_window_days": 2,
         "loading_intervals_days": [7, 7, 7, 7],
-        "notes": "900 mg weekly ×4, 1200 mg in week 5, then every 2 weeks (±2 days). Meningococcal vaccines "
-        "at least 2 weeks before dose 1; REMS enrollment.",
+        "loading_window_days": 2,
+        "notes": "900 mg weekly ×4, 1200 mg in week 5, then 1200 mg every 2 weeks; ±2 days for loading and "
+        "maintenance doses (Soliris PI). Meningococcal vaccines at least 2 weeks before dose 1; REMS enrollment.",
     },
     {
         "code": "rav",
@@ -153,8 +160,9 @@ PROTOCOLS: list[dict[str, Any]] = [
         "interval_days": 56,
         "interval_window_days": 7,
         "loading_intervals_days": [14],
-        "notes": "Loading dose, first maintenance 2 weeks later, then every 8 weeks (±7 days). Infusion time "
-        "depends on the weight band (verify per band).",
+        "loading_window_days": 0,
+        "notes": "Loading dose, first maintenance exactly 2 weeks later (no window), then every 8 weeks (±7 days) "
+        "(Ultomiris PI). Infusion time depends on the weight band: 60 min is a local default (verify per band).",
     },
     {
         "code": "efg",
@@ -167,8 +175,13 @@ PROTOCOLS: list[dict[str, Any]] = [
         "observation_minutes": 60,
         "interval_days": 7,
         "interval_window_days": 3,
-        "notes": "Cycles of 4 weekly infusions (a dose may be up to 3 days late); the next cycle by clinical "
-        "judgement, at least 4 weeks after the previous cycle's last infusion.",
+        "min_days_between_doses": 7,
+        "cycle_doses": 4,
+        "cycle_gap_days": 28,
+        "notes": "Cycles of 4 weekly infusions (a dose may be up to 3 days late, never early: at least 7 days "
+        "apart); the next cycle by clinical evaluation, at least 4 weeks after the previous cycle's last "
+        "infusion and no sooner than 50 days from the previous cycle's start (Vyvgart PI). Doses are numbered "
+        "through the cycles (doses 1–4 cycle 1, 5–8 cycle 2). Review vaccines before each cycle.",
     },
     {
         "code": "ivig",
@@ -194,12 +207,15 @@ PROTOCOLS: list[dict[str, Any]] = [
         "indication": "NMOSD",
         "first_dose_infusion_minutes": 90,
         "later_dose_infusion_minutes": 90,
+        "premedication_minutes": 30,
         "observation_minutes": 60,
         "interval_days": 182,
         "interval_window_days": 14,
         "loading_intervals_days": [14, 168],
-        "notes": "Day 1, day 15, then every 6 months. Infusion and observation times: verify. Hepatitis B and "
-        "tuberculosis screening before dose 1.",
+        "notes": "Day 1, day 15, then every 6 months. Pre-medication (corticosteroid, antihistamine, antipyretic) "
+        "30–60 min before every infusion: 30 min of chair time is a local default. Infusion (90 min) and "
+        "observation (60 min) times are local defaults (verify). Hepatitis B, tuberculosis and quantitative "
+        "serum immunoglobulins before dose 1 (Uplizna PI).",
     },
 ]
 

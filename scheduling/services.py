@@ -26,6 +26,7 @@ from django.utils import timezone
 from chairs.models import Center, Chair
 from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, Actor, roles_of
 from patients.models import Patient
+from scheduling import dose_rules
 from scheduling.errors import (  # noqa: F401  (CenterBusy is re-exported for callers)
     ActionNotPermitted,
     BookingRefused,
@@ -113,6 +114,14 @@ def placement_refusals(
         )
         if clash:
             reasons.append(Reason("patient_busy", "The patient already has an appointment at that time."))
+        reasons += dose_rules.dose_refusals(
+            patient_id=patient.pk,
+            protocol=protocol,
+            dose_number=dose_number,
+            start=start,
+            tz=center.tzinfo,
+            exclude_appointment_id=exclude_appointment_id,
+        )
     return reasons
 
 
@@ -349,12 +358,18 @@ def transition(
     cancelled_by: str = "",
     now: dt.datetime | None = None,
     chair: Chair | None = None,
+    readiness_reason: str = "",
 ) -> Appointment:
     """Apply one status change, or raise InvalidTransition saying why not.
 
     ``chair`` is for ``seat`` only: the nurse may seat the patient on another
     chair; the planner re-checks that chair for the booked time under the
     lock on the center's day and the appointment moves to it in the same transaction.
+
+    ``seat`` and ``start_infusion`` hold a dose that is not ready
+    (``dose_rules.chair_gate``): open readiness items refuse the step with the
+    list (``NotReadyAtChair``) unless ``readiness_reason`` acknowledges them
+    (a nurse, for acknowledgeable items) or overrides them (a center admin).
     """
     if action not in TRANSITIONS:
         raise InvalidTransition(f"Unknown action “{action}”.", code="unknown_action")
@@ -380,6 +395,7 @@ def transition(
             raise InvalidTransition("Say whether the patient or the center cancelled.", code="cancelled_by_required")
         appointment.cancelled_by = cancelled_by
         appointment.cancel_reason = reason.strip()[:255]
+    dose_rules.chair_gate(actor=actor, appointment=appointment, action=action, reason=readiness_reason, now=now)
     if chair is not None and chair.pk != appointment.chair_id:
         _change_chair(appointment, chair=chair)
     _, (status, stage), stamp = TRANSITIONS[action]
@@ -389,7 +405,7 @@ def transition(
         setattr(appointment, stamp, now)
     if action == "undo_check_in":
         appointment.arrived_at = None
-    if reason.strip():
+    if reason.strip() and not getattr(appointment, "_change_reason", ""):
         appointment._change_reason = reason.strip()[:100]  # type: ignore[attr-defined]  # kept with this version in the history
     _save_holding_chair(appointment, actor=actor)
     _run_hooks(appointment)

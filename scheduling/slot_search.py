@@ -4,7 +4,8 @@ The slot finder and the move page, the API's availability, the late-arrival page
 the waiting room's seat choices all ask here, so they agree with each other and with booking:
 ``find_candidates`` builds the planner request from the protocol and dose, runs the pure planner and
 leaves out the times the patient is already booked (which ``book_appointment`` would refuse with
-``patient_busy``); ``seat_choices`` lists the chairs a waiting patient may be seated on.
+``patient_busy``) and the days the patient's series does not allow (``dose_rules``: dose order and
+spacing, searched only where they allow); ``seat_choices`` lists the chairs a waiting patient may be seated on.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils import timezone
 from chairs.models import Center, Chair
 from chairs.selectors import day_bounds
 from patients.models import Patient
-from scheduling import planner
+from scheduling import dose_rules, planner
 from scheduling.models import Appointment, Protocol
 from scheduling.planner_input import planner_input_for, slot_request_for
 
@@ -44,6 +45,20 @@ def find_candidates(
     doses it proposed); otherwise the center's schedule over the range is loaded. Times before
     ``now`` (default: the current time) are never offered.
     """
+    # The patient's series allows only some days (dose order and spacing: dose_rules); search those.
+    screens_series = patient is not None and planner_input is None
+    if screens_series:
+        narrowed = dose_rules.clamp_search(
+            patient_id=patient.pk,
+            protocol=protocol,
+            dose_number=dose_number,
+            date_from=date_from,
+            date_to=date_to,
+            tz=center.tzinfo,
+            exclude_appointment_id=exclude_appointment_id,
+        )
+        if narrowed[0] <= narrowed[1]:
+            date_from, date_to = narrowed
     pin = planner_input or planner_input_for(center=center, date_from=date_from, date_to=date_to)
     request = slot_request_for(
         protocol=protocol,
@@ -67,7 +82,17 @@ def find_candidates(
         exclude_appointment_id=exclude_appointment_id,
     )
     candidates = [c for c in result.candidates if not any(s < c.end and c.start < e for s, e in busy)]
-    return dataclasses.replace(result, candidates=tuple(candidates[:limit]))
+    result = dataclasses.replace(result, candidates=tuple(candidates))
+    if screens_series:
+        result = dose_rules.screen_plan(
+            result,
+            patient_id=patient.pk,
+            protocol=protocol,
+            dose_number=dose_number,
+            tz=center.tzinfo,
+            exclude_appointment_id=exclude_appointment_id,
+        )
+    return dataclasses.replace(result, candidates=result.candidates[:limit])
 
 
 def _patient_busy(

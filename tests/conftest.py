@@ -2,9 +2,60 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import sys
+
 import pytest
 
 from tests.factories import CenterFactory, ChairFactory, PatientFactory, ProtocolFactory, UserFactory
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock",
+        default=os.environ.get("TEST_CLOCK", ""),
+        help="Run the whole session as if it were this moment (ISO 8601 with an offset, the clock ticking), "
+        "e.g. --clock=2026-12-04T10:00-05:00 (a Friday) or TEST_CLOCK=...; proves no test depends on today's date.",
+    )
+
+
+def _clock_from_command_line() -> str:
+    for index, arg in enumerate(sys.argv):
+        if arg.startswith("--clock="):
+            return arg.split("=", 1)[1]
+        if arg == "--clock" and index + 1 < len(sys.argv):
+            return sys.argv[index + 1]
+    return os.environ.get("TEST_CLOCK", "")
+
+
+# Travel as soon as this (the first) conftest is imported: the other conftests and test modules some
+# areas compute dates in at import time (tests/api/conftest.py's DAY) must see the chosen clock too.
+_CLOCK = _clock_from_command_line()
+_CLOCK_TRAVEL = None
+if _CLOCK:
+    import time_machine
+
+    _start = dt.datetime.fromisoformat(_CLOCK)
+    if _start.tzinfo is None:
+        raise pytest.UsageError("--clock needs a UTC offset, e.g. 2026-12-31T10:00-05:00")
+    _CLOCK_TRAVEL = time_machine.travel(_start, tick=True)
+    _CLOCK_TRAVEL.start()
+
+
+def pytest_configure(config):
+    config._clock_travel = _CLOCK_TRAVEL
+
+
+def pytest_unconfigure(config):
+    travel = getattr(config, "_clock_travel", None)
+    if travel is not None:
+        travel.stop()
+
+
+def pytest_report_header(config):
+    moment = config.getoption("--clock", default="")
+    return f"clock: the session runs as if it were {moment}" if moment else None
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -47,7 +47,17 @@ class PrerequisiteDocumentAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
 class ProtocolPrerequisiteInline(admin.TabularInline):
     model = ProtocolPrerequisite
     extra = 0
-    fields = ["kind", "applies_to", "dose_numbers", "window_days", "min_days_before", "notes", "is_active"]
+    fields = [
+        "kind",
+        "applies_to",
+        "dose_numbers",
+        "window_days",
+        "min_days_before",
+        "after_previous_dose",
+        "is_acknowledgeable",
+        "notes",
+        "is_active",
+    ]
 
 
 ProtocolAdmin.inlines = [*ProtocolAdmin.inlines, ProtocolPrerequisiteInline]

@@ -209,6 +209,16 @@ class ProtocolPrerequisite(models.Model):
     min_days_before = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Done at least this many days before the dose."
     )
+    after_previous_dose = models.BooleanField(
+        default=False,
+        help_text="A monitoring check: only a document done after the previous dose counts "
+        "(an MRI for ARIA caused by the doses already given; a baseline never counts).",
+    )
+    is_acknowledgeable = models.BooleanField(
+        default=False,
+        help_text="At the chair a nurse may go ahead without it by acknowledging it with a reason; "
+        "otherwise it stops the infusion unless a center admin overrides it.",
+    )
     notes = models.TextField(blank=True, help_text="Source, e.g. the prescribing information.")
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords(table_name="scheduling_historicalprotocolprerequisite")
@@ -247,7 +257,13 @@ class ProtocolPrerequisite(models.Model):
         else:
             numbers = ", ".join(str(n) for n in self.dose_numbers)
             doses = f"dose{'s' if len(self.dose_numbers) != 1 else ''} {numbers}"
-        return f"{what} {when} {doses}"
+        since = " (done after the previous dose)" if self.after_previous_dose else ""
+        return f"{what} {when} {doses}{since}"
+
+    @property
+    def is_day_of(self) -> bool:
+        """Done on the day of the dose only (a pre-infusion checklist): it belongs at the chair, not weeks ahead."""
+        return self.window_days == 0
 
     def clean(self) -> None:
         if self.applies_to == PrerequisiteDoses.LISTED_DOSES and not self.dose_numbers:

@@ -12,6 +12,10 @@ from typing import Any
 
 EVERY, FIRST, LISTED = "every", "first", "listed"
 MRI_WINDOW_NOTE = "Window not stated in the label: 30 days is a local default (verify)."
+MONITORING_NOTE = (
+    "A monitoring MRI looks for ARIA caused by the doses already given: only a scan done after the previous "
+    "dose counts (never the baseline). "
+)
 
 PREREQUISITES: dict[str, list[dict[str, Any]]] = {
     "lec": [
@@ -28,7 +32,9 @@ PREREQUISITES: dict[str, list[dict[str, Any]]] = {
             "applies_to": LISTED,
             "dose_numbers": [3, 5, 7, 14],
             "window_days": 30,
+            "after_previous_dose": True,
             "notes": "Leqembi PI; FDA Drug Safety Communication 28 Aug 2025 added the MRI before dose 3. "
+            + MONITORING_NOTE
             + MRI_WINDOW_NOTE,
         },
     ],
@@ -46,7 +52,8 @@ PREREQUISITES: dict[str, list[dict[str, Any]]] = {
             "applies_to": LISTED,
             "dose_numbers": [2, 3, 4, 7],
             "window_days": 30,
-            "notes": "Kisunla PI (July 2025): MRI before infusions 2, 3, 4 and 7. " + MRI_WINDOW_NOTE,
+            "after_previous_dose": True,
+            "notes": "Kisunla PI (July 2025): MRI before infusions 2, 3, 4 and 7. " + MONITORING_NOTE + MRI_WINDOW_NOTE,
         },
     ],
     "nat": [
@@ -73,6 +80,14 @@ PREREQUISITES: dict[str, list[dict[str, Any]]] = {
         {"kind": "hepatitis_b", "applies_to": FIRST, "notes": "Briumvi PI: hepatitis B screening before starting."},
         {"kind": "immunoglobulins", "applies_to": FIRST, "notes": "Briumvi PI: serum immunoglobulins before starting."},
         {"kind": "liver_tests", "applies_to": FIRST, "notes": "Briumvi PI: liver function tests before starting."},
+        {
+            "kind": "pregnancy_test",
+            "applies_to": EVERY,
+            "window_days": 0,
+            "is_acknowledgeable": True,
+            "notes": "Briumvi PI: pregnancy status before every dose (women who can become pregnant), checked on "
+            "the day; a nurse may acknowledge it with a reason (e.g. cannot become pregnant).",
+        },
     ],
     "ecu": [
         {
@@ -97,6 +112,11 @@ PREREQUISITES: dict[str, list[dict[str, Any]]] = {
     "ine": [
         {"kind": "hepatitis_b", "applies_to": FIRST, "notes": "Uplizna PI: hepatitis B screening before dose 1."},
         {"kind": "tuberculosis", "applies_to": FIRST, "notes": "Uplizna PI: tuberculosis screening before dose 1."},
+        {
+            "kind": "immunoglobulins",
+            "applies_to": FIRST,
+            "notes": "Uplizna PI: quantitative serum immunoglobulins before dose 1.",
+        },
     ],
 }
 

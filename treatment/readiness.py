@@ -10,6 +10,16 @@ week can; an order that expires before the date, a denied authorization or a
 vaccine that can no longer be given 14 days ahead cannot). Booking warns about
 the first kind and refuses the second.
 
+A monitoring check (``after_previous_dose``: the MRIs that look for ARIA) is
+satisfied only by a document done after the patient's previous dose of the
+protocol, so a baseline MRI never clears dose 3. A check done on the day of the
+dose only (``window_days == 0``, the natalizumab pre-infusion checklist) is not
+missing weeks ahead: until the dose's day it is listed in ``on_the_day``; on the
+day it is missing like any other, and the chair (``dose_rules.chair_gate``)
+holds the dose until it is done. At the chair every missing item stops the
+dose except those marked ``is_acknowledgeable`` (a pending or unrecorded prior
+authorization, or a check a center marks so), which a nurse may acknowledge.
+
 :func:`readiness_for` reads everything it needs for any number of appointments
 in a fixed number of queries, then works in memory.
 """
@@ -41,6 +51,7 @@ class Item:
     message: str
     can_complete_before_date: bool
     document_kind: str = ""  # for a missing check: the kind of document that would satisfy it
+    is_acknowledgeable: bool = False  # at the chair a nurse may go ahead by acknowledging it with a reason
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,7 @@ class Readiness:
     ready: bool
     missing: list[Item] = field(default_factory=list)
     override_reason: str = ""
+    on_the_day: list[Item] = field(default_factory=list)  # day-of checks of a dose on a later day
 
     @property
     def blocking(self) -> list[Item]:
@@ -92,6 +104,7 @@ class _Facts:
     documents: dict[tuple[int, str], list[PrerequisiteDocument]]
     prerequisites: dict[int, list[ProtocolPrerequisite]]
     visits: dict[tuple[int, int], list[tuple[dt.datetime, int]]]
+    doses: dict[tuple[int, int], list[tuple[dt.datetime, int]]]  # (start, pk) of each active dose
 
     @classmethod
     def load(cls, appointments: Sequence[Appointment]) -> _Facts:
@@ -115,13 +128,15 @@ class _Facts:
             for document in PrerequisiteDocument.objects.filter(patient_id__in=patient_ids, kind__in=kinds):
                 documents[(document.patient_id, document.kind)].append(document)
         visits: dict[tuple[int, int], list[tuple[dt.datetime, int]]] = defaultdict(list)
-        if any(a.approved_visits for group in authorizations.values() for a in group):
+        needs_visits = any(a.approved_visits for group in authorizations.values() for a in group)
+        needs_doses = any(p.after_previous_dose for group in prerequisites.values() for p in group)
+        if needs_visits or needs_doses:
             rows = Appointment.objects.filter(
                 patient_id__in=patient_ids, protocol_id__in=protocol_ids, status__in=BLOCKING_STATUSES
             ).values_list("patient_id", "protocol_id", "start", "pk")
             for patient_id, protocol_id, start, pk in rows:
                 visits[(patient_id, protocol_id)].append((start, pk))
-        return cls(centers, orders, authorizations, documents, prerequisites, visits)
+        return cls(centers, orders, authorizations, documents, prerequisites, visits, visits)
 
 
 def _local_day(moment: dt.datetime, center: Center) -> dt.date:
@@ -142,9 +157,15 @@ def _assess_one(appointment: Appointment, facts: _Facts, today: dt.date | None) 
     missing += order_items
     if order is not None:
         missing += _authorization_check(appointment, order, day, facts, center)
-    missing += _prerequisite_check(appointment, day, today, facts)
+    checks = _prerequisite_check(appointment, day, today, facts, center)
+    later = day > today
+    missing += [item for item, day_of in checks if not (day_of and later)]
+    on_the_day = [item for item, day_of in checks if day_of and later]
     return Readiness(
-        ready=not missing, missing=missing, override_reason=getattr(appointment, "readiness_override_reason", "")
+        ready=not missing,
+        missing=missing,
+        override_reason=getattr(appointment, "readiness_override_reason", ""),
+        on_the_day=on_the_day,
     )
 
 
@@ -187,7 +208,8 @@ def _authorization_check(
 ) -> list[Item]:
     authorizations = facts.authorizations.get(order.pk, [])
     if not authorizations:
-        return [Item("no_authorization", "No prior authorization is recorded for the order.", True)]
+        message = "No prior authorization is recorded for the order."
+        return [Item("no_authorization", message, True, is_acknowledgeable=True)]
     if any(a.status == AuthorizationStatus.NOT_REQUIRED for a in authorizations):
         return []
     approved = [a for a in authorizations if a.status == AuthorizationStatus.APPROVED and a.covers_date(day)]
@@ -196,7 +218,8 @@ def _authorization_check(
     best = min(authorizations, key=lambda a: (_AUTH_PREFERENCE[a.status], -(a.pk or 0)))
     label = f"{best.payer}{' ' + best.reference_number if best.reference_number else ''}"
     if best.status == AuthorizationStatus.PENDING:
-        return [Item("authorization_pending", f"Prior authorization with {label} is pending.", True)]
+        message = f"Prior authorization with {label} is pending."
+        return [Item("authorization_pending", message, True, is_acknowledgeable=True)]
     if best.status == AuthorizationStatus.APPROVED:
         if best.approved_until and day > best.approved_until:
             message = f"Prior authorization with {label} ends on {_fmt(best.approved_until)}, before this dose."
@@ -227,13 +250,33 @@ def _visits_check(
     return [Item("authorization_visits_used", message, False)]
 
 
-def _prerequisite_check(appointment: Appointment, day: dt.date, today: dt.date, facts: _Facts) -> list[Item]:
+def _previous_dose_day(appointment: Appointment, facts: _Facts, center: Center) -> dt.date | None:
+    """Local day of the patient's active dose of the protocol just before this one in time."""
+    earlier = [
+        start
+        for start, pk in facts.doses.get((appointment.patient_id, appointment.protocol_id), [])
+        if pk != appointment.pk and start < appointment.start
+    ]
+    return _local_day(max(earlier), center) if earlier else None
+
+
+def _prerequisite_check(
+    appointment: Appointment, day: dt.date, today: dt.date, facts: _Facts, center: Center
+) -> list[tuple[Item, bool]]:
+    """Each missing check as (item, is it done on the day of the dose only)."""
     items = []
     for prerequisite in facts.prerequisites.get(appointment.protocol_id, []):
         if not prerequisite.applies_to_dose(appointment.dose_number):
             continue
         earliest = day - dt.timedelta(days=prerequisite.window_days) if prerequisite.window_days is not None else None
         latest = day - dt.timedelta(days=prerequisite.min_days_before or 0)
+        since = None
+        if prerequisite.after_previous_dose:
+            previous = _previous_dose_day(appointment, facts, center)
+            if previous is not None:
+                since = previous
+                after = previous + dt.timedelta(days=1)
+                earliest = after if earliest is None else max(earliest, after)
         in_window = [
             d
             for d in facts.documents.get((appointment.patient_id, prerequisite.kind), [])
@@ -241,7 +284,8 @@ def _prerequisite_check(appointment: Appointment, day: dt.date, today: dt.date, 
         ]
         if any(d.result == DocumentResult.ACCEPTABLE for d in in_window):
             continue
-        items.append(_prerequisite_item(prerequisite, appointment.dose_number, in_window, earliest, latest, today))
+        item = _prerequisite_item(prerequisite, appointment.dose_number, in_window, earliest, latest, today, since)
+        items.append((item, prerequisite.is_day_of))
     return items
 
 
@@ -252,11 +296,15 @@ def _prerequisite_item(
     earliest: dt.date | None,
     latest: dt.date,
     today: dt.date,
+    since: dt.date | None = None,
 ) -> Item:
     kind = prerequisite.kind
     what = prerequisite.get_kind_display()
-    can_complete = latest >= today
-    if earliest == latest:
+    can_complete = latest >= today and (earliest is None or earliest <= latest)
+    flags = {"document_kind": kind, "is_acknowledgeable": prerequisite.is_acknowledgeable}
+    if earliest is not None and earliest > latest:
+        when = f"after the previous dose ({_fmt(since)}) and by {_fmt(latest)}, which is not possible"
+    elif earliest == latest:
         when = f"on {_fmt(latest)}"
     elif earliest is not None:
         when = f"between {_fmt(earliest)} and {_fmt(latest)}"
@@ -264,16 +312,18 @@ def _prerequisite_item(
         when = f"by {_fmt(latest)} (at least {prerequisite.min_days_before} days before)"
     else:
         when = "before the dose"
+    if since is not None and (earliest is None or earliest <= latest):
+        when += f", after the previous dose on {_fmt(since)} (an earlier one does not count)"
     pending = [d for d in in_window if d.result == DocumentResult.PENDING]
     if pending:
         latest_pending = max(d.performed_on for d in pending)
         message = f"{what} for dose {dose}: scheduled on {_fmt(latest_pending)}, result pending."
-        return Item(f"{kind}_pending", message, True, kind)
+        return Item(f"{kind}_pending", message, True, **flags)
     if in_window:
         message = f"{what} for dose {dose}: the result needs review before the dose."
-        return Item(f"{kind}_needs_review", message, True, kind)
+        return Item(f"{kind}_needs_review", message, True, **flags)
     if can_complete:
         message = f"{what} needed before dose {dose}: done {when}."
     else:
         message = f"{what} needed before dose {dose}: had to be done {when}; too late before this date."
-    return Item(f"{kind}_missing", message, can_complete, kind)
+    return Item(f"{kind}_missing", message, can_complete, **flags)

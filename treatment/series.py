@@ -2,9 +2,9 @@
 
 Each dose is due one interval after the previous one — the loading intervals
 first (eculizumab weekly ×4 then week 5; ocrelizumab's second half dose on
-day 15), then the maintenance interval — and may move within the protocol's
-± window (loading gaps get at most a day per week of gap), never closer than
-the protocol's minimum gap. The planner picks the best slot on the day
+day 15), then the maintenance interval, or the gap between cycles after a
+cycle's last dose (efgartigimod) — and may move within the protocol's ± window
+(``dose_rules.gap_after``), never closer than ``dose_rules.min_days_before``. The planner picks the best slot on the day
 closest to the due date; the next dose is then planned from the date
 actually proposed. The order's and the approved authorization's date ranges,
 and its visits left, bound the series.
@@ -29,8 +29,9 @@ from django.utils import timezone
 from chairs.models import Chair
 from chairs.roles import Actor
 from scheduling import planner
+from scheduling.dose_rules import gap_after, min_days_before
 from scheduling.errors import BookingRefused, Reason
-from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus, CancelledBy, Protocol
+from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus, CancelledBy
 from scheduling.planner_input import check_dose_placement, planner_input_for
 from scheduling.slot_search import find_candidates
 from treatment.models import AuthorizationStatus, Order, PriorAuthorization
@@ -43,23 +44,6 @@ OVERDUE_SEARCH_DAYS = 7
 OPEN_ENDED_DOSES = 12
 MAX_DOSES = 30
 REFLOW_REASON = "Re-planned: the series was re-flowed from the last dose given."
-
-
-@dataclass(frozen=True)
-class Gap:
-    days: int
-    window: int
-
-
-def gap_after(protocol: Protocol, dose_number: int) -> Gap | None:
-    """Days from this dose to the next, and the ± window; None when the protocol has no next dose."""
-    loading = list(protocol.loading_intervals_days or [])
-    if dose_number <= len(loading):
-        days = loading[dose_number - 1]
-        return Gap(days, min(protocol.interval_window_days, days // 7))
-    if not protocol.interval_days:
-        return None
-    return Gap(protocol.interval_days, protocol.interval_window_days)
 
 
 @dataclass
@@ -195,9 +179,10 @@ def _window(protocol, previous, anchor, today, first_day) -> tuple[dt.date, dt.d
         return None
     due = anchor + dt.timedelta(days=gap.days)
     earliest, latest = due - dt.timedelta(days=gap.window), due + dt.timedelta(days=gap.window)
-    # The minimum gap is between maintenance doses (ocrelizumab: ≥ 20 weeks), not the loading phase's.
-    if protocol.min_days_between_doses and previous > len(protocol.loading_intervals_days or []):
-        earliest = max(earliest, anchor + dt.timedelta(days=protocol.min_days_between_doses))
+    # Never closer than the label allows (dose_rules: the same minimum booking enforces).
+    floor = min_days_before(protocol, previous + 1)
+    if floor:
+        earliest = max(earliest, anchor + dt.timedelta(days=floor))
     if latest < today:
         latest = today + dt.timedelta(days=max(gap.window, OVERDUE_SEARCH_DAYS))
     return due, max(earliest, today), latest

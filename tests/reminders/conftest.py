@@ -39,8 +39,10 @@ def staffed(center, chair, monday):
 def book(staffed, chair, protocol, nurse):
     """Book through the real booking service (so the reminders hook runs in its transaction)."""
 
-    def _book(patient, start: dt.datetime, *, chair_=None):
-        return book_appointment(actor=nurse, patient=patient, protocol=protocol, chair=chair_ or chair, start=start)
+    def _book(patient, start: dt.datetime, *, chair_=None, protocol_=None):
+        return book_appointment(
+            actor=nurse, patient=patient, protocol=protocol_ or protocol, chair=chair_ or chair, start=start
+        )
 
     return _book
 

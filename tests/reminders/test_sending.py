@@ -12,7 +12,7 @@ from django.db import connection
 from reminders import services
 from reminders import transports as sms
 from reminders.models import DevelopmentSms, Reminder, ReminderStatus
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, ProtocolFactory
 from tests.reminders.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -181,10 +181,15 @@ def test_reminder_delayed_into_the_night_waits_for_the_morning(booked, monday):
     assert reminder.due_at == at(monday - dt.timedelta(days=2), 8)
 
 
+def other_treatment():
+    return ProtocolFactory(code="nat", name="Natalizumab", drug="natalizumab", brand="Tysabri")
+
+
 def test_at_most_one_reminder_per_patient_per_day(book, center, monday):
     patient = PatientFactory(center=center)
     monday_visit = book(patient, at(monday, 9))
-    tuesday_visit = book(patient, at(monday + dt.timedelta(days=1), 9))
+    # Another treatment: one protocol's doses a day apart would be refused (dose_rules).
+    tuesday_visit = book(patient, at(monday + dt.timedelta(days=1), 9), protocol_=other_treatment())
     Reminder.objects.filter(kind="72h").delete()
     one = first(monday_visit, kind="24h")  # Sunday 09:00
     other = first(tuesday_visit, kind="24h")  # Monday 09:00, but an outage pushed both to Sunday
@@ -199,7 +204,7 @@ def test_at_most_one_reminder_per_patient_per_day(book, center, monday):
 def test_skipped_when_no_day_is_left_for_it(book, center, monday):
     patient = PatientFactory(center=center)
     morning = book(patient, at(monday, 9))
-    afternoon = book(patient, at(monday + dt.timedelta(days=1), 7))
+    afternoon = book(patient, at(monday + dt.timedelta(days=1), 7), protocol_=other_treatment())
     Reminder.objects.filter(kind="72h").delete()
     now = at(monday - dt.timedelta(days=1), 20)
     Reminder.objects.filter(appointment__in=[morning, afternoon]).update(due_at=now)

@@ -150,9 +150,10 @@ def test_patient_cannot_be_in_two_chairs(staffed, center, patient, protocol, nur
     services.book_appointment(
         actor=nurse, patient=patient, protocol=protocol, chair=ChairFactory(center=center), start=at(8)
     )
+    other_protocol = ProtocolFactory(code="nat", name="Natalizumab")  # another treatment: only the overlap refuses
     with pytest.raises(BookingRefused) as refused:
         services.book_appointment(
-            actor=nurse, patient=patient, protocol=protocol, chair=ChairFactory(center=center), start=at(9)
+            actor=nurse, patient=patient, protocol=other_protocol, chair=ChairFactory(center=center), start=at(9)
         )
     assert codes(refused.value) == {"patient_busy"}
 

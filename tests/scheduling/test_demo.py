@@ -43,3 +43,24 @@ def test_seed_demo_is_complete_idempotent_and_within_every_rule(db, settings):
             exclude_appointment_id=appointment.pk,
         )
         assert refusals == [], (appointment, refusals)
+
+
+def test_demo_series_are_consistent(db, settings):
+    """Each patient's doses of a protocol rise with the dates, once each, never closer than the label allows."""
+    from scheduling.dose_rules import min_days_before
+
+    settings.BOOKING_REQUIRES_ORDER = True
+    seed_demo(today=timezone.localdate(), days=10, per_day=20, patients=60)
+    series: dict[tuple[int, int], list[Appointment]] = {}
+    for appointment in Appointment.objects.active().select_related("protocol", "center").order_by("start"):
+        series.setdefault((appointment.patient_id, appointment.protocol_id), []).append(appointment)
+    assert any(len(doses) > 1 for doses in series.values())
+    for doses in series.values():
+        numbers = [d.dose_number for d in doses]
+        assert numbers == sorted(set(numbers)), numbers
+        for before, after in zip(doses, doses[1:], strict=False):
+            gap = (
+                after.start.astimezone(after.center.tzinfo).date()
+                - before.start.astimezone(before.center.tzinfo).date()
+            ).days
+            assert gap >= (min_days_before(after.protocol, after.dose_number) or 0), (before, after)

@@ -219,9 +219,19 @@ def test_natalizumab_checklist_before_every_dose_on_the_day(library, patient, ap
     record(patient, "rems_enrollment", dt.date(2026, 11, 2))
     appointment = appointment_for(library["nat"], 9)
     record(patient, "rems_checklist", DOSE_DAY - dt.timedelta(days=1))
-    assert codes(readiness_of(appointment, today=TODAY)) == ["rems_checklist_missing"]
+    assert codes(readiness_of(appointment, today=DOSE_DAY)) == ["rems_checklist_missing"]
     record(patient, "rems_checklist", DOSE_DAY)
-    assert readiness_of(appointment, today=TODAY).ready
+    assert readiness_of(appointment, today=DOSE_DAY).ready
+
+
+def test_a_day_of_check_is_not_missing_weeks_ahead_but_on_the_day(library, patient, appointment_for):
+    make_order(patient, library["nat"])
+    record(patient, "rems_enrollment", dt.date(2026, 11, 2))
+    appointment = appointment_for(library["nat"], 9)
+    ahead = readiness_of(appointment, today=TODAY)
+    assert ahead.ready and [item.code for item in ahead.on_the_day] == ["rems_checklist_missing"]
+    on_the_day = readiness_of(appointment, today=DOSE_DAY)
+    assert codes(on_the_day) == ["rems_checklist_missing"] and on_the_day.on_the_day == []
 
 
 def test_abnormal_result_is_not_ready(library, patient, appointment_for):
