@@ -47,7 +47,7 @@ def find_candidates(
     """
     # The patient's series allows only some days (dose order and spacing: dose_rules); search those.
     screens_series = patient is not None and planner_input is None
-    if screens_series:
+    if patient is not None and planner_input is None:
         narrowed = dose_rules.clamp_search(
             patient_id=patient.pk,
             protocol=protocol,

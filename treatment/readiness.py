@@ -301,7 +301,7 @@ def _prerequisite_item(
     kind = prerequisite.kind
     what = prerequisite.get_kind_display()
     can_complete = latest >= today and (earliest is None or earliest <= latest)
-    flags = {"document_kind": kind, "is_acknowledgeable": prerequisite.is_acknowledgeable}
+    acknowledgeable = prerequisite.is_acknowledgeable
     if earliest is not None and earliest > latest:
         when = f"after the previous dose ({_fmt(since)}) and by {_fmt(latest)}, which is not possible"
     elif earliest == latest:
@@ -318,12 +318,12 @@ def _prerequisite_item(
     if pending:
         latest_pending = max(d.performed_on for d in pending)
         message = f"{what} for dose {dose}: scheduled on {_fmt(latest_pending)}, result pending."
-        return Item(f"{kind}_pending", message, True, **flags)
+        return Item(f"{kind}_pending", message, True, kind, acknowledgeable)
     if in_window:
         message = f"{what} for dose {dose}: the result needs review before the dose."
-        return Item(f"{kind}_needs_review", message, True, **flags)
+        return Item(f"{kind}_needs_review", message, True, kind, acknowledgeable)
     if can_complete:
         message = f"{what} needed before dose {dose}: done {when}."
     else:
         message = f"{what} needed before dose {dose}: had to be done {when}; too late before this date."
-    return Item(f"{kind}_missing", message, can_complete, **flags)
+    return Item(f"{kind}_missing", message, can_complete, kind, acknowledgeable)
