@@ -158,7 +158,7 @@ def test_parallel_seating_on_one_other_chair_seats_one(center, staffed):
 
 def test_parallel_series_for_one_slot_book_one(center, staffed):
     """Series booking (all or nothing) under the same locks: one series gets the slot, the others are refused."""
-    from scheduling.series import SeriesRefused, book_series
+    from treatment.series import SeriesRefused, book_series
     from tests.factories import ProtocolFactory as _Protocol
 
     protocol = _Protocol()
