@@ -106,6 +106,9 @@ class OpeningHours(models.Model):
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     opens = models.TimeField()
     closes = models.TimeField()
+    # A split day: closed for a break between two sessions (the planner sees it as every chair blocked).
+    break_starts = models.TimeField(null=True, blank=True, help_text="Closed from… (leave empty for no break)")
+    break_ends = models.TimeField(null=True, blank=True, help_text="…until (a split day)")
 
     class Meta:
         ordering = ["center", "weekday"]
@@ -121,6 +124,19 @@ class OpeningHours(models.Model):
     def clean(self) -> None:
         if self.opens and self.closes and self.closes <= self.opens:
             raise ValidationError({"closes": "Closing time must be after opening time."})
+        if (self.break_starts is None) != (self.break_ends is None):
+            raise ValidationError({"break_ends": "Give both the start and the end of the break, or neither."})
+        if (
+            self.break_starts is not None
+            and self.opens
+            and self.closes
+            and not (self.opens < self.break_starts < self.break_ends < self.closes)
+        ):
+            raise ValidationError({"break_starts": "The break must lie inside the opening hours."})
+
+    @property
+    def has_break(self) -> bool:
+        return self.break_starts is not None and self.break_ends is not None
 
 
 class Closure(models.Model):
@@ -165,9 +181,10 @@ class Chair(models.Model):
     kind = models.CharField(max_length=10, choices=ChairKind.choices, default=ChairKind.CHAIR)
     features = ArrayField(models.CharField(max_length=30, choices=ChairFeature.choices), default=list, blank=True)
     is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the board (lowest first).")
 
     class Meta:
-        ordering = ["center", "kind", "label"]
+        ordering = ["center", "position", "kind", "label"]
         constraints = [models.UniqueConstraint(fields=["center", "label"], name="unique_chair_label")]
 
     def __str__(self) -> str:

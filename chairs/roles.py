@@ -18,7 +18,11 @@ Actor: TypeAlias = User | None
 NURSE = "nurse"
 FRONT_DESK = "front_desk"
 CENTER_ADMIN = "center_admin"
-ROLES = (NURSE, FRONT_DESK, CENTER_ADMIN)
+# Creates centers and their first center admin (without being a superuser).
+SYSTEM_ADMIN = "system_admin"
+ROLES = (NURSE, FRONT_DESK, CENTER_ADMIN, SYSTEM_ADMIN)
+# Roles a center admin may give to the staff of their center.
+CENTER_ROLES = (NURSE, FRONT_DESK, CENTER_ADMIN)
 
 _ALL = ("view", "add", "change", "delete")
 
@@ -71,6 +75,12 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("treatment", "prerequisitedocument"): _ALL,
         ("treatment", "protocolprerequisite"): _ALL,
         ("reminders", "reminder"): ("view", "change"),
+    },
+    SYSTEM_ADMIN: {
+        ("chairs", "center"): _ALL,
+        ("chairs", "openinghours"): _ALL,
+        ("chairs", "closure"): _ALL,
+        ("chairs", "chair"): _ALL,
     },
 }
 

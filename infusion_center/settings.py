@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -59,6 +60,9 @@ INSTALLED_APPS = [
     "treatment",
     "frontdesk",
     "reminders",
+    "booking_templates",
+    "setup",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -233,7 +237,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("REMINDERS_DISPATCH_SECONDS", default=60.0),
     },
     "scheduling-purge-idempotency-keys": {"task": "scheduling.purge_idempotency_keys", "schedule": 3600.0},
+    # Nightly: rebuild every center's booking templates from its recent bookings (issue 15).
+    "booking-templates-nightly": {
+        "task": "booking_templates.build_all_templates",
+        "schedule": crontab(hour=env.int("BOOKING_TEMPLATES_HOUR_UTC", default=7), minute=15),
+    },
 }
+# Booking templates: weeks of bookings they are built from, and CP-SAT's time limit per weekday.
+BOOKING_TEMPLATE_WEEKS = env.int("BOOKING_TEMPLATE_WEEKS", default=8)
+BOOKING_TEMPLATE_SECONDS = env.float("BOOKING_TEMPLATE_SECONDS", default=10.0)
 # How long the API remembers an Idempotency-Key's first response.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # A reminder left "sending" longer than this (worker lost mid-send) is marked "unknown", never resent blindly.

@@ -17,6 +17,7 @@ the new bookings.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
@@ -226,7 +227,7 @@ def _planner_input(center, earliest, latest, replaced_ids, proposed_slots) -> pl
     pin = planner_input_for(center=center, date_from=earliest, date_to=latest)
     if replaced_ids:
         booked = tuple(b for b in pin.booked if b.id not in replaced_ids)
-        pin = planner.PlannerInput(pin.rules, pin.chairs, booked, pin.blocks, pin.shifts)
+        pin = dataclasses.replace(pin, booked=booked)  # keeps the template and every other input
     for slot in proposed_slots:
         pin = pin.with_booking(slot)
     return pin
