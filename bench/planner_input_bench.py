@@ -98,8 +98,8 @@ def main() -> int:
     from django.test.utils import CaptureQueriesContext, setup_test_environment
 
     from bench.planner_bench import load_average
-    from scheduling.models import Appointment
     from chairs.selectors import day_bounds
+    from scheduling.models import Appointment
     from scheduling.planner_input import MARGIN, planner_input_for
 
     setup_test_environment()
