@@ -40,7 +40,11 @@ def breaks_between(
     """The instants of each split day's break, from the local wall-clock times (daylight-saving safe)."""
     tz = center.tzinfo
     rows = center.opening_hours.all() if hours is None else hours
-    breaks = {h.weekday: (h.break_starts, h.break_ends) for h in rows if h.has_break}
+    breaks = {
+        h.weekday: (h.break_starts, h.break_ends)
+        for h in rows
+        if h.break_starts is not None and h.break_ends is not None  # OpeningHours.has_break, spelled for mypy
+    }
     found = []
     day = date_from
     while breaks and day <= date_to:
