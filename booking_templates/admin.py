@@ -1,14 +1,15 @@
 from django.contrib import admin
 
 from booking_templates.models import BookingTemplate
+from infusion_center.admin_scoping import CenterScopedAdmin
 
 
 @admin.register(BookingTemplate)
-class BookingTemplateAdmin(admin.ModelAdmin):
+class BookingTemplateAdmin(CenterScopedAdmin):
     """Read-only: versions come from the builder (``manage.py build_templates`` or the nightly task)."""
 
     list_display = ("center", "weekday", "version", "source", "patients", "solver_status", "created_at")
-    list_filter = ("center", "weekday", "source")
+    list_filter = (("center", admin.RelatedOnlyFieldListFilter), "weekday", "source")
 
     def has_add_permission(self, request):
         return False

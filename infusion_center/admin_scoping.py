@@ -43,6 +43,10 @@ CENTER_PATHS: dict[str, str] = {
     "reminders.reminder": "center",
     "reminders.inboundsms": "appointment__center",
     "reminders.developmentsms": "reminder__center",
+    "setup.recurringholiday": "center",
+    "setup.rotapattern": "center",
+    "setup.setupprogress": "center",
+    "booking_templates.bookingtemplate": "center",
     "auth.user": "centers",
 }
 

@@ -51,7 +51,18 @@ def test_every_admin_of_center_data_is_scoped():
     for model, model_admin in admin.site._registry.items():
         label = model._meta.label_lower
         if (
-            model._meta.app_label in {"chairs", "patients", "scheduling", "treatment", "reminders", "frontdesk"}
+            model._meta.app_label
+            in {
+                "chairs",
+                "patients",
+                "scheduling",
+                "treatment",
+                "reminders",
+                "frontdesk",
+                "setup",
+                "booking_templates",
+                "insights",
+            }
             and label not in UNSCOPED
         ):
             assert isinstance(model_admin, CenterScopedAdmin), label

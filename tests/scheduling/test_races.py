@@ -28,6 +28,8 @@ from tests.factories import (
     ProtocolFactory,
     UserFactory,
 )
+from treatment.models import Order
+from treatment.series import SeriesRefused, book_series
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -158,14 +160,9 @@ def test_parallel_seating_on_one_other_chair_seats_one(center, staffed):
 
 def test_parallel_series_for_one_slot_book_one(center, staffed):
     """Series booking (all or nothing) under the same locks: one series gets the slot, the others are refused."""
-    from treatment.series import SeriesRefused, book_series
-    from tests.factories import ProtocolFactory as _Protocol
-
-    protocol = _Protocol()
+    protocol = ProtocolFactory()
     chair = ChairFactory(center=center, label="T03")
     orders = []
-    from treatment.models import Order
-
     for _ in range(CONNECTIONS):
         patient = PatientFactory(center=center)
         orders.append(
