@@ -65,6 +65,7 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("patients", "prerequisitedocument"): _ALL,
         ("scheduling", "protocolprerequisite"): _ALL,
         ("reminders", "reminder"): ("view", "change"),
+        ("audit", "patientaccess"): ("view",),
     },
 }
 
