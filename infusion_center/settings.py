@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "chairs",
     "patients",
     "scheduling",
+    "treatment",
+    "frontdesk",
     "reminders",
 ]
 

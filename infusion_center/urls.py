@@ -24,4 +24,6 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("reminders/", include("reminders.urls")),
     path("", include("scheduling.urls")),
+    path("", include("frontdesk.urls")),
+    path("", include("treatment.urls")),
 ]
