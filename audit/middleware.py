@@ -28,7 +28,7 @@ def _appointment(kwargs) -> tuple[int | None, int]:
 def _calendar_link(kwargs) -> tuple[int | None, None]:
     from django.core import signing
 
-    from scheduling.views_treatment import CALENDAR_SALT
+    from treatment.templatetags.treatment_plans import CALENDAR_SALT
 
     try:
         return int(signing.loads(kwargs["token"], salt=CALENDAR_SALT)), None

@@ -7,9 +7,9 @@ from django.urls import reverse
 
 from audit.middleware import AUDITED_ROUTES
 from audit.models import PatientAccess
-from scheduling.templatetags.treatment_plans import calendar_token
 from tests.api.conftest import client_for
 from tests.factories import AppointmentFactory, PatientFactory, UserFactory
+from treatment.templatetags.treatment_plans import calendar_token
 
 pytestmark = pytest.mark.django_db
 
