@@ -10,10 +10,11 @@ def record_patient_access(
 ) -> PatientAccess:
     """Record that the request's user read (part of) the patient's record."""
     user = getattr(request, "user", None)
-    is_user = user is not None and user.is_authenticated
+    if user is None or not user.is_authenticated:
+        user = None
     return PatientAccess.objects.create(
-        user=user if is_user else None,
-        username=user.get_username() if is_user else "",
+        user=user,
+        username=user.get_username() if user is not None else "",
         patient_id=patient_id,
         what=what,
         object_id=object_id,

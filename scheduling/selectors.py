@@ -143,7 +143,6 @@ class BoardItem:
     who: str = ""
     what: str = ""
     href: str = ""
-    readiness_badge: str = ""  # HTML from the readiness partial, set by the page for doses not ready
 
 
 def _describe(item: BoardItem, tz) -> BoardItem:
@@ -153,6 +152,7 @@ def _describe(item: BoardItem, tz) -> BoardItem:
         item.title = f"Blocked {item.times}: {item.block.reason}"
         return item
     a = item.appointment
+    assert a is not None  # an item is a block or an appointment
     state = a.get_chair_stage_display() if a.chair_stage else a.get_status_display()
     item.css = f"status-{a.status}" + (f" stage-{a.chair_stage}" if a.chair_stage else "")
     item.who = f"{a.patient.last_name}, {a.patient.first_name}"

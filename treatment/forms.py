@@ -79,14 +79,3 @@ class DocumentForm(forms.ModelForm):
         self.helper = _helper(
             Row(Column("kind"), Column("performed_on"), Column("result")), "notes", submit="Save document"
         )
-
-
-class OverrideForm(forms.Form):
-    """A center admin's reason for booking a dose that cannot be ready by its date."""
-
-    override_reason = forms.CharField(
-        label="Override reason (center admin)",
-        max_length=255,
-        required=False,
-        help_text="Book despite items that cannot be completed before the date; the reason is recorded.",
-    )

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chairs.selectors import center_for, centers_for, chairs_for
+from chairs.selectors import center_for, centers_for, chairs_for, local_today
 from patients.models import Patient
 from scheduling.errors import BookingRefused, Reason
 from scheduling.models import Appointment, AppointmentStatus
@@ -22,7 +22,7 @@ from treatment import services as services_treatment
 from treatment.calendar_ics import series_calendar
 from treatment.forms import AuthorizationForm, DocumentForm, OrderForm
 from treatment.models import Order, PrerequisiteDocument, PriorAuthorization
-from treatment.selectors import authorization_alerts, local_today, missed_doses, upcoming_not_ready
+from treatment.selectors import authorization_alerts, missed_doses, upcoming_not_ready
 from treatment.templatetags.treatment_plans import CALENDAR_SALT
 
 TEMPLATES = "treatment/"
@@ -56,7 +56,7 @@ def work_queue(request):
     center = center_for(user=request.user, center_id=request.GET.get("center"))
     if center is None:
         raise Http404("No such center.")
-    today = local_today(center)
+    today = local_today(center=center)
     context = {
         "center": center,
         "centers": centers_for(user=request.user),
