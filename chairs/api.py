@@ -7,10 +7,9 @@ Changing a center, its chairs or its shifts needs the center administrator's mod
 
 from __future__ import annotations
 
-import datetime as dt
-
 import django_filters
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers, viewsets
@@ -23,12 +22,11 @@ from infusion_center.api_common import (
     ScopedPrimaryKeyRelatedField,
     StrictModelSerializer,
     crud_schema,
+    django_validation_to_drf,
     in_user_centers,
     parse_aware,
     user_center_ids,
 )
-
-_MAX_SHIFT = dt.timedelta(hours=24)
 
 # --- Serializers ---------------------------------------------------------------------------------
 
@@ -56,6 +54,10 @@ class ClosureSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         if "date" not in attrs:
             raise serializers.ValidationError({"date": ["This field is required."]})
+        try:
+            Closure(date=attrs["date"]).clean()
+        except DjangoValidationError as error:
+            raise django_validation_to_drf(error) from error
         return attrs
 
 
@@ -188,14 +190,9 @@ class NurseShiftSerializer(StrictModelSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        center = attrs.get("center") or getattr(self.instance, "center", None)
         nurse = attrs.get("nurse") or getattr(self.instance, "nurse", None)
         start = attrs.get("start") or getattr(self.instance, "start", None)
         end = attrs.get("end") or getattr(self.instance, "end", None)
-        if center is not None and nurse is not None and not center.staff.filter(pk=nurse.pk).exists():
-            raise serializers.ValidationError({"nurse": ["This user does not work at that center."]})
-        if start and end and end - start > _MAX_SHIFT:
-            raise serializers.ValidationError({"end": ["A shift lasts at most 24 hours."]})
         if nurse is not None and start and end:
             overlapping = NurseShift.objects.filter(nurse=nurse, start__lt=end, end__gt=start)
             if self.instance is not None:

@@ -9,7 +9,7 @@ how many infusions one nurse may start per start window.
 from __future__ import annotations
 
 import zoneinfo
-from datetime import time
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -28,6 +28,12 @@ def validate_timezone(value: str) -> None:
 
 def default_reminder_offsets() -> list[int]:
     return [72, 24]
+
+
+# Sane bounds for what an administrator enters (a typo of a year should not block a chair for a decade).
+MAX_SHIFT = timedelta(hours=24)
+MAX_CHAIR_BLOCK = timedelta(days=31)
+MIN_CLOSURE_YEAR, MAX_CLOSURE_YEAR = 2000, 2199
 
 
 class Weekday(models.IntegerChoices):
@@ -100,6 +106,9 @@ class OpeningHours(models.Model):
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     opens = models.TimeField()
     closes = models.TimeField()
+    # A split day: closed for a break between two sessions (the planner sees it as every chair blocked).
+    break_starts = models.TimeField(null=True, blank=True, help_text="Closed from… (leave empty for no break)")
+    break_ends = models.TimeField(null=True, blank=True, help_text="…until (a split day)")
 
     class Meta:
         ordering = ["center", "weekday"]
@@ -115,6 +124,19 @@ class OpeningHours(models.Model):
     def clean(self) -> None:
         if self.opens and self.closes and self.closes <= self.opens:
             raise ValidationError({"closes": "Closing time must be after opening time."})
+        if (self.break_starts is None) != (self.break_ends is None):
+            raise ValidationError({"break_ends": "Give both the start and the end of the break, or neither."})
+        if (
+            self.break_starts is not None
+            and self.opens
+            and self.closes
+            and not (self.opens < self.break_starts < self.break_ends < self.closes)
+        ):
+            raise ValidationError({"break_starts": "The break must lie inside the opening hours."})
+
+    @property
+    def has_break(self) -> bool:
+        return self.break_starts is not None and self.break_ends is not None
 
 
 class Closure(models.Model):
@@ -130,6 +152,12 @@ class Closure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.reason}".strip()
+
+    def clean(self) -> None:
+        if self.date and not MIN_CLOSURE_YEAR <= self.date.year <= MAX_CLOSURE_YEAR:
+            raise ValidationError(
+                {"date": f"Give a closure date between the years {MIN_CLOSURE_YEAR} and {MAX_CLOSURE_YEAR}."}
+            )
 
 
 class ChairKind(models.TextChoices):
@@ -153,9 +181,10 @@ class Chair(models.Model):
     kind = models.CharField(max_length=10, choices=ChairKind.choices, default=ChairKind.CHAIR)
     features = ArrayField(models.CharField(max_length=30, choices=ChairFeature.choices), default=list, blank=True)
     is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the board (lowest first).")
 
     class Meta:
-        ordering = ["center", "kind", "label"]
+        ordering = ["center", "position", "kind", "label"]
         constraints = [models.UniqueConstraint(fields=["center", "label"], name="unique_chair_label")]
 
     def __str__(self) -> str:
@@ -180,6 +209,13 @@ class ChairBlock(models.Model):
     def clean(self) -> None:
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": "The block must end after it starts."})
+        if self.start and self.end and self.end - self.start > MAX_CHAIR_BLOCK:
+            raise ValidationError(
+                {
+                    "end": f"A chair block lasts at most {MAX_CHAIR_BLOCK.days} days; to take a chair out of service "
+                    "for longer, mark it inactive."
+                }
+            )
 
 
 class TsTzRange(models.Func):
@@ -215,5 +251,13 @@ class NurseShift(models.Model):
         return f"{self.nurse} {self.start:%Y-%m-%d %H:%M}"
 
     def clean(self) -> None:
+        from chairs.roles import shift_nurse_problem
+
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": "The shift must end after it starts."})
+        if self.start and self.end and self.end - self.start > MAX_SHIFT:
+            raise ValidationError({"end": "A shift lasts at most 24 hours."})
+        if self.nurse_id and self.center_id:
+            problem = shift_nurse_problem(self.nurse, self.center)
+            if problem:
+                raise ValidationError({"nurse": problem})

@@ -18,7 +18,11 @@ Actor: TypeAlias = User | None
 NURSE = "nurse"
 FRONT_DESK = "front_desk"
 CENTER_ADMIN = "center_admin"
-ROLES = (NURSE, FRONT_DESK, CENTER_ADMIN)
+# Creates centers and their first center admin (without being a superuser).
+SYSTEM_ADMIN = "system_admin"
+ROLES = (NURSE, FRONT_DESK, CENTER_ADMIN, SYSTEM_ADMIN)
+# Roles a center admin may give to the staff of their center.
+CENTER_ROLES = (NURSE, FRONT_DESK, CENTER_ADMIN)
 
 _ALL = ("view", "add", "change", "delete")
 
@@ -73,6 +77,12 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("reminders", "reminder"): ("view", "change"),
         ("audit", "patientaccess"): ("view",),
     },
+    SYSTEM_ADMIN: {
+        ("chairs", "center"): _ALL,
+        ("chairs", "openinghours"): _ALL,
+        ("chairs", "closure"): _ALL,
+        ("chairs", "chair"): _ALL,
+    },
 }
 
 
@@ -107,3 +117,19 @@ def roles_of(user) -> set[str]:
 
 def has_role(user, *roles: str) -> bool:
     return user.is_superuser or bool(roles_of(user) & set(roles))
+
+
+def shift_nurse_problem(user, center) -> str | None:
+    """Why this user cannot be given a nurse shift at the center (None when they can).
+
+    A shift's nurse counts towards the planner's watch and start capacity, so it must be an
+    active account with the nurse role on the center's staff. Model validation (admin, API and
+    any setup page) asks this one question.
+    """
+    if not user.is_active:
+        return "This account is inactive; only active nurses can be given shifts."
+    if not user.groups.filter(name=NURSE).exists():
+        return "Only users with the nurse role can be given nurse shifts."
+    if not center.staff.filter(pk=user.pk).exists():
+        return "This nurse does not work at that center."
+    return None

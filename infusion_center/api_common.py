@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import django_filters
+from django import forms
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, OperationalError, connection, models, transaction
@@ -40,6 +42,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.services import issue_token
 from scheduling.errors import SchedulingError
+from scheduling.locking import is_race
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +79,13 @@ def exception_handler(exc, context):
     chair, an unknown id) is a 404, like the object's own URL would be; the body still names the field.
     """
     if isinstance(exc, exceptions.ValidationError) and _error_codes(exc.detail) == {"does_not_exist"}:
-        return Response(exc.detail, status=status.HTTP_404_NOT_FOUND)
+        fields = exc.detail if isinstance(exc.detail, dict) else {}
+        return Response(
+            {"code": "not_found", "detail": _first_message(exc.detail), **fields}, status=status.HTTP_404_NOT_FOUND
+        )
+    if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, list):
+        # A bare list (e.g. from a filter backend): still an object, as the schema documents 400 bodies.
+        return Response({api_settings.NON_FIELD_ERRORS_KEY: exc.detail}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, SchedulingError):
         return Response(exc.as_dict(), status=exc.http_status)
     if isinstance(exc, RequestDataTooBig):
@@ -102,12 +111,27 @@ def exception_handler(exc, context):
             {"code": "invalid", "detail": "A value is out of range or malformed: " + _first_line(exc)},
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, OperationalError) and is_race(exc):
+        logger.info("Deadlock or serialization failure answered with 409: %s", exc)
+        return Response(
+            {"code": "busy", "detail": "Another change got there first; please try again."},
+            status=status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, OperationalError) and "lock timeout" in str(exc):
         return Response(
             {"code": "busy", "detail": "The record is busy with another change; please try again."},
             status=status.HTTP_409_CONFLICT,
         )
     return drf_exception_handler(exc, context)
+
+
+def _first_message(detail) -> str:
+    """The first human message of a (possibly nested) DRF error detail."""
+    if isinstance(detail, dict):
+        return next((f"{key}: {_first_message(value)}" for key, value in detail.items()), "Not found.")
+    if isinstance(detail, list):
+        return _first_message(detail[0]) if detail else "Not found."
+    return str(detail)
 
 
 def _first_line(exc: Exception) -> str:
@@ -198,11 +222,71 @@ def in_user_centers(field: str = "center_id") -> Callable:
 
 
 class Pagination(LimitOffsetPagination):
+    """``limit`` (1–500, default 50) and ``offset`` (0–10⁹); anything else is a 400 naming the parameter."""
+
     default_limit = 50
     max_limit = 500
+    max_offset = 10**9
+
+    def _bounded(self, request, name: str, *, default: int, low: int, high: int) -> int:
+        values = request.query_params.getlist(name)
+        if not values:
+            return default
+        text = values[-1].strip()
+        if len(values) > 1 or not text.isdigit() or not low <= int(text) <= high:
+            raise serializers.ValidationError({name: [f"Give one whole number from {low} to {high}."]})
+        return int(text)
+
+    def get_limit(self, request) -> int:
+        return self._bounded(request, self.limit_query_param, default=self.default_limit, low=1, high=self.max_limit)
 
     def get_offset(self, request) -> int:
-        return min(super().get_offset(request), 10**9)
+        return self._bounded(request, self.offset_query_param, default=0, low=0, high=self.max_offset)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.limit_query_param: {"minimum": 1, "maximum": self.max_limit},
+            self.offset_query_param: {"minimum": 0, "maximum": self.max_offset},
+        }
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
+
+
+# --- Bounded dates --------------------------------------------------------------------------------
+
+DATE_RANGE_MESSAGE = f"Use a date between the years {MIN_YEAR} and {MAX_YEAR}."
+
+
+def _refuse_out_of_range_date(value: dt.date | None) -> None:
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise DjangoValidationError(DATE_RANGE_MESSAGE, code="date_range")
+
+
+class BoundedDateFormField(forms.DateField):
+    """A query-string date (for django-filter) that must fall between MIN_YEAR and MAX_YEAR."""
+
+    default_validators = [_refuse_out_of_range_date]
+
+
+class BoundedDateFilter(django_filters.DateFilter):
+    """A date filter refusing years outside MIN_YEAR–MAX_YEAR with a 400 naming the parameter
+    (a date near 9999-12-31 would overflow the day arithmetic that follows)."""
+
+    field_class = BoundedDateFormField
+
+
+class BoundedDateField(serializers.DateField):
+    """A date between MIN_YEAR and MAX_YEAR."""
+
+    default_error_messages = {"range": DATE_RANGE_MESSAGE}
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            self.fail("range")
+        return parsed
 
 
 # --- Strict datetimes ------------------------------------------------------------------------------
@@ -268,6 +352,15 @@ class StrictModelSerializer(serializers.ModelSerializer):
         elif isinstance(model_field, models.TextField):
             kwargs.setdefault("max_length", MAX_TEXT_LENGTH)
         return field_class, kwargs
+
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        # DRF drops allow_blank from read-only fields, so the schema would say a blank choice (e.g. an
+        # appointment nobody cancelled: cancelled_by "") is impossible although the API answers it.
+        blank_choice = kwargs.get("allow_blank") and "choices" in kwargs
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if blank_choice:
+            kwargs["allow_blank"] = True
+        return kwargs
 
     def run_model_clean(self, attrs: dict) -> None:
         """Run the model's clean() on the would-be instance, reporting its errors by field."""

@@ -1,6 +1,12 @@
-from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, roles_of
+from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, SYSTEM_ADMIN, roles_of
 
-ROLE_LABELS = {NURSE: "Nurse", FRONT_DESK: "Front desk", CENTER_ADMIN: "Center admin", "superuser": "Superuser"}
+ROLE_LABELS = {
+    NURSE: "Nurse",
+    FRONT_DESK: "Front desk",
+    CENTER_ADMIN: "Center admin",
+    SYSTEM_ADMIN: "System admin",
+    "superuser": "Superuser",
+}
 
 
 def navigation(request):

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -66,6 +67,9 @@ INSTALLED_APPS = [
     "treatment",
     "frontdesk",
     "reminders",
+    "booking_templates",
+    "setup",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +223,11 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "infusion_center.api_parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -232,6 +241,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "infusion_center.api_schema.document_shared_answers",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ChairKindEnum": "chairs.models.ChairKind",
         "ChairFeatureEnum": "chairs.models.ChairFeature",
@@ -267,7 +280,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("REMINDERS_DISPATCH_SECONDS", default=60.0),
     },
     "scheduling-purge-idempotency-keys": {"task": "scheduling.purge_idempotency_keys", "schedule": 3600.0},
+    # Nightly: rebuild every center's booking templates from its recent bookings (issue 15).
+    "booking-templates-nightly": {
+        "task": "booking_templates.build_all_templates",
+        "schedule": crontab(hour=env.int("BOOKING_TEMPLATES_HOUR_UTC", default=7), minute=15),
+    },
 }
+# Booking templates: weeks of bookings they are built from, and CP-SAT's time limit per weekday.
+BOOKING_TEMPLATE_WEEKS = env.int("BOOKING_TEMPLATE_WEEKS", default=8)
+BOOKING_TEMPLATE_SECONDS = env.float("BOOKING_TEMPLATE_SECONDS", default=10.0)
 # How long the API remembers an Idempotency-Key's first response.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # A reminder left "sending" longer than this (worker lost mid-send) is marked "unknown", never resent blindly.

@@ -12,6 +12,13 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("accounts.urls")),
+    # Invitations (setup/services.py) carry a set-password link through Django's password-reset machinery.
+    path(
+        "accounts/set-password/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("accounts/set-password/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("infusion_center.api_urls")),
     # The split view serves Swagger UI's set-up script as a file, so the page needs no inline script (CSP).
@@ -23,6 +30,9 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("", include("audit.urls")),
     path("reminders/", include("reminders.urls")),
+    path("", include("booking_templates.urls")),
+    path("setup/", include("setup.urls")),
+    path("insights/", include("insights.urls")),
     path("", include("scheduling.urls")),
     path("", include("frontdesk.urls")),
     path("", include("treatment.urls")),

@@ -22,4 +22,4 @@ def health(request):
 @login_not_required
 def favicon(request):
     """Browsers ask for /favicon.ico on pages that name no icon (the admin's, say)."""
-    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

@@ -1,15 +1,16 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from infusion_center.admin_scoping import CenterScopedAdmin
 from patients.models import Patient
 from patients.services import update_patient
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
     list_display = ["mrn", "last_name", "first_name", "date_of_birth", "center", "reminder_channel"]
     list_filter = [
-        "center",
+        ("center", admin.RelatedOnlyFieldListFilter),
         "reminder_channel",
         "has_reminder_consent",
         "is_sms_opted_out",

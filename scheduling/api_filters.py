@@ -9,6 +9,7 @@ from rest_framework import serializers
 from chairs.models import Center
 from chairs.selectors import day_bounds
 from infusion_center.api_common import (
+    BoundedDateFilter,
     parse_aware,
     user_center_ids,
 )
@@ -19,9 +20,9 @@ class AppointmentFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=AppointmentStatus.choices, help_text="One or more statuses (repeat the parameter)."
     )
-    date = django_filters.DateFilter(method="filter_dates", help_text="One local day (YYYY-MM-DD).")
-    date_from = django_filters.DateFilter(method="filter_dates", help_text="First local day (YYYY-MM-DD).")
-    date_to = django_filters.DateFilter(method="filter_dates", help_text="Last local day (YYYY-MM-DD), inclusive.")
+    date = BoundedDateFilter(method="filter_dates", help_text="One local day (YYYY-MM-DD).")
+    date_from = BoundedDateFilter(method="filter_dates", help_text="First local day (YYYY-MM-DD).")
+    date_to = BoundedDateFilter(method="filter_dates", help_text="Last local day (YYYY-MM-DD), inclusive.")
     start_after = django_filters.CharFilter(
         method="filter_start_after", help_text="Starting at or after this ISO 8601 datetime (with offset)."
     )

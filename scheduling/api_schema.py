@@ -84,6 +84,11 @@ def _action_schema(name: str, description: str, *, request=None, examples=None, 
         responses={
             200: AppointmentSerializer,
             400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input, naming the field."),
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description="Your role may not take this step (code `not_permitted`; e.g. only nurses seat, start "
+                "and discharge), or you lack the permission to change appointments.",
+            ),
             404: OpenApiResponse(ErrorSerializer, description="No such appointment among your centers."),
             409: OpenApiResponse(
                 RefusedSerializer,

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from chairs.models import Center, Chair, ChairFeature
 from infusion_center.api_common import (
+    BoundedDateField,
     ScopedPrimaryKeyRelatedField,
     StrictDateTimeField,
     StrictModelSerializer,
@@ -157,7 +158,13 @@ class AppointmentSerializer(StrictModelSerializer):
         read_only_fields = [f for f in fields if f != "notes"]
 
     def get_allowed_actions(self, appointment) -> list[str]:
-        allowed = [_MACHINE_TO_API[a] for a in services.allowed_actions(appointment) if a in _MACHINE_TO_API]
+        request = self.context.get("request")
+        machine = (
+            services.allowed_actions(appointment, actor=request.user)
+            if request is not None
+            else services.allowed_actions(appointment)
+        )
+        allowed = [_MACHINE_TO_API[a] for a in machine if a in _MACHINE_TO_API]
         if appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING):
             allowed.append("reschedule")
         return allowed
@@ -290,8 +297,8 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     )
     protocol = serializers.PrimaryKeyRelatedField(queryset=Protocol.objects.all())
     dose_number = serializers.IntegerField(min_value=1, max_value=MAX_DOSE_NUMBER, default=1)
-    date_from = serializers.DateField(required=False, help_text="First local day; today when left out.")
-    date_to = serializers.DateField(
+    date_from = BoundedDateField(required=False, help_text="First local day; today when left out.")
+    date_to = BoundedDateField(
         required=False, help_text=f"Last local day, inclusive; at most {MAX_RANGE_DAYS} days after date_from."
     )
     limit = serializers.IntegerField(min_value=1, max_value=planner.MAX_LIMIT, default=10)

@@ -110,3 +110,10 @@ class CenterBusy(SchedulingError):
 class InvalidTransition(SchedulingError):
     code = "invalid_transition"
     http_status = 409
+
+
+class ActionNotPermitted(SchedulingError):
+    """The actor's role (or center) does not allow this step; see ``services.ACTION_ROLES``."""
+
+    code = "not_permitted"
+    http_status = 403

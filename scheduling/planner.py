@@ -24,8 +24,13 @@ each one a given placement breaks):
   (the appointments covering that instant, plus this one) ≤ nurses on shift ×
   ``patients_per_nurse``; and at least one nurse is on shift.
 * **Start capacity.** Starting an infusion takes a nurse's full attention.
-  The day is cut into start windows of ``start_window_minutes`` counted from
-  local midnight (08:00–08:30, 08:30–09:00, …). The starts in a window,
+  The day is cut into start windows: real intervals of ``start_window_minutes``
+  elapsed minutes counted from the instant of local midnight (08:00–08:30,
+  08:30–09:00, … on an ordinary day; see :func:`start_window`). On the
+  fall-back day the repeated 01:00 hour is a second set of windows, not the
+  first one again; on both daylight-saving days every window lasts exactly
+  ``start_window_minutes``, and with windows dividing an hour they still begin
+  on the wall-clock half hours. The starts in a window,
   this one included, ≤ ``starts_per_nurse_per_window`` × the nurses on shift
   for the whole window (the fewest on shift at any instant of the window
   while the center is open). An appointment's start time is its start.
@@ -62,6 +67,18 @@ feasible start time. They are ordered by
      where they cannot finish;
 5. the start time, then the chair label (results are deterministic).
 
+**Template** (optional, ``PlannerInput.template``): for each weekday, starts kept at local
+wall-clock times for a *duration class* (the chair time rounded up to the slot grid, see
+:func:`duration_class`). With a template for the day, the template tier comes before the score
+(after the preferences and the day): tier 0, a start the template keeps for this class and
+that no booking of the class fills yet; tier 1, room the template leaves open (the chairs and
+watch places at every instant, and the window's starts, still suffice once the unfilled
+template starts are counted as taken); tier 2, everything else (the class's starts are used
+up, or it would take room the template keeps for others). Within a tier, today's score ranks:
+once the class's template starts are used up, today's ranking returns. Every hard rule
+above holds in every tier. :func:`template_compliance` counts a day's bookings that sit in a
+template start of their class.
+
 When a day has no candidate its :class:`DayReport` lists every reason met on
 that day with how many grid start times it refused.
 """
@@ -87,6 +104,13 @@ FIT_WEIGHT = 0.05
 START_LOAD_WEIGHT = 4.0
 EARLY_WEIGHT = 1.0
 LONG_EARLY_WEIGHT = 1.5
+# Template fit dominates every other term: a tier is worth more than any score difference.
+TEMPLATE_TIER_WEIGHT = 100.0
+TEMPLATE_NOTES = (
+    "a template start kept for this infusion length",
+    "room the template leaves open",
+    "outside the template (its starts for this length are taken)",
+)
 MORNING_ENDS = dt.time(12, 0)
 MAX_LIMIT = 100
 timedelta_zero = dt.timedelta(0)
@@ -164,16 +188,36 @@ class Shift:
 
 
 @dataclass(frozen=True)
+class TemplateSlot:
+    """``count`` starts of one duration class reserved at one local wall-clock time."""
+
+    start: dt.time
+    minutes: int  # the duration class: chair time rounded up to the slot grid (see duration_class)
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Template:
+    """The center's booking template: for each weekday (0 = Monday), the starts it reserves."""
+
+    days: Mapping[int, tuple[TemplateSlot, ...]] = field(default_factory=dict)
+
+    def slots_for(self, weekday: int) -> tuple[TemplateSlot, ...]:
+        return tuple(self.days.get(weekday, ()))
+
+
+@dataclass(frozen=True)
 class PlannerInput:
     rules: CenterRules
     chairs: tuple[ChairInfo, ...] = ()
     booked: tuple[BookedSlot, ...] = ()
     blocks: tuple[BlockedTime, ...] = ()
     shifts: tuple[Shift, ...] = ()
+    template: Template | None = None
 
     def with_booking(self, slot: BookedSlot) -> PlannerInput:
         """A copy with one more booking (for streaming requests through the planner)."""
-        return PlannerInput(self.rules, self.chairs, (*self.booked, slot), self.blocks, self.shifts)
+        return PlannerInput(self.rules, self.chairs, (*self.booked, slot), self.blocks, self.shifts, self.template)
 
     @cached_property
     def _days(self) -> dict:
@@ -301,6 +345,29 @@ def local_bounds(rules: CenterRules, day: dt.date) -> tuple[dt.datetime, dt.date
     return opens, closes
 
 
+def local_midnight(rules: CenterRules, day: dt.date) -> dt.datetime:
+    """The instant (UTC) the local day begins."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=rules.tzinfo).astimezone(dt.UTC)
+
+
+def duration_class(rules: CenterRules, chair_minutes: int) -> int:
+    """The template's duration class of a chair time: the minutes rounded up to the slot grid."""
+    return -(-chair_minutes // rules.slot_minutes) * rules.slot_minutes
+
+
+def start_window(rules: CenterRules, t: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The start window ``[begin, end)`` (UTC) holding instant ``t``.
+
+    Windows are ``start_window_minutes`` of elapsed time counted from the instant of local midnight
+    of ``t``'s local day, never wall-clock minutes: 01:00 EDT and 01:00 EST on the fall-back day are
+    an hour apart and in different windows.
+    """
+    midnight = local_midnight(rules, t.astimezone(rules.tzinfo).date())
+    window = dt.timedelta(minutes=rules.start_window_minutes)
+    begin = midnight + (t.astimezone(dt.UTC) - midnight) // window * window
+    return begin, begin + window
+
+
 class _SparseMin:
     """Range minimum in O(1) after O(n log n) preparation (a sparse table)."""
 
@@ -406,6 +473,7 @@ class _Day:
         )
 
         self.window = dt.timedelta(minutes=rules.start_window_minutes)
+        self.midnight = local_midnight(rules, day)
         self._window_of: dict[dt.datetime, dt.datetime] = {}
         self.peak_start_capacity = max(rules.starts_per_nurse_per_window * max(self.seg_nurses, default=0), 1)
         self.window_starts: Counter = Counter()
@@ -413,21 +481,59 @@ class _Day:
             if lo <= a.start < hi:
                 self.window_starts[self.window_of(a.start)] += 1
         self._window_nurses: dict[dt.datetime, int] = {}
+        self.template_slots = pin.template.slots_for(day.weekday()) if pin.template else ()
+        self.active_chairs = sum(1 for c in pin.chairs if c.is_active)
 
-    # Windows are counted from local midnight, in wall-clock minutes.
+    @cached_property
+    def template_state(self) -> tuple[Counter, _SparseMin, Counter]:
+        """The template's unfilled starts on this day and the room they keep.
+
+        Returns (unfilled starts by (instant, duration class), spare places per grid slot once the
+        unfilled template starts are counted as taken, unfilled template starts per start window).
+        """
+        rules = self.rules
+        wanted = _template_wanted(self)
+        for a in self.appointments:
+            key = (a.start, duration_class(rules, int((a.end - a.start).total_seconds() // 60)))
+            if wanted[key] > 0:
+                wanted[key] -= 1
+        unfilled = +wanted
+        step = dt.timedelta(minutes=rules.slot_minutes)
+        reserved = [0] * len(self.grid)
+        reserved_starts: Counter = Counter()
+        for (start, minutes), count in unfilled.items():
+            first = (start - self.opens) // step
+            for index in range(first, min(first + -(-minutes // rules.slot_minutes), len(self.grid))):
+                reserved[index] += count
+            reserved_starts[self.window_of(start)] += count
+        spare = []
+        for index, start in enumerate(self.grid):
+            segments = list(self._segments(start, min(start + step, self.closes)))
+            watched = max((self.seg_watched[i] for i in segments), default=0)
+            nurses = min((self.seg_nurses[i] for i in segments), default=0)
+            room = min(self.active_chairs, nurses * rules.patients_per_nurse)
+            spare.append(room - watched - reserved[index])
+        return unfilled, _SparseMin(spare), reserved_starts
+
+    def template_tier(self, start: dt.datetime, duration: dt.timedelta, minutes_class: int) -> int:
+        """0: a template start kept for this duration class; 1: room the template leaves open; 2: neither."""
+        unfilled, spare, reserved_starts = self.template_state
+        if unfilled[(start, minutes_class)] > 0:
+            return 0
+        step = dt.timedelta(minutes=self.rules.slot_minutes)
+        first = (start - self.opens) // step
+        last = -(-(start + duration - self.opens) // step) - 1
+        window = self.window_of(start)
+        start_capacity = self.rules.starts_per_nurse_per_window * self.window_nurses(window)
+        starts_left = start_capacity - self.window_starts[window] - reserved_starts[window]
+        return 1 if spare.query(first, last) >= 1 and starts_left >= 1 else 2
+
     def window_of(self, t: dt.datetime) -> dt.datetime:
+        """The beginning (UTC) of the start window holding instant ``t``."""
         cached = self._window_of.get(t)
         if cached is None:
-            cached = self._window_of[t] = self._compute_window(t)
+            cached = self._window_of[t] = self.midnight + (t - self.midnight) // self.window * self.window
         return cached
-
-    def _compute_window(self, t: dt.datetime) -> dt.datetime:
-        local = t.astimezone(self.rules.tzinfo)
-        minutes = local.hour * 60 + local.minute
-        index = minutes // self.rules.start_window_minutes
-        # Wall-clock arithmetic on an aware datetime, then back to an instant.
-        begin = dt.datetime.combine(local.date(), dt.time(0), tzinfo=self.rules.tzinfo) + index * self.window
-        return begin.astimezone(dt.UTC)
 
     def _segments(self, start: dt.datetime, end: dt.datetime):
         """Indexes of the step-function segments intersecting [start, end)."""
@@ -614,6 +720,7 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
     long_infusion = duration >= dt.timedelta(minutes=LONG_CHAIR_MINUTES)
     span = (latest - d.opens).total_seconds() or 1.0
     best = _best_chair_per_start(d, chairs, duration, sliver, bool(request.required_kind))
+    minutes_class = duration_class(d.rules, request.chair_minutes)
     considered = 0
     for index, start in enumerate(d.grid):
         end = start + duration
@@ -638,9 +745,12 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
         score += EARLY_WEIGHT * elapsed
         if long_infusion:
             score += LONG_EARLY_WEIGHT * elapsed
-        candidates.append(
-            Candidate(chair.id, chair.label, start, end, score, _describe(d, start, slivers, before, after))
-        )
+        reason = _describe(d, start, slivers, before, after)
+        if d.template_slots:
+            tier = d.template_tier(start, duration, minutes_class)
+            score += TEMPLATE_TIER_WEIGHT * tier
+            reason = f"{TEMPLATE_NOTES[tier]}; {reason}"
+        candidates.append(Candidate(chair.id, chair.label, start, end, score, reason))
     reasons = []
     if not candidates:
         if considered == 0:
@@ -724,3 +834,25 @@ def day_load(pin: PlannerInput, day: dt.date) -> list[SlotLoad]:
             )
         )
     return loads
+
+
+def template_compliance(pin: PlannerInput, day: dt.date) -> tuple[int, int]:
+    """(bookings in a template slot, bookings) on the day: right start time and right duration class."""
+    d = _day(pin, day, None)
+    if not d.open:
+        return 0, 0
+    starting = [a for a in d.appointments if d.opens <= a.start < d.closes]
+    if not d.template_slots:
+        return 0, len(starting)
+    wanted = sum(count for (start, _), count in _template_wanted(d).items())
+    unfilled, _, _ = d.template_state
+    return wanted - sum(unfilled.values()), len(starting)
+
+
+def _template_wanted(d: _Day) -> Counter:
+    wanted: Counter = Counter()
+    for slot in d.template_slots:
+        start = dt.datetime.combine(d.day, slot.start, tzinfo=d.rules.tzinfo).astimezone(dt.UTC)
+        if d.opens <= start and start + dt.timedelta(minutes=slot.minutes) <= d.closes:
+            wanted[(start, slot.minutes)] += slot.count
+    return wanted

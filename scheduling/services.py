@@ -20,26 +20,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from chairs.models import Center, Chair
-from chairs.roles import Actor
+from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, Actor, roles_of
 from patients.models import Patient
-from scheduling.errors import (
+from scheduling.errors import (  # noqa: F401  (CenterBusy is re-exported for callers)
+    ActionNotPermitted,
     BookingRefused,
     CenterBusy,
     ChairUnavailable,
     InvalidTransition,
     Reason,
-    SlotTaken,
     refusal,
 )
+from scheduling.locking import LOCK_TIMEOUT_MS, center_day_key, lock_center_days, refusing_races
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
 from scheduling.planner_input import check_dose_placement, planner_input_for
 from treatment.services import guard_booking
-
-LOCK_TIMEOUT_MS = 5000
 
 # Callbacks run inside the same transaction after any appointment change
 # (reminders register here so that their outbox rows move with the booking).
@@ -53,22 +52,22 @@ def _run_hooks(appointment: Appointment) -> None:
 
 def _lock_center_day(center: Center, moment: dt.datetime) -> None:
     """Serialize bookings of one center and local day for the rest of the transaction."""
-    from django.db import connection
-
     if timezone.is_naive(moment):
         return  # refused by the placement check that follows
-    day = moment.astimezone(center.tzinfo).date()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [center.pk, day.toordinal()])
-    except OperationalError as error:
-        raise CenterBusy("The schedule is busy with another booking; please try again.") from error
+    lock_center_days([center_day_key(center, moment)], timeout_ms=LOCK_TIMEOUT_MS)
 
 
 def _save(appointment: Appointment, *, actor: Actor, update_fields: list[str] | None = None) -> None:
     appointment._history_user = actor  # type: ignore[attr-defined]  # django-simple-history
     appointment.save(update_fields=None if update_fields is None else [*update_fields, "updated_at"])
+
+
+def _save_holding_chair(appointment: Appointment, *, actor) -> None:
+    """Save an appointment that holds its chair; losing a race for the chair is SlotTaken naming chair and time."""
+    with refusing_races(
+        chair=appointment.chair, start=appointment.start, end=appointment.end, tzinfo=appointment.center.tzinfo
+    ):
+        _save(appointment, actor=actor)
 
 
 def refuse_past(start: dt.datetime, *, allowed: bool) -> None:
@@ -165,11 +164,7 @@ def book_appointment(
         notes=notes,
     )
     warnings = guard_booking(actor=actor, appointment=appointment, override_reason=readiness_override_reason)
-    try:
-        with transaction.atomic():
-            _save(appointment, actor=actor)
-    except IntegrityError as error:
-        raise SlotTaken() from error
+    _save_holding_chair(appointment, actor=actor)
     appointment.readiness_warnings = warnings  # type: ignore[attr-defined]  # for the page and the API
     _run_hooks(appointment)
     return appointment
@@ -211,13 +206,18 @@ def move_appointment(*, actor: Actor, appointment: Appointment, chair: Chair, st
     warnings = []
     if not appointment.readiness_override_reason:
         warnings = guard_booking(actor=actor, appointment=appointment)
-    try:
-        with transaction.atomic():
-            _save(appointment, actor=actor)
-    except IntegrityError as error:
-        raise SlotTaken() from error
+    _save_holding_chair(appointment, actor=actor)
     appointment.readiness_warnings = warnings  # type: ignore[attr-defined]  # for the page and the API
     _run_hooks(appointment)
+    return appointment
+
+
+@transaction.atomic
+def change_notes(*, actor, appointment: Appointment, notes: str) -> Appointment:
+    """Change only the appointment's notes (the row is re-read under its lock, so no other field is overwritten)."""
+    appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+    appointment.notes = notes
+    _save(appointment, actor=actor, update_fields=["notes"])
     return appointment
 
 
@@ -278,13 +278,60 @@ ACTION_LABELS = {
 }
 
 
-def allowed_actions(appointment: Appointment) -> list[str]:
-    """Actions the state machine allows from the appointment's current state."""
+# Who may take each step. ``PATIENT`` is the patient acting through a reminder (an SMS reply or an
+# email link: ``actor=None``); superusers may take every step.
+PATIENT = "patient"
+_STAFF = (NURSE, FRONT_DESK, CENTER_ADMIN)
+_CLINICAL = (NURSE, CENTER_ADMIN)
+ACTION_ROLES: dict[str, tuple[str, ...]] = {
+    "confirm": (*_STAFF, PATIENT),
+    "check_in": _STAFF,
+    "undo_check_in": _STAFF,
+    "seat": _CLINICAL,
+    "start_infusion": _CLINICAL,
+    "start_observation": _CLINICAL,
+    "complete": _CLINICAL,
+    "no_show": _STAFF,
+    "cancel": (*_STAFF, PATIENT),
+    "enter_in_error": _CLINICAL,
+}
+_ROLE_NAMES = {NURSE: "nurses", FRONT_DESK: "front-desk staff", CENTER_ADMIN: "center administrators"}
+
+
+def actor_may(actor, action: str) -> bool:
+    """Whether this actor's roles allow the step (``actor=None`` is the patient); see ACTION_ROLES."""
+    allowed = ACTION_ROLES.get(action, ())
+    if actor is None:
+        return PATIENT in allowed
+    if actor.is_superuser:
+        return True
+    return bool(roles_of(actor) & set(allowed))
+
+
+def refuse_unless_actor_may(actor, *, action: str, appointment: Appointment) -> None:
+    """The role check of the state machine: ActionNotPermitted unless the actor may take this step here.
+
+    Staff must work at the appointment's center as well as hold one of the step's roles.
+    """
+    label = ACTION_LABELS.get(action, action).lower()
+    if not actor_may(actor, action):
+        who = ", ".join(_ROLE_NAMES[r] for r in ACTION_ROLES[action] if r in _ROLE_NAMES)
+        raise ActionNotPermitted(f"Only {who} may {label}.")
+    if actor is not None and not actor.is_superuser and not actor.centers.filter(pk=appointment.center_id).exists():
+        raise ActionNotPermitted(f"You do not work at this appointment's center, so you may not {label}.")
+
+
+_ANYONE = object()
+
+
+def allowed_actions(appointment: Appointment, *, actor=_ANYONE) -> list[str]:
+    """Actions the state machine allows from the appointment's current state (and to ``actor``, if given)."""
     here = (appointment.status, appointment.chair_stage or "")
     return [
         action
         for action, (sources, _, _) in TRANSITIONS.items()
         if any(s == here[0] and (stage is _ANY_STAGE or stage == here[1]) for s, stage in sources)
+        and (actor is _ANYONE or actor_may(actor, action))
     ]
 
 
@@ -311,6 +358,7 @@ def transition(
     """
     if action not in TRANSITIONS:
         raise InvalidTransition(f"Unknown action “{action}”.", code="unknown_action")
+    refuse_unless_actor_may(actor, action=action, appointment=appointment)
     if chair is not None and action != "seat":
         raise InvalidTransition("A chair can be chosen only when seating the patient.", code="chair_not_expected")
     now = now or timezone.now()
@@ -343,11 +391,7 @@ def transition(
         appointment.arrived_at = None
     if reason.strip():
         appointment._change_reason = reason.strip()[:100]  # type: ignore[attr-defined]  # kept with this version in the history
-    try:
-        with transaction.atomic():
-            _save(appointment, actor=actor)
-    except IntegrityError as error:
-        raise SlotTaken() from error
+    _save_holding_chair(appointment, actor=actor)
     _run_hooks(appointment)
     return appointment
 

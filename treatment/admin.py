@@ -7,11 +7,12 @@ inline on the protocol's admin page.
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from infusion_center.admin_scoping import CenterScopedAdmin, CenterScopedInline
 from scheduling.admin import ProtocolAdmin
 from treatment.models import Order, PrerequisiteDocument, PriorAuthorization, ProtocolPrerequisite
 
 
-class PriorAuthorizationInline(admin.TabularInline):
+class PriorAuthorizationInline(CenterScopedInline, admin.TabularInline):
     model = PriorAuthorization
     extra = 0
     fields = ["payer", "reference_number", "status", "approved_from", "approved_until", "approved_visits"]
@@ -19,16 +20,16 @@ class PriorAuthorizationInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(SimpleHistoryAdmin):
+class OrderAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
     list_display = ["patient", "protocol", "ordering_provider", "dose_count", "start_date", "valid_until", "is_active"]
-    list_filter = ["protocol", "is_active", "patient__center"]
+    list_filter = ["protocol", "is_active", ("patient__center", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["patient__mrn", "patient__last_name", "ordering_provider"]
     raw_id_fields = ["patient"]
     list_select_related = ["patient", "protocol"]
 
 
 @admin.register(PriorAuthorization)
-class PriorAuthorizationAdmin(SimpleHistoryAdmin):
+class PriorAuthorizationAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
     list_display = ["patient", "order", "payer", "reference_number", "status", "approved_until", "approved_visits"]
     list_filter = ["status", "payer"]
     search_fields = ["patient__mrn", "patient__last_name", "reference_number", "payer"]
@@ -36,7 +37,7 @@ class PriorAuthorizationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PrerequisiteDocument)
-class PrerequisiteDocumentAdmin(SimpleHistoryAdmin):
+class PrerequisiteDocumentAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
     list_display = ["patient", "kind", "performed_on", "result", "recorded_by"]
     list_filter = ["kind", "result"]
     search_fields = ["patient__mrn", "patient__last_name"]

@@ -17,6 +17,7 @@ the new bookings.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
@@ -226,7 +227,7 @@ def _planner_input(center, earliest, latest, replaced_ids, proposed_slots) -> pl
     pin = planner_input_for(center=center, date_from=earliest, date_to=latest)
     if replaced_ids:
         booked = tuple(b for b in pin.booked if b.id not in replaced_ids)
-        pin = planner.PlannerInput(pin.rules, pin.chairs, booked, pin.blocks, pin.shifts)
+        pin = dataclasses.replace(pin, booked=booked)  # keeps the template and every other input
     for slot in proposed_slots:
         pin = pin.with_booking(slot)
     return pin
@@ -333,11 +334,14 @@ def book_series(
 
     ``replaces`` are future booked doses a re-flow cancels first (by the center).
     """
+    from scheduling.locking import center_day_key, lock_center_days
     from scheduling.services import book_appointment, transition
 
     patient, protocol = order.patient, order.protocol
     if not doses:
         raise BookingRefused([Reason("empty_series", "There is no dose to book.")])
+    # Every day of the series is locked up front, in sorted order, so two series never deadlock.
+    lock_center_days(center_day_key(patient.center, start) for _, _, start in doses if timezone.is_aware(start))
     to_cancel = Appointment.objects.filter(
         pk__in=list(replaces), patient=patient, protocol=protocol, status__in=REPLACEABLE_STATUSES
     )

@@ -244,9 +244,9 @@ def test_whole_day_through_the_state_machine(nurse_api, center, chair, protocol)
     assert appointment.history.first().history_user.username == "nina.nurse"
 
 
-def test_invalid_transition_is_409(desk_api, center, chair, protocol):
+def test_invalid_transition_is_409(nurse_api, center, chair, protocol):
     appointment = AppointmentFactory(center=center, chair=chair, protocol=protocol, start=at(9))
-    response = desk_api.post(f"{URL}{appointment.pk}/complete/")
+    response = nurse_api.post(f"{URL}{appointment.pk}/complete/")
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
     assert response.json()["detail"]

@@ -371,7 +371,9 @@ def test_pagination_limits(desk_api, center):
     PatientFactory.create_batch(3, center=center)
     body = desk_api.get("/api/v1/patients/?limit=2").json()
     assert body["count"] == 3 and len(body["results"]) == 2 and body["next"]
-    assert desk_api.get("/api/v1/patients/?offset=99999999999999999999").status_code == 200
+    for bad in ("offset=99999999999999999999", "offset=-1", "offset=2.5", "limit=0", "limit=501", "limit=ten"):
+        response = desk_api.get(f"/api/v1/patients/?{bad}")
+        assert response.status_code == 400 and bad.split("=")[0] in response.json()
     assert desk_api.get("/api/v1/patients/?ordering=nonsense").status_code == 200
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,14 +36,21 @@ def wall(day: dt.date, minutes: int) -> dt.datetime:
     return naive.replace(tzinfo=TZ).astimezone(dt.UTC)
 
 
+# The two daylight-saving Sundays of America/New_York in 2026.
+DST_DAYS = [dt.date(2026, 3, 8), dt.date(2026, 11, 1)]
+
+
+USUAL_HOURS = st.integers(0, 4)
+
+
 @st.composite
-def scenarios(draw):
-    first = draw(st.sampled_from(FIRST_DAYS))
+def scenarios(draw, first_days=FIRST_DAYS, usual_hours=USUAL_HOURS):
+    first = draw(st.sampled_from(first_days))
     days = [first + dt.timedelta(days=i) for i in range(draw(st.integers(1, 2)))]
     hours = {}
     for weekday in range(7):
         if draw(st.booleans()) or weekday == first.weekday():
-            if draw(st.integers(0, 4)):  # usual daytime hours, sometimes odd ones (overnight across DST)
+            if draw(usual_hours):  # usual daytime hours, sometimes odd ones (overnight across DST)
                 opens = draw(st.integers(6 * 4, 10 * 4)) * 15
                 closes = draw(st.integers(14 * 4, 20 * 4)) * 15
             else:
@@ -130,6 +138,13 @@ def nurses_at(pin, t):
     return sum(1 for s in pin.shifts if s.start <= t < s.end)
 
 
+def window_key(rules, t):
+    """(local day, elapsed minutes since its local midnight // window), from first principles."""
+    day = t.astimezone(TZ).date()
+    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=TZ).astimezone(dt.UTC)
+    return day, int((t - midnight).total_seconds() // 60) // rules.start_window_minutes
+
+
 def brute_feasible(pin, request, chair, start) -> bool:
     rules = pin.rules
     end = start + dt.timedelta(minutes=request.chair_minutes)
@@ -155,15 +170,10 @@ def brute_feasible(pin, request, chair, start) -> bool:
         watched = sum(1 for b in others if b.start <= t < b.end)
         if nurses == 0 or watched + 1 > nurses * rules.patients_per_nurse:
             return False
-    local = start.astimezone(TZ)
-    index = (local.hour * 60 + local.minute) // rules.start_window_minutes
-    window_naive = dt.datetime.combine(local.date(), dt.time(0)) + dt.timedelta(
-        minutes=index * rules.start_window_minutes
-    )
-    w_lo = max(window_naive.replace(tzinfo=TZ).astimezone(dt.UTC), opens)
-    w_hi = min(
-        (window_naive + dt.timedelta(minutes=rules.start_window_minutes)).replace(tzinfo=TZ).astimezone(dt.UTC), closes
-    )
+    # A start window is a real interval: the same count of elapsed minutes since local midnight.
+    key = window_key(rules, start)
+    members = [t for t in samples(opens, closes) if window_key(rules, t) == key]
+    w_lo, w_hi = members[0], members[-1] + STEP
     capacity = rules.starts_per_nurse_per_window * min(nurses_at(pin, t) for t in samples(w_lo, w_hi))
     used = sum(1 for b in others if w_lo <= b.start < w_hi)
     return used + 1 <= capacity
@@ -252,3 +262,65 @@ def test_results_are_deterministic_and_ranked_by_day_within_preference(scenario)
             booked, chair_id=top.chair_id, start=top.start, chair_minutes=request.chair_minutes
         )
         assert "chair_taken" in {r.code for r in again}
+
+
+# --- Both daylight-saving days, every cap (issue 15) ------------------------------------------
+
+# Mostly overnight hours, so the missing and the repeated hour fall inside opening hours.
+DST_SCENARIOS = scenarios(first_days=DST_DAYS, usual_hours=st.integers(0, 3).map(lambda n: n == 3))
+
+
+@PROPERTY_SETTINGS
+@given(DST_SCENARIOS)
+def test_dst_days_candidates_match_brute_force(scenario):
+    test_every_candidate_is_feasible_and_every_feasible_start_is_found.hypothesis.inner_test(scenario)
+
+
+@PROPERTY_SETTINGS
+@given(DST_SCENARIOS, st.data())
+def test_dst_days_check_placement_matches_brute_force(scenario, data):
+    test_check_placement_agrees_with_brute_force.hypothesis.inner_test(scenario, data)
+
+
+def audit(pin, day, placed) -> list[str]:
+    """Every cap a set of placements breaks on the day, counted from the raw lists."""
+    rules = pin.rules
+    opens, closes = day_bounds(rules, day)
+    broken = []
+    for b in placed:
+        if b.start < opens or b.end > closes or (b.start - opens) % dt.timedelta(minutes=rules.slot_minutes):
+            broken.append(f"hours {b}")
+    for a in placed:
+        for b in [*pin.booked, *pin.blocks]:
+            if b is not a and b.chair_id == a.chair_id and b.start < a.end and a.start < b.end:
+                broken.append(f"chair {a}")
+    for t in samples(opens, closes):
+        watched = sum(1 for b in pin.booked if b.start <= t < b.end)
+        if watched and watched > nurses_at(pin, t) * rules.patients_per_nurse:
+            broken.append(f"watch {t}")
+    starts = Counter(window_key(rules, b.start) for b in pin.booked if opens <= b.start < closes)
+    for key, count in starts.items():
+        members = [t for t in samples(opens, closes) if window_key(rules, t) == key]
+        if count > rules.starts_per_nurse_per_window * min(nurses_at(pin, t) for t in members):
+            broken.append(f"starts {key}")
+    return broken
+
+
+@PROPERTY_SETTINGS
+@given(DST_SCENARIOS, st.lists(st.integers(6, 48), min_size=1, max_size=10))
+def test_dst_days_booking_top_candidates_never_breaks_a_cap(scenario, lengths):
+    pin, request, days = scenario
+    day = days[0]
+    if day_bounds(pin.rules, day) is None:
+        return
+    pin = planner.PlannerInput(pin.rules, pin.chairs, (), pin.blocks, pin.shifts)
+    placed = []
+    for n, length in enumerate(lengths):
+        result = planner.find_slots(pin, planner.SlotRequest(chair_minutes=length * 5, date_from=day, date_to=day))
+        if not result.candidates:
+            continue
+        top = result.candidates[0]
+        slot = planner.BookedSlot(id=n + 1, chair_id=top.chair_id, start=top.start, end=top.end)
+        pin = pin.with_booking(slot)
+        placed.append(slot)
+    assert audit(pin, day, placed) == []

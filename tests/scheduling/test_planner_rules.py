@@ -346,3 +346,112 @@ def test_day_load_reports_each_slot():
     assert (at_nine.nurses, at_nine.watched, at_nine.watch_capacity) == (2, 1, 8)
     assert (at_nine.starts, at_nine.start_capacity) == (1, 4)
     assert planner.day_load(pin(), SATURDAY) == []
+
+
+# --- Start windows are real intervals on the fall-back day (issue 15) ------------------------
+
+FALL_NIGHT = {6: (dt.time(0), dt.time(6))}
+EDT = dt.timezone(dt.timedelta(hours=-4))
+EST = dt.timezone(dt.timedelta(hours=-5))
+FIRST_ONE_AM = dt.datetime(2026, 11, 1, 1, 0, tzinfo=EDT)  # 05:00 UTC
+SECOND_ONE_AM = dt.datetime(2026, 11, 1, 1, 0, tzinfo=EST)  # 06:00 UTC, an hour later
+
+
+def fall_night(shifts, booked=()):
+    return planner.PlannerInput(
+        rules(opening_hours=FALL_NIGHT, starts_per_nurse_per_window=1), chairs(3), tuple(booked), (), tuple(shifts)
+    )
+
+
+def test_second_one_am_is_its_own_start_window():
+    shifts = [planner.Shift(1, local(FALL, "00:00"), local(FALL, "06:00"))]
+    first = planner.BookedSlot(id=1, chair_id=1, start=FIRST_ONE_AM, end=FIRST_ONE_AM + dt.timedelta(hours=1))
+    p = fall_night(shifts, [first])
+    assert planner.check_placement(p, chair_id=2, start=SECOND_ONE_AM, chair_minutes=60) == []
+    assert SECOND_ONE_AM in {c.start for c in planner.find_slots(p, request(FALL, 60, limit=100)).candidates}
+
+
+def test_second_one_am_window_counts_its_own_nurses():
+    # Two nurses during the first 01:00 hour, one during the second: one start per window then.
+    shifts = [
+        planner.Shift(1, local(FALL, "00:00"), local(FALL, "06:00")),
+        planner.Shift(2, local(FALL, "00:00"), SECOND_ONE_AM),
+    ]
+    first = planner.BookedSlot(id=1, chair_id=1, start=SECOND_ONE_AM, end=SECOND_ONE_AM + dt.timedelta(hours=1))
+    p = fall_night(shifts, [first])
+    assert codes(planner.check_placement(p, chair_id=2, start=SECOND_ONE_AM, chair_minutes=60)) == {"nurse_start_full"}
+    at_second = next(load for load in planner.day_load(p, FALL) if load.start == SECOND_ONE_AM)
+    assert (at_second.nurses, at_second.starts, at_second.start_capacity) == (1, 1, 1)
+    at_first = next(load for load in planner.day_load(p, FALL) if load.start == FIRST_ONE_AM)
+    assert (at_first.nurses, at_first.starts, at_first.start_capacity) == (2, 0, 2)
+
+
+def test_start_window_is_a_real_interval():
+    r = rules(start_window_minutes=30)
+    assert planner.start_window(r, SECOND_ONE_AM + dt.timedelta(minutes=20)) == (
+        SECOND_ONE_AM.astimezone(dt.UTC),
+        SECOND_ONE_AM.astimezone(dt.UTC) + dt.timedelta(minutes=30),
+    )
+    begin, end = planner.start_window(r, FIRST_ONE_AM + dt.timedelta(minutes=45))
+    assert (begin, end) == (
+        (FIRST_ONE_AM + dt.timedelta(minutes=30)).astimezone(dt.UTC),
+        SECOND_ONE_AM.astimezone(dt.UTC),
+    )
+
+
+# --- Template-guided ranking (issue 15) -----------------------------------------------------
+
+
+def templated(slots, booked=(), chair_count=2):
+    template = planner.Template({MONDAY.weekday(): tuple(slots)})
+    return planner.PlannerInput(rules(), chairs(chair_count), tuple(booked), (), all_day_shifts(MONDAY, 2), template)
+
+
+def test_a_template_start_for_the_infusion_length_ranks_first():
+    p = templated([planner.TemplateSlot(dt.time(13), 60)])
+    top = planner.find_slots(p, request(MONDAY, 60)).candidates[0]
+    assert top.start == local(MONDAY, "13:00")
+    assert "template start kept for this infusion length" in top.reason
+
+
+def test_the_duration_class_is_the_chair_time_on_the_grid():
+    p = templated([planner.TemplateSlot(dt.time(13), 60)])
+    assert planner.find_slots(p, request(MONDAY, 50)).candidates[0].start == local(MONDAY, "13:00")
+    assert planner.find_slots(p, request(MONDAY, 65)).candidates[0].start != local(MONDAY, "13:00")
+
+
+def test_once_the_template_starts_are_used_up_todays_ranking_returns():
+    booked = [planner.BookedSlot(1, 1, local(MONDAY, "13:00"), local(MONDAY, "14:00"))]
+    with_template = planner.find_slots(templated([planner.TemplateSlot(dt.time(13), 60)], booked), request(MONDAY, 60))
+    without = planner.find_slots(templated([], booked), request(MONDAY, 60))
+    assert with_template.candidates[0].start == without.candidates[0].start == local(MONDAY, "08:00")
+
+
+def test_other_lengths_keep_clear_of_unfilled_template_starts():
+    # One chair; the template keeps 08:00-17:00 for a nine-hour infusion: a one-hour request goes
+    # where it does not break the template only if such room exists; here none does, so it is marked.
+    p = templated([planner.TemplateSlot(dt.time(8), 540)], chair_count=1)
+    top = planner.find_slots(p, request(MONDAY, 60)).candidates[0]
+    assert "outside the template" in top.reason
+    # With a second chair the room the template leaves open comes first.
+    p = templated([planner.TemplateSlot(dt.time(8), 540)], chair_count=2)
+    top = planner.find_slots(p, request(MONDAY, 60)).candidates[0]
+    assert "room the template leaves open" in top.reason
+
+
+def test_every_hard_rule_still_holds_in_a_template_slot():
+    # The template asks for three starts at 13:00, but two nurses allow four per window and the chairs two.
+    booked = [planner.BookedSlot(n, n, local(MONDAY, "12:00"), local(MONDAY, "15:00")) for n in (1, 2)]
+    p = templated([planner.TemplateSlot(dt.time(13), 60, count=3)], booked)
+    assert planner.find_slots(p, request(MONDAY, 60, date_to=MONDAY)).candidates[0].start != local(MONDAY, "13:00")
+
+
+def test_template_compliance_counts_bookings_in_template_slots():
+    booked = [
+        planner.BookedSlot(1, 1, local(MONDAY, "08:00"), local(MONDAY, "09:00")),  # in a slot
+        planner.BookedSlot(2, 2, local(MONDAY, "08:00"), local(MONDAY, "10:00")),  # right time, wrong length
+        planner.BookedSlot(3, 1, local(MONDAY, "10:00"), local(MONDAY, "11:00")),  # no slot at 10:00
+    ]
+    p = templated([planner.TemplateSlot(dt.time(8), 60, count=2)], booked)
+    assert planner.template_compliance(p, MONDAY) == (1, 3)
+    assert planner.template_compliance(templated([]), MONDAY) == (0, 0)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from insights.demo_history import seed_demo_history
 from scheduling.demo import seed_demo
 
 
@@ -12,6 +13,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         report = seed_demo(today=timezone.localdate(), with_appointments=not options["no_appointments"])
+        if not options["no_appointments"]:
+            history = seed_demo_history(today=timezone.localdate())  # eight played-through weeks for the insights
+            if history.appointments:
+                report.add("history appointments", history.appointments)
         if report.created:
             for what, count in sorted(report.created.items()):
                 self.stdout.write(f"  created {count} {what}")

@@ -1,0 +1,151 @@
+"""Solve a day's booking template with OR-Tools CP-SAT (pure: no Django, no clock, no I/O).
+
+The model follows the leveled templates of Mayo and LeanTaaS iQueue. For one weekday the
+center's grid (``open_minute``, ``open_minute + slot``, … before ``close_minute``, in local
+minutes since midnight) gets an integer number of starts of each duration class at each
+grid time, such that
+
+* at every grid slot the chairs in use (starts whose chair time covers the slot) ≤ the
+  chairs, and ≤ the patients the nurses on shift may watch;
+* the starts in each start window ≤ the window's start capacity;
+* the starts of a class over the day ≤ the class's demand (the patients a typical day asks for).
+
+Identical chairs make counts enough: intervals that never exceed ``chairs`` at once can always
+be laid on ``chairs`` chairs (interval graphs are perfect), so a template that fits by counts
+is a real chair plan.
+
+It maximises the patients placed, then the chair time used, then keeps windows below their
+start cap (a window at its cap is where a late nurse or an add-on has no room). With no
+solution inside the time limit it returns None, and the caller keeps the previous template.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+MINUTE_WEIGHT = 10
+AT_CAP_WEIGHT = 1
+
+
+@dataclass(frozen=True)
+class DayCapacity:
+    """The capacity a template has to respect on one weekday."""
+
+    open_minute: int
+    close_minute: int
+    slot_minutes: int
+    window_minutes: int
+    chairs: int
+    # Per grid slot (same order as the grid): patients the nurses on shift may watch.
+    watch_capacity: Sequence[int]
+    # Per grid slot: starts allowed in the start window holding it (the window's capacity).
+    start_capacity: Sequence[int]
+
+    @property
+    def grid(self) -> list[int]:
+        return list(range(self.open_minute, self.close_minute, self.slot_minutes))
+
+
+@dataclass(frozen=True)
+class SolvedTemplate:
+    # (start minute of the local day, duration class in minutes, count)
+    slots: tuple[tuple[int, int, int], ...]
+    patients: int
+    status: str  # OPTIMAL or FEASIBLE
+    bound: float
+
+
+def solve_day_template(
+    capacity: DayCapacity,
+    demand: Mapping[int, float],
+    *,
+    seconds: float = 10.0,
+    workers: int = 1,
+    seed: int = 7,
+    patients_only: bool = False,
+    hint: Mapping[tuple[int, int], int] | None = None,
+) -> SolvedTemplate | None:
+    """The best template CP-SAT finds within ``seconds`` for ``demand`` (class minutes -> patients a day).
+
+    ``patients_only`` drops the secondary terms (the benchmark's reference packing, whose bound is then
+    a bound on patients); ``hint`` is a known plan, (start minute, class) -> count, to start from.
+    """
+    from ortools.sat.python import cp_model
+
+    grid = capacity.grid
+    slot = capacity.slot_minutes
+    model = cp_model.CpModel()
+    starts: dict[tuple[int, int], cp_model.IntVar] = {}
+    for minutes, wanted in sorted(demand.items()):
+        upper = math.ceil(wanted)
+        if upper <= 0:
+            continue
+        for index, minute in enumerate(grid):
+            if minute + minutes > capacity.close_minute:
+                break
+            top = min(upper, capacity.start_capacity[index])
+            if top > 0:
+                starts[(index, minutes)] = model.NewIntVar(0, top, f"x{index}_{minutes}")
+    if not starts:
+        return SolvedTemplate((), 0, "OPTIMAL", 0.0)
+    for minutes, wanted in demand.items():
+        members = [v for (_, m), v in starts.items() if m == minutes]
+        if members:
+            model.Add(sum(members) <= math.ceil(wanted))
+    for index in range(len(grid)):
+        covering = [v for (i, m), v in starts.items() if i <= index < i + -(-m // slot)]
+        if covering:
+            model.Add(sum(covering) <= min(capacity.chairs, capacity.watch_capacity[index]))
+    penalties = []
+    for window_index, members in _windows(capacity).items():
+        in_window = [v for (i, _), v in starts.items() if i in members]
+        if not in_window:
+            continue
+        cap = capacity.start_capacity[members[0]]
+        model.Add(sum(in_window) <= cap)
+        at_cap = model.NewBoolVar(f"cap{window_index}")
+        model.Add(sum(in_window) <= cap - 1 + at_cap)
+        penalties.append(at_cap)
+    # Lexicographic: one more patient outweighs any chair time and every window at its cap.
+    patient_weight = (
+        MINUTE_WEIGHT * capacity.chairs * (capacity.close_minute - capacity.open_minute) + len(penalties) + 1
+    )
+    if patients_only:
+        patient_weight = 1
+        model.Maximize(sum(starts.values()))
+    else:
+        model.Maximize(
+            patient_weight * sum(starts.values())
+            + MINUTE_WEIGHT * sum(m * v for (_, m), v in starts.items())
+            - AT_CAP_WEIGHT * sum(penalties)
+        )
+    if hint:
+        for (index, minutes), v in starts.items():
+            model.AddHint(v, hint.get((grid[index], minutes), 0))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    status = solver.Solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    slots = tuple(
+        (grid[index], minutes, solver.Value(v)) for (index, minutes), v in sorted(starts.items()) if solver.Value(v)
+    )
+    return SolvedTemplate(
+        slots=slots,
+        patients=sum(count for _, _, count in slots),
+        status=solver.StatusName(status),
+        # The objective's bound as a bound on patients (the secondary terms are worth less than one).
+        bound=math.floor((solver.BestObjectiveBound() + len(penalties) * (not patients_only)) / patient_weight),
+    )
+
+
+def _windows(capacity: DayCapacity) -> dict[int, list[int]]:
+    """Grid indexes by start window (windows counted from local midnight, as the planner does)."""
+    windows: dict[int, list[int]] = {}
+    for index, minute in enumerate(capacity.grid):
+        windows.setdefault(minute // capacity.window_minutes, []).append(index)
+    return windows

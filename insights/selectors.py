@@ -1,0 +1,384 @@
+"""The insights' figures, each computed in PostgreSQL from the timestamps the state machine records.
+
+One query per table (grouping sets where one table has several breakdowns), over a bounded range
+of local days, so a view's cost grows with the range's appointments, never with the center's
+history. Definitions (they are the spec the tests check):
+
+- *Scheduled* chair time is each booking's ``[start, end)`` in a chair-holding status or a no-show
+  (it was on the schedule); *actual* is ``[chair_start_at, discharged_at)`` of discharged visits.
+- *Utilization* of a slot is chair-seconds used over chair-seconds available (active chairs of the
+  kind × the slot's length), over the range's open days (opening hours, no closure).
+- *Nurses on shift* in a slot are the shifts covering the whole slot; watch capacity is nurses ×
+  patients per nurse; a start window (counted from local midnight, as the planner does) has the
+  fewest nurses of its open slots × starts per nurse as its start capacity.
+- *Wait* is arrival → chair; a start is *on time* when the patient is in the chair within
+  ``ON_TIME_GRACE_MINUTES`` of the booked start; *drift* is discharge minus the booked end.
+- A *late cancellation* is one made less than ``LATE_CANCEL_HOURS`` before the start; no-show and
+  late-cancellation rates count appointments that were still due (not cancelled earlier) and have
+  started before now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from insights.period import Period
+from insights.sql import (
+    APPOINTMENT,
+    CHAIR,
+    HELD_CHAIR,
+    PROTOCOL,
+    SCHEDULED,
+    SHIFT,
+    fetch,
+    minutes,
+    open_slots,
+    slot_pieces,
+)
+from reminders.models import REACHED_PROVIDER, Reminder
+from scheduling.models import AppointmentStatus, CancelledBy
+
+ON_TIME_GRACE_MINUTES = 10
+LATE_CANCEL_HOURS = 24
+WRONG_BY_MINUTES = 15
+MIN_VISITS_TO_FLAG = 5
+REMINDER = Reminder._meta.db_table
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def _params(period: Period, **extra) -> dict:
+    return {**period.params(), "scheduled": SCHEDULED, "held": HELD_CHAIR, **extra}
+
+
+# --- 1. Chair utilization heatmap ---------------------------------------------------------------
+
+
+def utilization(*, period: Period, step_minutes: int = 30) -> list[dict]:
+    """Per chair kind, weekday and slot time: scheduled and actual utilization (%), with each
+    weekday's average over its slots and its peak slot (window functions)."""
+    sql = f"""
+    WITH {open_slots()},
+    {slot_pieces()},
+    kinds AS (
+        SELECT kind, count(*) AS chairs FROM {CHAIR} WHERE center_id = %(center)s AND is_active GROUP BY kind
+    ),
+    cells AS (
+        SELECT k.kind, s.weekday, s.slot,
+            100.0 * coalesce(sum(u.scheduled_s), 0) / sum(k.chairs * extract(epoch FROM s.slot_end - s.slot_start)) AS scheduled,
+            100.0 * coalesce(sum(u.actual_s), 0) / sum(k.chairs * extract(epoch FROM s.slot_end - s.slot_start)) AS actual,
+            count(*) AS days
+        FROM slots s CROSS JOIN kinds k
+        LEFT JOIN slot_use u ON u.day = s.day AND u.slot = s.slot AND u.kind = k.kind
+        GROUP BY k.kind, s.weekday, s.slot
+    )
+    SELECT kind, weekday, slot, scheduled::float, actual::float, days,
+        avg(scheduled) OVER w::float AS day_scheduled, avg(actual) OVER w::float AS day_actual,
+        max(scheduled) OVER w::float AS peak_scheduled, max(actual) OVER w::float AS peak_actual
+    FROM cells
+    WINDOW w AS (PARTITION BY kind, weekday)
+    ORDER BY kind, weekday, slot
+    """
+    return fetch(sql, _params(period, step=minutes(step_minutes)))
+
+
+# --- 2. Occupancy curve of a day ----------------------------------------------------------------
+
+
+def _slot_cte(with_filter: str = "", scheduled: bool = True) -> str:  # with_filter: "WHERE s.weekday = …" or empty
+    """CTEs ``staffed`` and ``per_slot``: each open slot's use (all chair kinds) and nurses on shift."""
+    return f"""
+    {slot_pieces(where=with_filter.replace("WHERE s.", "AND od."), scheduled=scheduled)},
+    shifts AS (
+        SELECT (sh.start AT TIME ZONE %(tz)s)::date AS day, sh.start, sh."end"
+        FROM {SHIFT} sh
+        WHERE sh.center_id = %(center)s AND sh.start < %(range_end)s AND sh."end" > %(range_start)s
+    ),
+    staffed AS (
+        SELECT s.day, s.slot, count(*) AS nurses
+        FROM slots s JOIN shifts sh ON sh.day = s.day AND sh.start <= s.slot_start AND sh."end" >= s.slot_end
+        {with_filter}
+        GROUP BY s.day, s.slot
+    ),
+    used AS (
+        SELECT day, slot, sum(scheduled_s) AS scheduled_s, sum(actual_s) AS actual_s, sum(watched) AS watched
+        FROM slot_use GROUP BY day, slot
+    ),
+    per_slot AS (
+        SELECT s.day, s.slot, s.weekday, s.slot_start, s.slot_end,
+            extract(epoch FROM s.slot_end - s.slot_start) AS seconds,
+            coalesce(u.scheduled_s, 0) AS scheduled_s, coalesce(u.actual_s, 0) AS actual_s,
+            coalesce(u.watched, 0) AS watched, coalesce(st.nurses, 0) AS nurses
+        FROM slots s
+        LEFT JOIN used u ON u.day = s.day AND u.slot = s.slot
+        LEFT JOIN staffed st ON st.day = s.day AND st.slot = s.slot
+        {with_filter}
+    )"""
+
+
+def occupancy(*, period: Period, day: dt.date) -> list[dict]:
+    """Per slot time: chairs in use (scheduled, actual) on ``day`` and on average over the range's
+    open days of the same weekday, with chairs available and the nurses' watch capacity."""
+    sql = f"""
+    WITH {open_slots()},
+    {_slot_cte("WHERE s.weekday = %(weekday)s")}
+    SELECT p.slot,
+        (avg(p.scheduled_s / p.seconds) FILTER (WHERE p.day = %(day)s))::float AS day_scheduled,
+        (avg(p.actual_s / p.seconds) FILTER (WHERE p.day = %(day)s))::float AS day_actual,
+        (avg(p.nurses) FILTER (WHERE p.day = %(day)s) * %(per_nurse)s)::float AS day_watch_capacity,
+        avg(p.scheduled_s / p.seconds)::float AS avg_scheduled,
+        avg(p.actual_s / p.seconds)::float AS avg_actual,
+        (avg(p.nurses) * %(per_nurse)s)::float AS avg_watch_capacity,
+        count(*) AS days,
+        (SELECT count(*) FROM {CHAIR} WHERE center_id = %(center)s AND is_active) AS chairs
+    FROM per_slot p
+    GROUP BY p.slot ORDER BY p.slot
+    """
+    params = _params(
+        period,
+        step=minutes(period.center.slot_minutes),
+        weekday=day.weekday(),
+        day=day,
+        per_nurse=period.center.patients_per_nurse,
+    )
+    return fetch(sql, params)
+
+
+def last_open_day(*, period: Period) -> dt.date | None:
+    """The latest open day of the range that has begun (today counts), for the occupancy curve."""
+    sql = f"""
+    WITH {open_slots()}
+    SELECT max(day) AS day FROM open_days WHERE day <= %(today)s
+    """
+    rows = fetch(sql, _params(period, step=minutes(60), today=period.today))
+    return rows[0]["day"] if rows else None
+
+
+# --- 3. Nurse load ------------------------------------------------------------------------------
+
+
+def _window_of(column: str) -> str:
+    """The local start of the start window holding ``column`` (windows count from local midnight)."""
+    local = f"({column} AT TIME ZONE %(tz)s)"
+    return (
+        f"(date_trunc('day', {local}) + %(window)s * "
+        f"floor(extract(epoch FROM {local}::time) / extract(epoch FROM %(window)s)))"
+    )
+
+
+def nurse_load(*, period: Period) -> dict[str, list[dict]]:
+    """Starts per start window against start capacity, and patients watched per slot against watch
+    capacity, averaged per time of day over the range's open days, with the over-capacity counts."""
+    center = period.center
+    sql = f"""
+    WITH {open_slots()},
+    {_slot_cte(scheduled=False)},
+    windows AS (
+        SELECT p.day, {_window_of("p.slot_start")} AS window_local, min(p.nurses) * %(starts_per_nurse)s AS capacity
+        FROM per_slot p GROUP BY 1, 2
+    ),
+    scheduled_starts AS (
+        SELECT {_window_of("a.start")} AS window_local, count(*) AS n
+        FROM appts a WHERE a.status IN %(held)s GROUP BY 1
+    ),
+    actual_starts AS (
+        SELECT {_window_of("a.infusion_start_at")} AS window_local, count(*) AS n
+        FROM appts a WHERE a.infusion_start_at IS NOT NULL GROUP BY 1
+    ),
+    by_window AS (
+        SELECT 'window' AS part, w.window_local::time AS at,
+            avg(coalesce(ss.n, 0))::float AS scheduled, avg(coalesce(xs.n, 0))::float AS actual,
+            avg(w.capacity)::float AS capacity, max(coalesce(xs.n, 0))::float AS peak,
+            count(*) FILTER (WHERE coalesce(xs.n, 0) > w.capacity) AS over, count(*) AS n
+        FROM windows w
+        LEFT JOIN scheduled_starts ss ON ss.window_local = w.window_local
+        LEFT JOIN actual_starts xs ON xs.window_local = w.window_local
+        GROUP BY w.window_local::time
+    ),
+    by_slot AS (
+        SELECT 'slot' AS part, p.slot AS at,
+            NULL::float AS scheduled, avg(p.watched)::float AS actual,
+            (avg(p.nurses) * %(per_nurse)s)::float AS capacity, max(p.watched)::float AS peak,
+            count(*) FILTER (WHERE p.watched > p.nurses * %(per_nurse)s) AS over, count(*) AS n
+        FROM per_slot p GROUP BY p.slot
+    )
+    SELECT * FROM by_window UNION ALL SELECT * FROM by_slot ORDER BY part, at
+    """
+    rows = fetch(
+        sql,
+        _params(
+            period,
+            step=minutes(center.slot_minutes),
+            window=minutes(center.start_window_minutes),
+            starts_per_nurse=center.starts_per_nurse_per_window,
+            per_nurse=center.patients_per_nurse,
+        ),
+    )
+    return {
+        "windows": [r for r in rows if r["part"] == "window"],
+        "slots": [r for r in rows if r["part"] == "slot"],
+    }
+
+
+# --- 4. Waits and punctuality -------------------------------------------------------------------
+
+WAIT_BIN_MINUTES = 10
+WAIT_BINS = 7  # 0–10, …, 50–60, then 60 and over
+
+
+def waits(*, period: Period) -> dict[str, list[dict]]:
+    """Arrival → chair waits and on-time starts overall, by hour of the booked start and by protocol
+    (grouping sets), the waits' distribution, and how far discharge drifts past the booked end by hour."""
+    base = f"""
+    WITH seen AS (
+        SELECT a.start, a."end", a.arrived_at, a.chair_start_at, a.discharged_at, p.code, p.name,
+            extract(hour FROM a.start AT TIME ZONE %(tz)s)::int AS hour,
+            extract(hour FROM a."end" AT TIME ZONE %(tz)s)::int AS end_hour,
+            extract(epoch FROM a.chair_start_at - a.arrived_at) / 60.0 AS wait,
+            a.chair_start_at <= a.start + %(grace)s AS on_time,
+            extract(epoch FROM a.discharged_at - a."end") / 60.0 AS drift
+        FROM {APPOINTMENT} a JOIN {PROTOCOL} p ON p.id = a.protocol_id
+        WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
+          AND a.chair_start_at IS NOT NULL AND a.status <> 'entered-in-error'
+    )"""
+    summary_sql = (
+        base
+        + """
+    SELECT GROUPING(hour) = 0 AS by_hour, GROUPING(code) = 0 AS by_protocol, hour, code, max(name) AS name,
+        count(*) AS seen, count(wait) AS waited,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS median_wait,
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS p90_wait,
+        100.0 * avg(on_time::int) AS on_time_percent
+    FROM seen
+    GROUP BY GROUPING SETS ((), (hour), (code))
+    ORDER BY by_hour, by_protocol, hour, code
+    """
+    )
+    histogram_sql = (
+        base
+        + """
+    SELECT least(floor(wait / %(bin)s)::int, %(bins)s - 1) AS bin, count(*) AS n
+    FROM seen WHERE wait IS NOT NULL GROUP BY 1 ORDER BY 1
+    """
+    )
+    drift_sql = (
+        base
+        + """
+    SELECT end_hour AS hour, count(*) AS finished,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY drift) AS median_drift,
+        avg(drift)::float AS mean_drift,
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY drift) AS p90_drift
+    FROM seen WHERE discharged_at IS NOT NULL GROUP BY end_hour ORDER BY end_hour
+    """
+    )
+    params = _params(period, grace=minutes(ON_TIME_GRACE_MINUTES), bin=WAIT_BIN_MINUTES, bins=WAIT_BINS)
+    summary = fetch(summary_sql, params)
+    return {
+        "overall": [r for r in summary if not r["by_hour"] and not r["by_protocol"]],
+        "by_hour": [r for r in summary if r["by_hour"]],
+        "by_protocol": [r for r in summary if r["by_protocol"]],
+        "histogram": fetch(histogram_sql, params),
+        "drift": fetch(drift_sql, params),
+    }
+
+
+# --- 5. No-shows and late cancellations ---------------------------------------------------------
+
+LEAD_BUCKETS = [
+    (0, 1, "0–1 days"),
+    (2, 7, "2–7 days"),
+    (8, 14, "8–14 days"),
+    (15, 30, "15–30 days"),
+    (31, None, "31+ days"),
+]
+
+
+def noshows(*, period: Period) -> list[dict]:
+    """No-show and late-cancellation counts and rates by protocol, weekday, lead time and reminder
+    outcome (one query, grouping sets), over appointments that were due and have started."""
+    lead_case = " ".join(
+        f"WHEN lead_days >= {lo}" + (f" AND lead_days <= {hi}" if hi is not None else "") + f" THEN {i}"
+        for i, (lo, hi, _) in enumerate(LEAD_BUCKETS)
+    )
+    sql = f"""
+    WITH due AS (
+        SELECT a.status, p.code, p.name,
+            extract(isodow FROM a.start AT TIME ZONE %(tz)s)::int - 1 AS weekday,
+            greatest(0, (a.start AT TIME ZONE %(tz)s)::date - (a.created_at AT TIME ZONE %(tz)s)::date) AS lead_days,
+            a.status = 'noshow' AS is_noshow,
+            a.status = 'cancelled' AS is_late_cancel,
+            CASE
+                WHEN a.confirmed_at IS NOT NULL THEN 'confirmed'
+                WHEN a.status = 'cancelled' AND a.cancelled_by = %(by_patient)s AND r.reached THEN 'cancelled'
+                WHEN r.reached THEN 'no reply'
+                ELSE 'no reminder sent'
+            END AS outcome
+        FROM {APPOINTMENT} a JOIN {PROTOCOL} p ON p.id = a.protocol_id
+        LEFT JOIN LATERAL (
+            SELECT true AS reached FROM {REMINDER} rm
+            WHERE rm.appointment_id = a.id AND rm.status IN %(reached)s LIMIT 1
+        ) r ON true
+        WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
+          AND a.start < %(now)s
+          AND (a.status IN %(scheduled)s
+               OR (a.status = 'cancelled' AND a.cancelled_at > a.start - %(late)s))
+    ), bucketed AS (
+        SELECT *, CASE {lead_case} END AS lead_bucket FROM due
+    )
+    SELECT
+        CASE WHEN GROUPING(code) = 0 THEN 'protocol' WHEN GROUPING(weekday) = 0 THEN 'weekday'
+             WHEN GROUPING(lead_bucket) = 0 THEN 'lead' WHEN GROUPING(outcome) = 0 THEN 'outcome'
+             ELSE 'all' END AS part,
+        code, max(name) AS name, weekday, lead_bucket, outcome,
+        count(*) AS due, count(*) FILTER (WHERE is_noshow) AS noshows,
+        count(*) FILTER (WHERE is_late_cancel) AS late_cancellations,
+        100.0 * avg(is_noshow::int) AS noshow_rate, 100.0 * avg(is_late_cancel::int) AS late_cancel_rate
+    FROM bucketed
+    GROUP BY GROUPING SETS ((), (code), (weekday), (lead_bucket), (outcome))
+    ORDER BY part, code, weekday, lead_bucket, outcome
+    """
+    params = _params(
+        period,
+        late=dt.timedelta(hours=LATE_CANCEL_HOURS),
+        reached=tuple(s.value for s in REACHED_PROVIDER),
+        by_patient=CancelledBy.PATIENT.value,
+    )
+    return fetch(sql, params)
+
+
+# --- 6. Scheduled vs actual chair minutes -------------------------------------------------------
+
+
+def chair_minutes(*, period: Period) -> list[dict]:
+    """Per protocol and dose group (first doses / later doses): booked and actual chair minutes of
+    discharged visits (median, p10, p80, p90), the median per-visit difference, and the protocol's
+    current chair time for that group; ``is_flagged`` when the booked length is wrong by more than
+    ``WRONG_BY_MINUTES`` (median difference) over at least ``MIN_VISITS_TO_FLAG`` visits."""
+    sql = f"""
+    WITH visits AS (
+        SELECT p.id AS protocol_id, p.code, p.name, a.dose_number <= p.initial_dose_count AS is_first,
+            p.setup_minutes + p.premedication_minutes + p.observation_minutes
+                + CASE WHEN a.dose_number <= p.initial_dose_count THEN p.first_dose_infusion_minutes
+                       ELSE p.later_dose_infusion_minutes END AS current_minutes,
+            extract(epoch FROM a."end" - a.start) / 60.0 AS booked,
+            extract(epoch FROM a.discharged_at - a.chair_start_at) / 60.0 AS actual
+        FROM {APPOINTMENT} a JOIN {PROTOCOL} p ON p.id = a.protocol_id
+        WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
+          AND a.status = %(fulfilled)s AND a.chair_start_at IS NOT NULL AND a.discharged_at IS NOT NULL
+    )
+    SELECT protocol_id, code, max(name) AS name, is_first, max(current_minutes) AS current_minutes,
+        count(*) AS visits,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY booked) AS median_booked,
+        percentile_cont(0.1) WITHIN GROUP (ORDER BY actual) AS p10,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY actual) AS median,
+        percentile_cont(0.8) WITHIN GROUP (ORDER BY actual) AS p80,
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY actual) AS p90,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY actual - booked) AS median_difference
+    FROM visits
+    GROUP BY protocol_id, code, is_first
+    ORDER BY code, is_first DESC
+    """
+    rows = fetch(sql, _params(period, fulfilled=AppointmentStatus.FULFILLED.value))
+    for row in rows:
+        row["is_flagged"] = row["visits"] >= MIN_VISITS_TO_FLAG and abs(row["median_difference"]) > WRONG_BY_MINUTES
+    return rows

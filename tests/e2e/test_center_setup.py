@@ -1,0 +1,135 @@
+"""A new center from nothing, in real headless Chromium: a system admin creates it and invites its admin,
+who sets a password from the emailed link, sets hours, a chair, a nurse, the nurse's rota and reviews the
+protocols, imports a patient; the checklist turns green and the nurse books the center's first appointment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from chairs.models import Center, NurseShift
+from scheduling.models import Appointment
+from scheduling.protocol_library import seed_protocols
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a-long-pass-phrase-9"
+
+
+def tab(page, name: str) -> None:
+    page.get_by_label("Setup sections").get_by_role("link", name=name, exact=True).click()
+
+
+def field(page, label: str):
+    """A form field by its whole label (crispy marks required ones with an asterisk)."""
+    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
+
+
+def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(page, login, screenshot, tmp_path):
+    seed_protocols()  # the installation's protocol library
+    UserFactory(username="sam.system", role="system_admin")
+    login("sam.system")
+    page.get_by_role("link", name="Center setup").click()
+    page.get_by_role("link", name="New center").click()
+    field(page, "Name").fill("Lakeside Infusion")
+    field(page, "Timezone").select_option("America/Chicago")
+    field(page, "Admin's user name").fill("lena.lead")
+    field(page, "Admin's first name").fill("Lena")
+    field(page, "Admin's last name").fill("Lead")
+    field(page, "Admin's email").fill("lena@example.org")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Lakeside Infusion is created")).to_be_visible()
+    expect(page.get_by_text("To do", exact=True)).to_have_count(5)
+    center = Center.objects.get(name="Lakeside Infusion")
+
+    # The new admin follows the emailed link and sets a password.
+    link = re.search(r"http\S+/accounts/set-password/\S+", mail.outbox[-1].body).group(0)
+    page.context.clear_cookies()
+    page.goto(link)
+    field(page, "New password").fill(PASSWORD)
+    field(page, "New password confirmation").fill(PASSWORD)
+    page.get_by_role("button", name="Set password").click()
+    expect(page.get_by_role("heading", name="Your password is set")).to_be_visible()
+    login("lena.lead", PASSWORD)
+    page.get_by_role("link", name="Center setup").click()
+    expect(page.get_by_role("heading", name="Lakeside Infusion")).to_be_visible()
+
+    # Hours: open every day 07:00–19:00 (so the test does not depend on today's weekday).
+    tab(page, "Hours")
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"):
+        page.get_by_label(f"Open on {day}").check()
+        page.get_by_label(f"{day} opens").fill("07:00")
+        page.get_by_label(f"{day} closes").fill("19:00")
+    page.get_by_role("button", name="Save hours").click()
+    expect(page.get_by_text("Opening hours saved.")).to_be_visible()
+
+    tab(page, "Chairs")
+    field(page, "Label").fill("C01")
+    page.get_by_label("Infusion pump").check()
+    page.get_by_role("button", name="Add chair").click()
+    expect(page.get_by_text("C01 added.")).to_be_visible()
+
+    tab(page, "Staff")
+    field(page, "Username").fill("nora.nurse")
+    field(page, "First name").fill("Nora")
+    field(page, "Last name").fill("Nurse")
+    page.get_by_label("Nurse", exact=True).check()
+    field(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Add and invite").click()
+    expect(page.get_by_text("Nora Nurse can sign in now.")).to_be_visible()
+
+    # Rota: every day 07:00–19:00 from this week, two weeks of shifts.
+    today = timezone.localdate(timezone=center.tzinfo)
+    tab(page, "Rota")
+    field(page, "Nurse").select_option(label="Nora Nurse")
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"):
+        page.get_by_role("checkbox", name=day, exact=True).check()
+    field(page, "Starts (local time)").fill("07:00")
+    field(page, "Ends (local time)").fill("19:00")
+    field(page, "First week").fill(today.isoformat())
+    page.get_by_role("button", name="Add pattern").click()
+    page.get_by_role("button", name=re.compile("^Generate shifts")).click()
+    expect(page.get_by_text(re.compile(r"\d+ shift\(s\) created"))).to_be_visible()
+    assert NurseShift.objects.filter(center=center, nurse__username="nora.nurse").count() >= 13
+
+    tab(page, "Protocols")
+    page.get_by_role("button", name=re.compile("I have reviewed these protocols")).click()
+    expect(page.get_by_text("Everything is in place: this center can book.")).to_be_visible()
+    screenshot("setup-checklist-ready")
+
+    # Import the first patient from the old system.
+    csv = tmp_path / "patients.csv"
+    csv.write_text("mrn,first_name,last_name,date_of_birth,phone\nL0001,Ann,Smith,1960-05-01,+13125550142\n")
+    tab(page, "Import")
+    page.get_by_label("Patients").check()
+    field(page, "File").set_input_files(str(csv))
+    page.get_by_role("button", name=re.compile("Check the file")).click()
+    expect(page.get_by_text("All 1 row can be imported")).to_be_visible()
+    page.get_by_role("button", name="Import all 1 row").click()
+    expect(page.get_by_text("1 patients imported.")).to_be_visible()
+
+    # The nurse books the center's first appointment through the slot finder.
+    day = today + dt.timedelta(days=8)
+    page.context.clear_cookies()
+    login("nora.nurse", PASSWORD)
+    page.get_by_role("link", name="Find a slot").first.click()
+    page.get_by_label("Patient", exact=True).fill("smi")
+    page.get_by_role("option", name=re.compile("Smith, Ann")).click()
+    page.get_by_label("Protocol").select_option(label="Ocrelizumab (OCR) — Ocrevus")
+    page.get_by_label("Dose number").fill("1")
+    page.get_by_label("From", exact=True).fill(day.isoformat())
+    page.get_by_label("To", exact=True).fill(day.isoformat())
+    page.get_by_role("button", name="Find slots").click()
+    page.get_by_role("link", name=re.compile("^Book ")).first.click()
+    page.get_by_role("button", name="Confirm booking").click()
+    expect(page.get_by_text("Booked Ann Smith: OCR dose 1")).to_be_visible()
+    screenshot("setup-first-booking")
+    appointment = Appointment.objects.get(center=center)
+    assert appointment.start.astimezone(center.tzinfo).date() == day
+    assert appointment.chair.label == "C01"
