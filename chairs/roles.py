@@ -75,6 +75,7 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("treatment", "prerequisitedocument"): _ALL,
         ("treatment", "protocolprerequisite"): _ALL,
         ("reminders", "reminder"): ("view", "change"),
+        ("audit", "patientaccess"): ("view",),
     },
     SYSTEM_ADMIN: {
         ("chairs", "center"): _ALL,

@@ -34,13 +34,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, permissions, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.services import issue_token
 from scheduling.errors import SchedulingError
 from scheduling.locking import is_race
 
@@ -517,8 +517,7 @@ class ObtainTokenView(ObtainAuthToken):
                     status=status.HTTP_429_TOO_MANY_REQUESTS,
                 )
             raise serializers.ValidationError(serializer.errors)
-        user = serializer.validated_data["user"]
-        token, _ = Token.objects.get_or_create(user=user)
+        token = issue_token(user=serializer.validated_data["user"])
         return Response({"token": token.key})
 
 

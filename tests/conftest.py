@@ -66,6 +66,32 @@ def fast_password_hashing():
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def force_login_passes_the_second_factor():
+    """``client.force_login(user)`` stands for a complete sign-in, second step included: when the user
+    must use (or has) an authenticator, the session is marked verified with one. Signing in through
+    the login form (tests/accounts) still goes through the real second step."""
+    from django.contrib.auth.signals import user_logged_in
+
+    def verify(sender, request, user, **kwargs):
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from accounts.mfa import authenticator_of, is_second_factor_required
+
+        if request.path:  # a real request: the login form, not force_login's bare HttpRequest
+            return
+        device = authenticator_of(user)
+        if device is None and is_second_factor_required(user):
+            device = TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+        if device is not None:
+            request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+
+    user_logged_in.connect(verify, dispatch_uid="tests-force-login-second-factor")
+    yield
+    user_logged_in.disconnect(dispatch_uid="tests-force-login-second-factor")
+
+
 @pytest.fixture
 def center(db):
     return CenterFactory(name="Riverside Neurology Infusion")

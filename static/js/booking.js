@@ -1,6 +1,6 @@
 // The booking pages' small bits of behaviour HTML cannot do alone:
 // picking a patient from the search-as-you-type list (mouse or keyboard),
-// and submitting the center switcher as soon as it changes.
+// and pausing the board's polling while nobody uses the screen.
 (function () {
   "use strict";
 
@@ -79,6 +79,12 @@
     if (note) note.hidden = active;
     return active;
   };
+  // htmx's own trigger filters ("every 20s [boardIsActive()]") need eval, which the CSP forbids:
+  // a poll (a request without a triggering event) is cancelled here instead.
+  document.body.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    if (elt.id === "board-live" && !event.detail.triggeringEvent && !window.boardIsActive()) event.preventDefault();
+  });
 
   // Keep the board where the nurse scrolled it when it refreshes itself.
   var scrolled = null;
@@ -98,8 +104,5 @@
       event.detail.shouldSwap = false;
       window.location.reload();
     }
-  });
-  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
   });
 })();

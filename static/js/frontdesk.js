@@ -22,6 +22,14 @@
     if (note) note.hidden = active;
     return active && !document.querySelector("details[open]");
   };
+  // htmx's trigger filters ("every 30s [flowScreenIsActive()]") need eval, which the CSP forbids:
+  // a poll (a request without a triggering event) is cancelled here instead.
+  document.body.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    if (elt.hasAttribute("data-polls-while-active") && !event.detail.triggeringEvent && !window.flowScreenIsActive()) {
+      event.preventDefault();
+    }
+  });
 
   // A refresh answered by the sign-in page (the session ended): show that page, not a page inside the list.
   document.body.addEventListener("htmx:beforeSwap", function (event) {

@@ -105,7 +105,7 @@ def test_htmx_poll_returns_the_live_part_only(nurse_client, staffed_center, mond
 
 def test_board_polls_itself_within_thirty_seconds(nurse_client, staffed_center, monday):
     body = nurse_client.get(board_url(staffed_center, monday)).content.decode()
-    assert 'hx-trigger="every 20s [boardIsActive()]"' in body
+    assert 'hx-trigger="every 20s" data-polls-while-active' in body  # booking.js pauses it when idle
 
 
 def test_other_centers_board_is_404(nurse_client, other_center, monday):

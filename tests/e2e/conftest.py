@@ -44,13 +44,49 @@ def browser():
         browser.close()
 
 
+# Runs in every document before its own scripts (Playwright injects it outside the page's CSP).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.reportCspViolation(event.violatedDirective + " blocked " + (event.blockedURI || "inline") +
+    " on " + document.location.pathname + (event.sample ? " (" + event.sample + ")" : ""));
+});
+"""
+
+
+ASSET_TYPES = {"stylesheet", "script", "image", "font"}
+
+
+def _browser_problem(response) -> str | None:
+    """A missing asset or a server error; a page's own 4xx (a refusal the test expects) is not one."""
+    if response.status >= 500 or (response.status >= 400 and response.request.resource_type in ASSET_TYPES):
+        return f"{response.status} for {response.request.resource_type} {response.url}"
+    return None
+
+
+def _console_problem(message) -> str | None:
+    # The browser logs every 4xx/5xx as "Failed to load resource"; responses are judged above.
+    if message.type != "error" or message.text.startswith("Failed to load resource"):
+        return None
+    return f"console error: {message.text} ({message.location.get('url')})"
+
+
 @pytest.fixture
 def page(browser, live_server):
+    """A fresh page; every page it visits must pass the Content-Security-Policy, with no console error,
+    no script error, no missing asset and no server error."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=live_server.url)
+    problems: list[str] = []
+    context.expose_function("reportCspViolation", lambda text: problems.append(f"CSP violation: {text}"))
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
+    page.on("console", lambda message: (problem := _console_problem(message)) and problems.append(problem))
+    page.on("response", lambda response: (problem := _browser_problem(response)) and problems.append(problem))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.set_default_timeout(15_000)
+    page.browser_problems = problems
     yield page
     context.close()
+    assert not problems, "The browser reported problems:\n" + "\n".join(problems)
 
 
 @pytest.fixture

@@ -129,7 +129,7 @@ def test_waiting_room_colours_long_waits(front_desk_client, clock, booked, waite
     ).content.decode()
     assert f"{waited} min" in html
     assert f'data-wait-level="{level}"' in html
-    assert 'hx-trigger="every 30s [flowScreenIsActive()]' in html  # it polls while someone uses the screen
+    assert 'hx-trigger="every 30s, flowChanged from:body" data-polls-while-active' in html  # while in use
 
 
 def test_waiting_room_lists_only_arrived_patients(front_desk_client, clock, booked, center, protocol):

@@ -142,7 +142,7 @@ def test_today_shows_the_charge_nurses_figures_and_refreshes_itself(client, cent
     assert len(today.late) == 1
     assert len(today.not_ready) == 3  # none of the three has an order
     body = response.content.decode()
-    assert 'hx-trigger="every 30s [flowScreenIsActive()]"' in body and "js/frontdesk.js" in body
+    assert 'hx-trigger="every 30s" data-polls-while-active' in body and "js/frontdesk.js" in body
     partial = client.get(f"/insights/today/?center={center.pk}", HTTP_HX_REQUEST="true")
     assert partial.content.decode().lstrip().startswith('<div id="today-panel"')
 
