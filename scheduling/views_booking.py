@@ -191,7 +191,7 @@ def _attach_readiness_badges(board_day) -> None:
                 if key not in rendered:
                     rendered[key] = template.render({"readiness": readiness, "show_items": False})
                 item.readiness_badge = rendered[key]
-                item.readiness_text = ("Not ready: " if readiness.blocking else "To do: ") + "; ".join(
+                item.readiness_text = ("Not ready: " if readiness.blocking else "To do: ") + " ".join(
                     m.message for m in readiness.missing
                 )
 
