@@ -88,6 +88,27 @@ class HistoryEntry:
     what: str
 
 
+# One vocabulary for a status wherever it is told: plain words, then the FHIR status it stands for.
+STATUS_WORDS = {
+    AppointmentStatus.PROPOSED: "proposed",
+    AppointmentStatus.PENDING: "pending confirmation",
+    AppointmentStatus.BOOKED: "booked",
+    AppointmentStatus.ARRIVED: "arrived, checked in at the desk",
+    AppointmentStatus.CHECKED_IN: "in the chair",
+    AppointmentStatus.FULFILLED: "discharged",
+    AppointmentStatus.CANCELLED: "cancelled",
+    AppointmentStatus.NOSHOW: "no-show",
+    AppointmentStatus.ENTERED_IN_ERROR: "entered in error",
+    AppointmentStatus.WAITLIST: "on the waiting list",
+}
+
+
+def status_words(status: str) -> str:
+    """ "in the chair (checked-in)": the plain words and the FHIR status, the same in every history."""
+    words = STATUS_WORDS.get(status, status)
+    return words if words == status else f"{words} ({status})"
+
+
 def status_history(*, appointment: Appointment) -> list[HistoryEntry]:
     """The appointment's changes, newest first, described in words."""
     records = list(appointment.history.select_related("history_user").order_by("history_date", "history_id"))
@@ -99,12 +120,10 @@ def status_history(*, appointment: Appointment) -> list[HistoryEntry]:
         who = (user.get_full_name() or user.username) if user else "System"
         changes: list[str] = []
         if previous is None:
-            changes.append(f"Booked ({record.get_status_display().lower()})")
+            changes.append(f"Created: {status_words(record.status)}")
         else:
             if record.status != previous.status:
-                changes.append(
-                    f"Status {previous.get_status_display().lower()} → {record.get_status_display().lower()}"
-                )
+                changes.append(f"Status {status_words(previous.status)} → {status_words(record.status)}")
             if record.chair_stage != previous.chair_stage and record.chair_stage:
                 changes.append(f"Chair stage: {record.get_chair_stage_display().lower()}")
             if record.start != previous.start or record.chair_id != previous.chair_id:

@@ -457,7 +457,11 @@ def flow_report(request):
     rows = reports.flow_rows(center=center, date_from=date_from, date_to=date_to)
     noshows = reports.noshow_counts(center=center, date_from=date_from, date_to=date_to)
     if request.GET.get("format") == "csv":
-        return _report_csv(center, rows, date_from, date_to)
+        noshow_rows = [
+            reports.appointment_flow(a)
+            for a in reports.noshow_appointments(center=center, date_from=date_from, date_to=date_to)
+        ]
+        return _report_csv(center, sorted(rows + noshow_rows, key=lambda r: r.appointment.start), date_from, date_to)
     query = urlencode({"center": center.pk, "from": date_from.isoformat(), "to": date_to.isoformat()})
     context = _common(
         request,
@@ -474,14 +478,18 @@ def flow_report(request):
 
 
 def _report_csv(center: Center, rows, date_from: dt.date, date_to: dt.date) -> HttpResponse:
+    """Staff-only file: names and MRNs are in it, as the desk needs them to follow up (no-shows included)."""
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="patient-flow-{date_from}-{date_to}.csv"'
     writer = csv.writer(response)
     writer.writerow(
         [
             "appointment",
+            "patient",
+            "MRN",
             "booked start",
             "protocol",
+            "protocol name",
             "dose",
             "chair",
             "status",
@@ -506,8 +514,11 @@ def _report_csv(center: Center, rows, date_from: dt.date, date_to: dt.date) -> H
         writer.writerow(
             [
                 a.pk,
+                a.patient.full_name,
+                a.patient.mrn,
                 local(a.start),
                 a.protocol.code,
+                a.protocol.name,
                 a.dose_number,
                 a.chair.label,
                 a.status,
