@@ -18,10 +18,18 @@ from patients.models import Order, Patient, PrerequisiteDocument, PriorAuthoriza
 from scheduling import series, services_treatment
 from scheduling.calendar_ics import series_calendar
 from scheduling.errors import BookingRefused, Reason
-from scheduling.forms_treatment import AuthorizationForm, DocumentForm, OrderForm
+from scheduling.forms_treatment import AuthorizationForm, DocumentForm, OrderForm, WorkQueueFilterForm
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.templatetags.treatment_plans import CALENDAR_SALT
-from scheduling.work_queue import authorization_alerts, local_today, missed_doses, upcoming_not_ready
+from scheduling.work_queue import (
+    MISSING_KINDS,
+    authorization_alerts,
+    counts_by_kind,
+    filter_queue,
+    local_today,
+    missed_doses,
+    upcoming_not_ready,
+)
 
 TEMPLATES = "scheduling/treatment/"
 
@@ -55,11 +63,28 @@ def work_queue(request):
     if center is None:
         raise Http404("No such center.")
     today = local_today(center)
+    entries = upcoming_not_ready(center=center, today=today)
+    filters = WorkQueueFilterForm(request.GET, kinds=MISSING_KINDS)
+    shown = entries
+    is_filtered = False
+    if filters.is_valid() and any(filters.cleaned_data.values()):
+        is_filtered = True
+        data = filters.cleaned_data
+        shown = filter_queue(
+            entries,
+            day=data["date"],
+            kind=data["kind"],
+            protocol_id=data["protocol"].pk if data["protocol"] else None,
+        )
     context = {
         "center": center,
         "centers": centers_for(user=request.user),
         "today": today,
-        "entries": upcoming_not_ready(center=center, today=today),
+        "entries": shown,
+        "all_count": len(entries),
+        "is_filtered": is_filtered,
+        "filters": filters,
+        "kind_counts": counts_by_kind(entries),
         "alerts": authorization_alerts(center=center, today=today),
         "missed": missed_doses(center=center, today=today),
     }
