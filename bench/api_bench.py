@@ -64,9 +64,10 @@ def fill() -> tuple[int, list[int], list[tuple[int, int]], str]:
 
     from chairs.models import Center, Chair, NurseShift, OpeningHours
     from chairs.roles import NURSE
-    from patients.models import AuthorizationStatus, Order, Patient, PriorAuthorization
+    from patients.models import Patient
     from scheduling.models import Protocol
     from scheduling.protocol_library import seed_protocols
+    from treatment.models import AuthorizationStatus, Order, PriorAuthorization
 
     center = Center.objects.create(name="API Bench Infusion Center", timezone="America/New_York")
     OpeningHours.objects.bulk_create(

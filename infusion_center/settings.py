@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "chairs",
     "patients",
     "scheduling",
+    "treatment",
+    "frontdesk",
     "reminders",
 ]
 

@@ -16,4 +16,6 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("reminders/", include("reminders.urls")),
     path("", include("scheduling.urls")),
+    path("", include("frontdesk.urls")),
+    path("", include("treatment.urls")),
 ]

@@ -26,22 +26,3 @@ class AppointmentAdmin(SimpleHistoryAdmin):
     date_hierarchy = "start"
     raw_id_fields = ["patient"]
     list_select_related = ["patient", "protocol", "chair"]
-
-
-# Protocol prerequisites (issue 8): editable by center admins, seeded from DOMAIN.md.
-from scheduling.models import ProtocolPrerequisite  # noqa: E402
-
-
-class ProtocolPrerequisiteInline(admin.TabularInline):
-    model = ProtocolPrerequisite
-    extra = 0
-    fields = ["kind", "applies_to", "dose_numbers", "window_days", "min_days_before", "notes", "is_active"]
-
-
-ProtocolAdmin.inlines = [*ProtocolAdmin.inlines, ProtocolPrerequisiteInline]
-
-
-@admin.register(ProtocolPrerequisite)
-class ProtocolPrerequisiteAdmin(SimpleHistoryAdmin):
-    list_display = ["protocol", "__str__", "applies_to", "window_days", "min_days_before", "is_active"]
-    list_filter = ["protocol", "kind", "is_active"]

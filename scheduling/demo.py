@@ -22,12 +22,12 @@ from chairs.models import Center, Chair, NurseShift, OpeningHours
 from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE
 from patients.models import Patient, ReminderChannel
 from scheduling import planner
-from scheduling.demo_treatment import prepare_demo_dose, seed_series_shifts
 from scheduling.errors import SchedulingError
 from scheduling.models import Appointment, Protocol
 from scheduling.planner_input import planner_input_for, slot_request_for
 from scheduling.protocol_library import PROTOCOL_MIX, seed_protocols
 from scheduling.services import book_appointment, transition
+from treatment.demo import prepare_demo_dose, seed_series_shifts
 
 CENTER_NAME = "Riverside Neurology Infusion Center"
 TIMEZONE = "America/New_York"

@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from chairs.models import Center, Chair, ChairFeature, ChairKind, TsTzRange
-from patients.models import DocumentKind, Patient
+from patients.models import Patient
 
 
 class Protocol(models.Model):
@@ -241,80 +241,3 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
-
-
-class PrerequisiteDoses(models.TextChoices):
-    EVERY_DOSE = "every", "Every dose"
-    FIRST_DOSE = "first", "First dose"
-    LISTED_DOSES = "listed", "Listed doses"
-
-
-class ProtocolPrerequisite(models.Model):
-    """A check a protocol needs before some doses, as data: "MRI within 30 days before doses 3, 5, 7, 14".
-
-    ``window_days`` bounds how old the document may be (done at most N days before the dose);
-    ``min_days_before`` how late it may be (done at least N days before, e.g. a vaccine 14 days
-    ahead). With neither, any document on or before the dose day counts.
-    """
-
-    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="prerequisites")
-    kind = models.CharField("document", max_length=32, choices=DocumentKind.choices)
-    applies_to = models.CharField(max_length=8, choices=PrerequisiteDoses.choices, default=PrerequisiteDoses.FIRST_DOSE)
-    dose_numbers = ArrayField(
-        models.PositiveSmallIntegerField(),
-        default=list,
-        blank=True,
-        help_text="For listed doses: the dose numbers, e.g. 3,5,7,14.",
-    )
-    window_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Done within this many days before the dose (0 = on the day)."
-    )
-    min_days_before = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Done at least this many days before the dose."
-    )
-    notes = models.TextField(blank=True, help_text="Source, e.g. the prescribing information.")
-    is_active = models.BooleanField(default=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["protocol", "kind", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.protocol.code.upper()}: {self.describe()}"
-
-    def applies_to_dose(self, dose_number: int) -> bool:
-        if self.applies_to == PrerequisiteDoses.EVERY_DOSE:
-            return True
-        if self.applies_to == PrerequisiteDoses.FIRST_DOSE:
-            return dose_number == 1
-        return dose_number in self.dose_numbers
-
-    def describe(self) -> str:
-        """Reads like the label: "MRI within 30 days before doses 3, 5, 7, 14"."""
-        what = self.get_kind_display()
-        if self.window_days == 0:
-            when = "on the day of"
-        elif self.window_days is not None and self.min_days_before:
-            when = f"{self.min_days_before} to {self.window_days} days before"
-        elif self.window_days is not None:
-            when = f"within {self.window_days} days before"
-        elif self.min_days_before:
-            when = f"at least {self.min_days_before} days before"
-        else:
-            when = "before"
-        if self.applies_to == PrerequisiteDoses.EVERY_DOSE:
-            doses = "every dose"
-        elif self.applies_to == PrerequisiteDoses.FIRST_DOSE:
-            doses = "dose 1"
-        else:
-            numbers = ", ".join(str(n) for n in self.dose_numbers)
-            doses = f"dose{'s' if len(self.dose_numbers) != 1 else ''} {numbers}"
-        return f"{what} {when} {doses}"
-
-    def clean(self) -> None:
-        if self.applies_to == PrerequisiteDoses.LISTED_DOSES and not self.dose_numbers:
-            raise ValidationError({"dose_numbers": "List the dose numbers this check applies to."})
-        if any(n < 1 for n in self.dose_numbers):
-            raise ValidationError({"dose_numbers": "Dose numbers start at 1."})
-        if self.window_days is not None and self.min_days_before and self.min_days_before > self.window_days:
-            raise ValidationError({"min_days_before": "This cannot exceed the window."})

@@ -229,7 +229,7 @@ def seed_protocols() -> int:
         _, was_created = Protocol.objects.get_or_create(code=values["code"], defaults=values)
         created += was_created
     # The checks before doses (MRI, vaccines, screening) come with the library (issue 8).
-    from scheduling.prerequisite_library import seed_prerequisites
+    from treatment.prerequisite_library import seed_prerequisites
 
     seed_prerequisites()
     return created

@@ -22,7 +22,7 @@ from chairs.selectors import centers_for
 from scheduling import planner
 from scheduling.models import Appointment, AppointmentStatus, Protocol
 from scheduling.planner_input import planner_input_for
-from scheduling.readiness import readiness_for
+from treatment.readiness import readiness_for
 
 # Shown when the center has no opening hours on that weekday (closed days still get a board).
 DEFAULT_OPENS = dt.time(7, 0)

@@ -28,7 +28,7 @@ from patients.models import Patient
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, Reason, SlotTaken
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
 from scheduling.planner_input import check_dose_placement, planner_input_for
-from scheduling.services_treatment import guard_booking
+from treatment.services import guard_booking
 
 LOCK_TIMEOUT_MS = 5000
 

@@ -32,7 +32,6 @@ from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, Sch
 from scheduling.forms_booking import CancelForm, ChosenSlotForm, SlotSearchForm
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.planner_input import planner_input_for, slot_request_for
-from scheduling.readiness import readiness_of
 from scheduling.selectors import (
     READINESS_STATUSES,
     active_protocols,
@@ -50,12 +49,13 @@ from scheduling.services import (
     placement_refusals,
     refuse_past,
 )
-from scheduling.services_treatment import can_override, readiness_required
+from treatment.readiness import readiness_of
+from treatment.services import can_override, readiness_required
 
 BOARD_REFRESH_SECONDS = 20
 CANDIDATE_LIMIT = 10
 # Partials other areas of work provide; pages include them only once they exist.
-READINESS_PARTIAL = "scheduling/_readiness_badge.html"
+READINESS_PARTIAL = "treatment/_readiness_badge.html"
 REMINDERS_PARTIAL = "reminders/_appointment_reminders.html"
 # Refusal codes that mean "someone else got there first".
 TAKEN_CODES = {"chair_taken", "chairs_full"}

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from patients.models import PrerequisiteDocument
 from scheduling.models import Appointment
 from tests.treatment.conftest import library, make_order, order_requirement, staffed  # noqa: F401 fixtures
+from treatment.models import PrerequisiteDocument
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ import io
 
 from django.urls import reverse
 
-from scheduling.reports import appointment_flow, overall_summary, protocol_summary
+from frontdesk.reports import appointment_flow, overall_summary, protocol_summary
 from tests.factories import AppointmentFactory, ChairFactory, ProtocolFactory
 from tests.frontdesk.conftest import MONDAY, at
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from scheduling.flow import late_arrival_problem
+from frontdesk.selectors import late_arrival_problem
 from tests.factories import AppointmentFactory, ChairFactory
 from tests.frontdesk.conftest import at
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from patients.models import AuthorizationStatus, Order, PriorAuthorization
 from scheduling.models import Protocol
 from scheduling.protocol_library import seed_protocols
 from tests.factories import NEW_YORK
+from treatment.models import AuthorizationStatus, Order, PriorAuthorization
 
 TODAY = dt.date(2026, 12, 1)  # a Tuesday; the tests' "today"
 

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from patients.models import AuthorizationStatus, PrerequisiteDocument
 from scheduling.errors import BookingRefused
 from scheduling.models import Appointment
-from scheduling.readiness import readiness_for
 from scheduling.services import book_appointment
 from tests.treatment.conftest import at, make_order, monday_in
+from treatment.models import AuthorizationStatus, PrerequisiteDocument
+from treatment.readiness import readiness_for
 
 
 def book(actor, patient, protocol, chair, day, dose, **kwargs):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scheduling.calendar_ics import escape, fold
+from treatment.calendar_ics import escape, fold
 
 
 def test_text_is_escaped():

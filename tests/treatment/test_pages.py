@@ -6,11 +6,11 @@ import datetime as dt
 
 from django.urls import reverse
 
-from patients.models import AuthorizationStatus, Order, PrerequisiteDocument, PriorAuthorization
 from scheduling.models import Appointment
-from scheduling.templatetags.treatment_plans import calendar_token
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.treatment.conftest import at, make_order, monday_in
+from treatment.models import AuthorizationStatus, Order, PrerequisiteDocument, PriorAuthorization
+from treatment.templatetags.treatment_plans import calendar_token
 
 
 def test_patient_page_shows_the_treatment_plan(front_desk_client, library, patient):
@@ -215,14 +215,14 @@ def test_center_admin_edits_protocol_prerequisites(admin_client_for_center, libr
         admin_client_for_center.get(reverse("admin:scheduling_protocol_change", args=[protocol.pk])).status_code == 200
     )
     rule = protocol.prerequisites.get(applies_to="listed")
-    response = admin_client_for_center.get(reverse("admin:scheduling_protocolprerequisite_change", args=[rule.pk]))
+    response = admin_client_for_center.get(reverse("admin:treatment_protocolprerequisite_change", args=[rule.pk]))
     assert response.status_code == 200 and "3,5,7,14" in response.content.decode()
 
 
 def test_front_desk_can_only_view_prerequisites(front_desk, library):
-    assert front_desk.has_perm("scheduling.view_protocolprerequisite")
-    assert not front_desk.has_perm("scheduling.change_protocolprerequisite")
-    assert front_desk.has_perm("patients.add_order") and front_desk.has_perm("patients.change_priorauthorization")
+    assert front_desk.has_perm("treatment.view_protocolprerequisite")
+    assert not front_desk.has_perm("treatment.change_protocolprerequisite")
+    assert front_desk.has_perm("treatment.add_order") and front_desk.has_perm("treatment.change_priorauthorization")
 
 
 def test_reflow_link_appears_with_upcoming_doses(front_desk_client, center, chair, library, patient):

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from patients.models import AuthorizationStatus, DocumentResult, PrerequisiteDocument
-from scheduling.readiness import readiness_for, readiness_of
 from tests.factories import AppointmentFactory, ChairFactory, PatientFactory
 from tests.treatment.conftest import TODAY, at, make_order
+from treatment.models import AuthorizationStatus, DocumentResult, PrerequisiteDocument
+from treatment.readiness import readiness_for, readiness_of
 
 DOSE_DAY = dt.date(2026, 12, 21)
 

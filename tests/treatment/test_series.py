@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 
 from chairs.models import ChairBlock
-from patients.models import PrerequisiteDocument
 from scheduling.models import Appointment, AppointmentStatus
-from scheduling.series import SeriesRefused, book_series, gap_after, propose_series
 from tests.factories import AppointmentFactory
 from tests.treatment.conftest import at, make_order, monday_in
+from treatment.models import PrerequisiteDocument
+from treatment.series import SeriesRefused, book_series, gap_after, propose_series
 
 
 def local_days(proposal):

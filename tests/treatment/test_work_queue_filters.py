@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from patients.models import AuthorizationStatus
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.treatment.conftest import at, make_order
+from treatment.models import AuthorizationStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,278 @@
+"""Is a dose ready to be given? Readiness of appointments against orders, authorizations and checks.
+
+An appointment is *ready* when the patient has a valid doctor's order for the
+protocol covering the dose's date and number, a prior authorization that is
+approved for that date with visits left (or marked not required), and every
+protocol prerequisite that applies to the dose number documented in its
+window. Anything else is a missing :class:`Item`; each says whether it can
+still be completed before the dose date (an MRI not yet done but due next
+week can; an order that expires before the date, a denied authorization or a
+vaccine that can no longer be given 14 days ahead cannot). Booking warns about
+the first kind and refuses the second.
+
+:func:`readiness_for` reads everything it needs for any number of appointments
+in a fixed number of queries, then works in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from chairs.models import Center
+from scheduling.models import BLOCKING_STATUSES, Appointment
+from treatment.models import (
+    AuthorizationStatus,
+    DocumentResult,
+    Order,
+    PrerequisiteDocument,
+    PriorAuthorization,
+    ProtocolPrerequisite,
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    message: str
+    can_complete_before_date: bool
+    document_kind: str = ""  # for a missing check: the kind of document that would satisfy it
+
+
+@dataclass(frozen=True)
+class Readiness:
+    ready: bool
+    missing: list[Item] = field(default_factory=list)
+    override_reason: str = ""
+
+    @property
+    def blocking(self) -> list[Item]:
+        """Items that cannot be completed before the dose date: booking refuses them."""
+        return [item for item in self.missing if not item.can_complete_before_date]
+
+    @property
+    def warnings(self) -> list[Item]:
+        """Items still completable before the dose date: booking warns about them."""
+        return [item for item in self.missing if item.can_complete_before_date]
+
+
+READY = Readiness(ready=True)
+
+
+def readiness_for(appointments: Iterable[Appointment], *, today: dt.date | None = None) -> dict[int, Readiness]:
+    """Readiness of each saved appointment, keyed by its id (a fixed number of queries)."""
+    appointments = list(appointments)
+    return {a.pk: r for a, r in zip(appointments, assess(appointments, today=today), strict=True)}
+
+
+def readiness_of(appointment: Appointment, *, today: dt.date | None = None) -> Readiness:
+    """Readiness of one appointment, which may be unsaved (a booking being checked)."""
+    return assess([appointment], today=today)[0]
+
+
+def assess(appointments: Sequence[Appointment], *, today: dt.date | None = None) -> list[Readiness]:
+    """Readiness of each appointment, in order; unsaved appointments are fine."""
+    if not appointments:
+        return []
+    facts = _Facts.load(appointments)
+    return [_assess_one(a, facts, today) for a in appointments]
+
+
+@dataclass
+class _Facts:
+    """Everything readiness needs, fetched once for a batch of appointments."""
+
+    centers: dict[int, Center]
+    orders: dict[tuple[int, int], list[Order]]
+    authorizations: dict[int, list[PriorAuthorization]]
+    documents: dict[tuple[int, str], list[PrerequisiteDocument]]
+    prerequisites: dict[int, list[ProtocolPrerequisite]]
+    visits: dict[tuple[int, int], list[tuple[dt.datetime, int]]]
+
+    @classmethod
+    def load(cls, appointments: Sequence[Appointment]) -> _Facts:
+        patient_ids = {a.patient_id for a in appointments}
+        protocol_ids = {a.protocol_id for a in appointments}
+        centers = {c.pk: c for c in Center.objects.filter(pk__in={a.center_id for a in appointments})}
+        orders: dict[tuple[int, int], list[Order]] = defaultdict(list)
+        for order in Order.objects.filter(patient_id__in=patient_ids, protocol_id__in=protocol_ids, is_active=True):
+            orders[(order.patient_id, order.protocol_id)].append(order)
+        authorizations: dict[int, list[PriorAuthorization]] = defaultdict(list)
+        order_ids = [o.pk for group in orders.values() for o in group]
+        if order_ids:
+            for authorization in PriorAuthorization.objects.filter(order_id__in=order_ids):
+                authorizations[authorization.order_id].append(authorization)
+        prerequisites: dict[int, list[ProtocolPrerequisite]] = defaultdict(list)
+        for prerequisite in ProtocolPrerequisite.objects.filter(protocol_id__in=protocol_ids, is_active=True):
+            prerequisites[prerequisite.protocol_id].append(prerequisite)
+        documents: dict[tuple[int, str], list[PrerequisiteDocument]] = defaultdict(list)
+        kinds = {p.kind for group in prerequisites.values() for p in group}
+        if kinds:
+            for document in PrerequisiteDocument.objects.filter(patient_id__in=patient_ids, kind__in=kinds):
+                documents[(document.patient_id, document.kind)].append(document)
+        visits: dict[tuple[int, int], list[tuple[dt.datetime, int]]] = defaultdict(list)
+        if any(a.approved_visits for group in authorizations.values() for a in group):
+            rows = Appointment.objects.filter(
+                patient_id__in=patient_ids, protocol_id__in=protocol_ids, status__in=BLOCKING_STATUSES
+            ).values_list("patient_id", "protocol_id", "start", "pk")
+            for patient_id, protocol_id, start, pk in rows:
+                visits[(patient_id, protocol_id)].append((start, pk))
+        return cls(centers, orders, authorizations, documents, prerequisites, visits)
+
+
+def _local_day(moment: dt.datetime, center: Center) -> dt.date:
+    return moment.astimezone(center.tzinfo).date()
+
+
+def _fmt(day: dt.date) -> str:
+    return day.strftime("%Y-%m-%d")
+
+
+def _assess_one(appointment: Appointment, facts: _Facts, today: dt.date | None) -> Readiness:
+    center = facts.centers[appointment.center_id]
+    day = _local_day(appointment.start, center)
+    today = today or timezone.now().astimezone(center.tzinfo).date()
+    missing: list[Item] = []
+    order, order_items = _order_check(appointment, day, facts)
+    missing += order_items
+    if order is not None:
+        missing += _authorization_check(appointment, order, day, facts, center)
+    missing += _prerequisite_check(appointment, day, today, facts)
+    return Readiness(
+        ready=not missing, missing=missing, override_reason=getattr(appointment, "readiness_override_reason", "")
+    )
+
+
+def _order_check(appointment: Appointment, day: dt.date, facts: _Facts) -> tuple[Order | None, list[Item]]:
+    orders = sorted(
+        facts.orders.get((appointment.patient_id, appointment.protocol_id), []),
+        key=lambda o: (o.start_date, o.pk or 0),
+        reverse=True,
+    )
+    dose = appointment.dose_number
+    for order in orders:
+        if order.covers_date(day) and order.covers_dose(dose):
+            return order, []
+    if not orders:
+        return None, [Item("no_order", "No doctor's order for this protocol.", False)]
+    for order in orders:
+        if order.covers_dose(dose):
+            if order.valid_until and day > order.valid_until:
+                message = f"The doctor's order expires on {_fmt(order.valid_until)}, before this dose."
+                return None, [Item("order_expired", message, False)]
+            message = f"The doctor's order starts on {_fmt(order.start_date)}, after this dose."
+            return None, [Item("order_not_started", message, False)]
+    order = orders[0]
+    last = order.last_dose_number
+    message = f"The doctor's order covers doses {order.first_dose_number} to {last} only, not dose {dose}."
+    return None, [Item("order_dose_not_covered", message, False)]
+
+
+_AUTH_PREFERENCE = {
+    AuthorizationStatus.NOT_REQUIRED: 0,
+    AuthorizationStatus.APPROVED: 1,
+    AuthorizationStatus.PENDING: 2,
+    AuthorizationStatus.DENIED: 3,
+    AuthorizationStatus.EXPIRED: 4,
+}
+
+
+def _authorization_check(
+    appointment: Appointment, order: Order, day: dt.date, facts: _Facts, center: Center
+) -> list[Item]:
+    authorizations = facts.authorizations.get(order.pk, [])
+    if not authorizations:
+        return [Item("no_authorization", "No prior authorization is recorded for the order.", True)]
+    if any(a.status == AuthorizationStatus.NOT_REQUIRED for a in authorizations):
+        return []
+    approved = [a for a in authorizations if a.status == AuthorizationStatus.APPROVED and a.covers_date(day)]
+    if approved:
+        return _visits_check(appointment, approved[0], facts, center)
+    best = min(authorizations, key=lambda a: (_AUTH_PREFERENCE[a.status], -(a.pk or 0)))
+    label = f"{best.payer}{' ' + best.reference_number if best.reference_number else ''}"
+    if best.status == AuthorizationStatus.PENDING:
+        return [Item("authorization_pending", f"Prior authorization with {label} is pending.", True)]
+    if best.status == AuthorizationStatus.APPROVED:
+        if best.approved_until and day > best.approved_until:
+            message = f"Prior authorization with {label} ends on {_fmt(best.approved_until)}, before this dose."
+            return [Item("authorization_expired", message, False)]
+        message = f"Prior authorization with {label} starts on {_fmt(best.approved_from)}, after this dose."
+        return [Item("authorization_not_started", message, False)]
+    if best.status == AuthorizationStatus.DENIED:
+        return [Item("authorization_denied", f"Prior authorization with {label} was denied.", False)]
+    return [Item("authorization_expired", f"Prior authorization with {label} has expired.", False)]
+
+
+def _visits_check(
+    appointment: Appointment, authorization: PriorAuthorization, facts: _Facts, center: Center
+) -> list[Item]:
+    if authorization.approved_visits is None:
+        return []
+    visits = [
+        (start, pk)
+        for start, pk in facts.visits.get((appointment.patient_id, appointment.protocol_id), [])
+        if authorization.covers_date(_local_day(start, center)) and pk != appointment.pk
+    ]
+    earlier = sum(1 for start, pk in visits if (start, pk) < (appointment.start, appointment.pk or 1 << 62))
+    if earlier < authorization.approved_visits:
+        return []
+    message = (
+        f"The authorization's {authorization.approved_visits} approved visits are used up by earlier appointments."
+    )
+    return [Item("authorization_visits_used", message, False)]
+
+
+def _prerequisite_check(appointment: Appointment, day: dt.date, today: dt.date, facts: _Facts) -> list[Item]:
+    items = []
+    for prerequisite in facts.prerequisites.get(appointment.protocol_id, []):
+        if not prerequisite.applies_to_dose(appointment.dose_number):
+            continue
+        earliest = day - dt.timedelta(days=prerequisite.window_days) if prerequisite.window_days is not None else None
+        latest = day - dt.timedelta(days=prerequisite.min_days_before or 0)
+        in_window = [
+            d
+            for d in facts.documents.get((appointment.patient_id, prerequisite.kind), [])
+            if d.performed_on <= latest and (earliest is None or d.performed_on >= earliest)
+        ]
+        if any(d.result == DocumentResult.ACCEPTABLE for d in in_window):
+            continue
+        items.append(_prerequisite_item(prerequisite, appointment.dose_number, in_window, earliest, latest, today))
+    return items
+
+
+def _prerequisite_item(
+    prerequisite: ProtocolPrerequisite,
+    dose: int,
+    in_window: list[PrerequisiteDocument],
+    earliest: dt.date | None,
+    latest: dt.date,
+    today: dt.date,
+) -> Item:
+    kind = prerequisite.kind
+    what = prerequisite.get_kind_display()
+    can_complete = latest >= today
+    if earliest == latest:
+        when = f"on {_fmt(latest)}"
+    elif earliest is not None:
+        when = f"between {_fmt(earliest)} and {_fmt(latest)}"
+    elif prerequisite.min_days_before:
+        when = f"by {_fmt(latest)} (at least {prerequisite.min_days_before} days before)"
+    else:
+        when = "before the dose"
+    pending = [d for d in in_window if d.result == DocumentResult.PENDING]
+    if pending:
+        latest_pending = max(d.performed_on for d in pending)
+        message = f"{what} for dose {dose}: scheduled on {_fmt(latest_pending)}, result pending."
+        return Item(f"{kind}_pending", message, True, kind)
+    if in_window:
+        message = f"{what} for dose {dose}: the result needs review before the dose."
+        return Item(f"{kind}_needs_review", message, True, kind)
+    if can_complete:
+        message = f"{what} needed before dose {dose}: done {when}."
+    else:
+        message = f"{what} needed before dose {dose}: had to be done {when}; too late before this date."
+    return Item(f"{kind}_missing", message, can_complete, kind)

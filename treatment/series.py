@@ -1,0 +1,362 @@
+"""Whole-series booking: propose every remaining dose of an order through the planner, book all or none.
+
+Each dose is due one interval after the previous one — the loading intervals
+first (eculizumab weekly ×4 then week 5; ocrelizumab's second half dose on
+day 15), then the maintenance interval — and may move within the protocol's
+± window (loading gaps get at most a day per week of gap), never closer than
+the protocol's minimum gap. The planner picks the best slot on the day
+closest to the due date; the next dose is then planned from the date
+actually proposed. The order's and the approved authorization's date ranges,
+and its visits left, bound the series.
+
+A *re-flow* re-plans from the last dose actually given (after a missed or
+delayed dose): the patient's future booked doses of the protocol are
+cancelled and the following doses proposed again, in the same transaction as
+the new bookings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from chairs.models import Chair
+from scheduling import planner
+from scheduling.errors import BookingRefused, Reason
+from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus, CancelledBy, Protocol
+from scheduling.planner_input import check_dose_placement, planner_input_for, slot_request_for
+from treatment.models import AuthorizationStatus, Order, PriorAuthorization
+from treatment.readiness import Readiness, assess
+
+GIVEN_STATUSES = (AppointmentStatus.ARRIVED, AppointmentStatus.CHECKED_IN, AppointmentStatus.FULFILLED)
+REPLACEABLE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
+FIRST_DOSE_SEARCH_DAYS = 14
+OVERDUE_SEARCH_DAYS = 7
+OPEN_ENDED_DOSES = 12
+MAX_DOSES = 30
+REFLOW_REASON = "Re-planned: the series was re-flowed from the last dose given."
+
+
+@dataclass(frozen=True)
+class Gap:
+    days: int
+    window: int
+
+
+def gap_after(protocol: Protocol, dose_number: int) -> Gap | None:
+    """Days from this dose to the next, and the ± window; None when the protocol has no next dose."""
+    loading = list(protocol.loading_intervals_days or [])
+    if dose_number <= len(loading):
+        days = loading[dose_number - 1]
+        return Gap(days, min(protocol.interval_window_days, days // 7))
+    if not protocol.interval_days:
+        return None
+    return Gap(protocol.interval_days, protocol.interval_window_days)
+
+
+@dataclass
+class ProposedDose:
+    dose_number: int
+    due: dt.date
+    earliest: dt.date
+    latest: dt.date
+    chair_id: int | None = None
+    chair_label: str = ""
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    note: str = ""
+    problems: list[str] = field(default_factory=list)
+    is_pinned: bool = False
+    readiness: Readiness | None = None
+
+    @property
+    def is_placed(self) -> bool:
+        return self.start is not None and self.chair_id is not None and not self.problems
+
+
+@dataclass
+class SeriesProposal:
+    order: Order
+    doses: list[ProposedDose]
+    replaces: list[Appointment]
+    notes: list[str]
+    is_reflow: bool
+
+    @property
+    def is_bookable(self) -> bool:
+        return bool(self.doses) and all(d.is_placed for d in self.doses)
+
+
+def _local(moment: dt.datetime, tz) -> dt.date:
+    return moment.astimezone(tz).date()
+
+
+def approved_authorization(order: Order) -> PriorAuthorization | None:
+    approved = [a for a in order.authorizations.all() if a.status == AuthorizationStatus.APPROVED]
+    return max(approved, key=lambda a: (a.approved_until or dt.date.max, a.pk), default=None)
+
+
+def propose_series(
+    *,
+    order: Order,
+    reflow: bool = False,
+    first_day: dt.date | None = None,
+    time_of_day: str = "any",
+    pins: dict[int, tuple[int, dt.datetime]] | None = None,
+    now: dt.datetime | None = None,
+) -> SeriesProposal:
+    """Every remaining dose of the order, each placed by the planner (or explained)."""
+    pins = pins or {}
+    now = now or timezone.now()
+    patient, protocol = order.patient, order.protocol
+    center = patient.center
+    tz = center.tzinfo
+    today = _local(now, tz)
+    held = list(
+        Appointment.objects.filter(patient=patient, protocol=protocol, status__in=BLOCKING_STATUSES).order_by("start")
+    )
+    if reflow:
+        given = [a for a in held if a.status in GIVEN_STATUSES]
+        last = max(given, key=lambda a: a.start, default=None)
+        replaces = [a for a in held if a.status in REPLACEABLE_STATUSES and a.start >= now]
+    else:
+        last = max(held, key=lambda a: (a.dose_number, a.start), default=None)
+        replaces = []
+    next_dose = max(order.first_dose_number, last.dose_number + 1 if last else 1)
+    anchor = _local(last.start, tz) if last else None
+    notes: list[str] = []
+    if last:
+        notes.append(f"Planned from dose {last.dose_number} on {anchor:%Y-%m-%d}.")
+    final_dose = order.last_dose_number or next_dose + OPEN_ENDED_DOSES - 1
+    final_dose = min(final_dose, next_dose + MAX_DOSES - 1)
+    authorization = approved_authorization(order)
+    visits_left = None
+    if authorization and authorization.approved_visits is not None:
+        replaced_ids = {a.pk for a in replaces}
+        used = sum(1 for a in held if a.pk not in replaced_ids and authorization.covers_date(_local(a.start, tz)))
+        visits_left = authorization.approved_visits - used
+    replaced_ids = {a.pk for a in replaces}
+    doses: list[ProposedDose] = []
+    proposed_slots: list[planner.BookedSlot] = []
+    previous = last.dose_number if last else None
+    for dose_number in range(next_dose, final_dose + 1):
+        if visits_left is not None and len(doses) >= visits_left:
+            notes.append(
+                f"The authorization's {authorization.approved_visits} visits are used up after "
+                f"{'dose ' + str(dose_number - 1) if doses else 'the doses already booked'}; renew it to book more."
+            )
+            break
+        window = _window(protocol, previous, anchor, today, first_day)
+        if window is None:
+            if previous is not None:
+                notes.append(f"{protocol.name} has no further dose after dose {previous}.")
+            break
+        due, earliest, latest = window
+        earliest, latest, stop = _clamp(order, authorization, earliest, latest, due, dose_number)
+        if stop:
+            notes.append(stop)
+            break
+        dose = ProposedDose(dose_number, due, earliest, latest)
+        if due < today:
+            dose.note = f"Overdue since {due:%Y-%m-%d}: as soon as possible."
+        pin_input = _planner_input(center, earliest, latest, replaced_ids, proposed_slots)
+        if dose_number in pins:
+            _place_pinned(dose, pins[dose_number], pin_input, protocol, center)
+        else:
+            _place_best(dose, pin_input, protocol, time_of_day, now)
+            if anchor is None and dose.start is not None:
+                dose.note = "First free slot from the chosen day."
+        if dose.start is not None:
+            proposed_slots.append(planner.BookedSlot(-dose_number, dose.chair_id, dose.start, dose.end))
+            anchor = _local(dose.start, tz)
+        else:
+            anchor = due
+        previous = dose_number
+        doses.append(dose)
+    _attach_readiness(order, doses)
+    return SeriesProposal(order, doses, replaces, notes, reflow)
+
+
+def _window(protocol, previous, anchor, today, first_day) -> tuple[dt.date, dt.date, dt.date] | None:
+    if anchor is None:
+        start = max(first_day or today + dt.timedelta(days=1), today)
+        return start, start, start + dt.timedelta(days=FIRST_DOSE_SEARCH_DAYS)
+    gap = gap_after(protocol, previous)
+    if gap is None:
+        return None
+    due = anchor + dt.timedelta(days=gap.days)
+    earliest, latest = due - dt.timedelta(days=gap.window), due + dt.timedelta(days=gap.window)
+    # The minimum gap is between maintenance doses (ocrelizumab: ≥ 20 weeks), not the loading phase's.
+    if protocol.min_days_between_doses and previous > len(protocol.loading_intervals_days or []):
+        earliest = max(earliest, anchor + dt.timedelta(days=protocol.min_days_between_doses))
+    if latest < today:
+        latest = today + dt.timedelta(days=max(gap.window, OVERDUE_SEARCH_DAYS))
+    return due, max(earliest, today), latest
+
+
+def _clamp(order, authorization, earliest, latest, due, dose_number) -> tuple[dt.date, dt.date, str]:
+    bounds = [("order", order.start_date, order.valid_until)]
+    if authorization:
+        bounds.append(("authorization", authorization.approved_from, authorization.approved_until))
+    for what, begins, ends in bounds:
+        if begins:
+            earliest = max(earliest, begins)
+        if ends:
+            latest = min(latest, ends)
+        if earliest > latest:
+            if ends and due > ends:
+                return (
+                    earliest,
+                    latest,
+                    (f"Dose {dose_number} would be due on {due:%Y-%m-%d}, after the {what} ends on {ends:%Y-%m-%d}."),
+                )
+            return earliest, latest, f"Dose {dose_number} does not fit the {what}'s date range."
+    return earliest, latest, ""
+
+
+def _planner_input(center, earliest, latest, replaced_ids, proposed_slots) -> planner.PlannerInput:
+    pin = planner_input_for(center=center, date_from=earliest, date_to=latest)
+    if replaced_ids:
+        booked = tuple(b for b in pin.booked if b.id not in replaced_ids)
+        pin = planner.PlannerInput(pin.rules, pin.chairs, booked, pin.blocks, pin.shifts)
+    for slot in proposed_slots:
+        pin = pin.with_booking(slot)
+    return pin
+
+
+def _days_by_closeness(dose: ProposedDose) -> list[dt.date]:
+    days = []
+    day = dose.earliest
+    while day <= dose.latest:
+        days.append(day)
+        day += dt.timedelta(days=1)
+    return sorted(days, key=lambda d: (abs((d - dose.due).days), d))
+
+
+def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.datetime) -> None:
+    reasons: Counter[str] = Counter()
+    for day in _days_by_closeness(dose):
+        request = slot_request_for(
+            protocol=protocol,
+            dose_number=dose.dose_number,
+            date_from=day,
+            date_to=day,
+            preferred_time_of_day=time_of_day,
+            limit=1,
+            not_before=now,
+        )
+        result = planner.find_slots(pin, request)
+        if result.candidates:
+            best = result.candidates[0]
+            dose.chair_id, dose.chair_label, dose.start, dose.end = (
+                best.chair_id,
+                best.chair_label,
+                best.start,
+                best.end,
+            )
+            if day != dose.due and not dose.note:
+                shift = (day - dose.due).days
+                dose.note = f"{abs(shift)} day{'s' if abs(shift) != 1 else ''} {'after' if shift > 0 else 'before'} due"
+            return
+        for report in result.days:
+            reasons.update(refusal.message for refusal in report.reasons)
+    why = " ".join(message for message, _ in reasons.most_common(2))
+    dose.problems.append(
+        f"No free slot between {dose.earliest:%Y-%m-%d} and {dose.latest:%Y-%m-%d}"
+        + (f" ({why})" if why else "")
+        + "; choose a time yourself."
+    )
+
+
+def _place_pinned(dose: ProposedDose, pinned: tuple[int, dt.datetime], pin, protocol, center) -> None:
+    chair_id, start = pinned
+    dose.is_pinned = True
+    dose.chair_id, dose.start = chair_id, start
+    dose.end = protocol.end_of(start, dose.dose_number)
+    dose.chair_label = next((c.label for c in pin.chairs if c.id == chair_id), "")
+    day = _local(start, center.tzinfo)
+    if not dose.earliest <= day <= dose.latest:
+        dose.note = f"Outside the window {dose.earliest:%Y-%m-%d} – {dose.latest:%Y-%m-%d}."
+        pin = planner_input_for(center=center, date_from=day, date_to=day)
+    refusals = check_dose_placement(
+        pin, protocol=protocol, dose_number=dose.dose_number, chair_id=chair_id, start=start
+    )
+    dose.problems = [r.message for r in refusals]
+
+
+def _attach_readiness(order: Order, doses: list[ProposedDose]) -> None:
+    placed = [d for d in doses if d.start is not None]
+    center = order.patient.center
+    drafts = [
+        Appointment(
+            center=center,
+            patient=order.patient,
+            protocol=order.protocol,
+            chair_id=d.chair_id,
+            start=d.start,
+            end=d.end,
+            dose_number=d.dose_number,
+        )
+        for d in placed
+    ]
+    for dose, readiness in zip(placed, assess(drafts), strict=True):
+        dose.readiness = readiness
+
+
+class SeriesRefused(BookingRefused):
+    """One dose of the series could not be booked, so none was."""
+
+    def __init__(self, dose_number: int, reasons: list[Reason]) -> None:
+        self.dose_number = dose_number
+        super().__init__([Reason(r.code, f"Dose {dose_number}: {r.message}") for r in reasons])
+
+
+@transaction.atomic
+def book_series(
+    *,
+    actor,
+    order: Order,
+    doses: list[tuple[int, int, dt.datetime]],
+    replaces: list[int] = (),
+    override_reason: str = "",
+) -> list[Appointment]:
+    """Book every (dose number, chair id, start) of the series in one transaction: all or nothing.
+
+    ``replaces`` are future booked doses a re-flow cancels first (by the center).
+    """
+    from scheduling.services import book_appointment, transition
+
+    patient, protocol = order.patient, order.protocol
+    if not doses:
+        raise BookingRefused([Reason("empty_series", "There is no dose to book.")])
+    to_cancel = Appointment.objects.filter(
+        pk__in=list(replaces), patient=patient, protocol=protocol, status__in=REPLACEABLE_STATUSES
+    )
+    for appointment in to_cancel:
+        transition(
+            actor=actor, appointment=appointment, action="cancel", cancelled_by=CancelledBy.CENTER, reason=REFLOW_REASON
+        )
+    chairs = {c.pk: c for c in Chair.objects.filter(center=patient.center_id, pk__in=[c for _, c, _ in doses])}
+    booked = []
+    for dose_number, chair_id, start in doses:
+        chair = chairs.get(chair_id)
+        if chair is None:
+            raise SeriesRefused(dose_number, [Reason("chair_inactive_or_unknown", "Choose a chair of this center.")])
+        try:
+            appointment = book_appointment(
+                actor=actor,
+                patient=patient,
+                protocol=protocol,
+                chair=chair,
+                start=start,
+                dose_number=dose_number,
+                readiness_override_reason=override_reason,
+            )
+        except BookingRefused as error:
+            raise SeriesRefused(dose_number, error.reasons) from error
+        booked.append(appointment)
+    return booked
