@@ -35,7 +35,7 @@ from chairs.roles import CENTER_ADMIN, NURSE, has_role
 from chairs.selectors import center_for, centers_for, chairs_for
 from frontdesk import reports
 from frontdesk import selectors as flow
-from scheduling.errors import SchedulingError
+from scheduling.errors import EarlyDischarge, SchedulingError
 from scheduling.models import Appointment, CancelledBy
 from scheduling.services import (
     ACTION_LABELS,
@@ -281,6 +281,14 @@ def _feedback(request, fallback: str, *, late_url: str | None = None):
     return redirect(_back(request, fallback))
 
 
+def _early_discharge(request, appointment: Appointment, error: EarlyDischarge):
+    """Ask for the reason to discharge before the protocol's time is over (nothing was changed)."""
+    context = {"appointment": appointment, "message": error.message, "back": request.POST.get("next", "")}
+    if request.htmx:
+        return render(request, "frontdesk/_early_discharge.html", context, status=200)
+    return render(request, "frontdesk/early_discharge.html", context, status=409)
+
+
 @require_POST
 @permission_required("scheduling.change_appointment", raise_exception=True)
 def flow_action(request, pk: int, action: str):
@@ -301,6 +309,8 @@ def flow_action(request, pk: int, action: str):
         options = {"reason": reason, "cancelled_by": request.POST.get("cancelled_by", "")}
     if action == "enter_in_error":
         options = {"reason": request.POST.get("reason", "")}
+    if action == "complete":
+        options = {"reason": request.POST.get("early_reason", "").strip()[:255]}
     if action == "seat" and request.POST.get("chair"):
         chair = chairs_for(center=appointment.center).filter(pk=_int(request.POST["chair"])).first()
         if chair is None:
@@ -310,6 +320,8 @@ def flow_action(request, pk: int, action: str):
             options["chair"] = chair
     try:
         appointment = transition(actor=request.user, appointment=appointment, action=action, **options)
+    except EarlyDischarge as error:
+        return _early_discharge(request, appointment, error)
     except SchedulingError as error:
         messages.error(request, f"{name}: {error.message}")
         return _feedback(request, fallback)

@@ -652,13 +652,14 @@ class AppointmentViewSet(
 
     @_action_schema(
         "Complete",
-        "The patient is discharged (infusing or observation → fulfilled).",
+        "The patient is discharged (infusing or observation → fulfilled). Before the protocol's infusion and "
+        "observation time is over, send the `reason` to discharge early (409 `early_discharge` without one).",
         after={"status": "fulfilled", "allowed_actions": []},
     )
     @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
     @idempotent
     def complete(self, request, pk=None):
-        return self._transition(request, "complete")
+        return self._transition(request, "complete", reason=str(request.data.get("reason", ""))[:255])
 
     @_action_schema(
         "Mark no-show",

@@ -67,6 +67,18 @@ class InvalidTransition(SchedulingError):
     http_status = 409
 
 
+class EarlyDischarge(InvalidTransition):
+    """Discharge before the protocol's infusion and observation time is over: allowed only with a reason."""
+
+    def __init__(self, *, due_local: str) -> None:
+        self.due_local = due_local
+        super().__init__(
+            f"The protocol's infusion and observation time is not over until {due_local}: "
+            "give the reason to discharge early.",
+            code="early_discharge",
+        )
+
+
 @dataclass
 class Warnings:
     """Things a user should know but that do not refuse an action."""

@@ -130,6 +130,8 @@ def status_history(*, appointment: Appointment) -> list[HistoryEntry]:
                 changes.append(f"Moved to {record.start.astimezone(tz):%a %Y-%m-%d %H:%M}")
             if record.cancel_reason and record.cancel_reason != previous.cancel_reason:
                 changes.append(f"Reason: {record.cancel_reason}")
+            elif record.history_change_reason:  # e.g. why the patient was discharged early
+                changes.append(f"Reason: {record.history_change_reason}")
             if not changes:
                 changes.append("Details updated")
         entries.append(HistoryEntry(when=record.history_date, who=who, what="; ".join(changes)))

@@ -76,6 +76,11 @@ def test_front_desk_checks_in_and_nurse_takes_patient_through_the_chair(
     expect(chair_row.locator("[data-status]")).to_have_text("Observation")
     screenshot("frontdesk-in-chairs")
     chair_row.get_by_role("button", name="Discharge: Ada Lovelace").click()
+    # Minutes after the start, long before the protocol's infusion and observation are over: a reason first.
+    expect(page.locator("#flow-messages")).to_contain_text("give the reason to discharge early")
+    page.get_by_label("Reason to discharge early").fill("Infusion reaction: infusion stopped")
+    screenshot("frontdesk-early-discharge")
+    page.get_by_role("button", name="Discharge early: Ada Lovelace").click()
     expect(page.locator("#flow-messages")).to_contain_text("Ada Lovelace is discharged")
     expect(page.locator(f"#chair-row-{pk}")).to_have_count(0)
 
