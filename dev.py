@@ -3,7 +3,7 @@
 
     python3 dev.py run     # virtualenv, pinned install, database, migrations, demo data; then
                            # the web app on http://127.0.0.1:8000 with a Celery worker and beat
-    python3 dev.py test    # the whole test suite (lint, unit, integration, browser)
+    python3 dev.py test    # the whole test suite (lint, types, unit, integration, browser)
     python3 dev.py setup   # only the install steps
     python3 dev.py bench   # the benchmarks under bench/
 
@@ -134,6 +134,8 @@ def test(extra: list[str]) -> int:
     say("ruff check and ruff format --check")
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
+    say("mypy (services, selectors, the planner and the API; see [tool.mypy] in pyproject.toml)")
+    run(BIN / "mypy")
     say("pytest")
     return subprocess.run([str(BIN / "pytest"), *extra], cwd=ROOT).returncode
 

@@ -7,7 +7,13 @@ after every migrate and is idempotent.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, Permission
+from typing import TypeAlias
+
+from django.contrib.auth.models import Group, Permission, User
+
+# Who makes a change: the signed-in staff user, or None for the patient (a reply, a link) or the
+# system (a task); django-simple-history records it with the change.
+Actor: TypeAlias = User | None
 
 NURSE = "nurse"
 FRONT_DESK = "front_desk"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from chairs.models import Center
-from frontdesk.selectors import day_bounds
+from chairs.selectors import day_bounds
 from scheduling.models import Appointment, AppointmentStatus
 
 # A start counts as on time when the patient is in the chair within this many minutes of the booked start.
@@ -96,8 +96,8 @@ def _summarise(code: str, name: str, group: list[AppointmentFlow], noshows: int)
         mean_wait=_mean(waits),
         on_time_percent=round(100 * sum(on_time) / len(on_time), 1) if on_time else None,
         mean_scheduled=_mean([r.scheduled_minutes for r in finished]),
-        mean_actual=_mean([r.actual_minutes for r in finished]),
-        mean_overrun=_mean([r.overrun_minutes for r in finished]),
+        mean_actual=_mean([r.actual_minutes for r in finished if r.actual_minutes is not None]),
+        mean_overrun=_mean([r.overrun_minutes for r in finished if r.overrun_minutes is not None]),
     )
 
 
@@ -121,7 +121,7 @@ def overall_summary(rows: list[AppointmentFlow], noshows: dict[str, int] | None 
 
 
 def _range(center: Center, date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    return day_bounds(center=center, day=date_from)[0], day_bounds(center=center, day=date_to)[1]
+    return day_bounds(center=center, day=date_from, last_day=date_to)
 
 
 def flow_rows(*, center: Center, date_from: dt.date, date_to: dt.date) -> list[AppointmentFlow]:

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 
 from chairs.models import Center, Closure, OpeningHours
-from chairs.selectors import centers_for
+from chairs.selectors import day_bounds, local_today
+from patients.selectors import parse_date_of_birth
 from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus
 
 WAIT_WARNING_MINUTES = 15
@@ -25,44 +25,12 @@ WAIT_DANGER_MINUTES = 30
 NOT_SEATED = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING, AppointmentStatus.ARRIVED)
 
 
-def local_today(*, center: Center, now: dt.datetime) -> dt.date:
-    return now.astimezone(center.tzinfo).date()
-
-
-def day_bounds(*, center: Center, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The local day as a half-open range of aware datetimes."""
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=center.tzinfo)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=center.tzinfo)
-    return start, end
-
-
-def appointment_for(*, user, pk: int) -> Appointment:
-    """One appointment of the user's centers; 404 for any other (no hint that it exists)."""
-    appointment = (
-        Appointment.objects.filter(center__in=centers_for(user=user), pk=pk)
-        .select_related("center", "patient", "protocol", "chair")
-        .first()
-    )
-    if appointment is None:
-        raise Http404("No such appointment.")
-    return appointment
-
-
-def _parse_date(text: str) -> dt.date | None:
-    for pattern in ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
 def search_filter(query: str) -> Q:
     """Match a patient by name (any order), MRN or date of birth."""
     query = query.strip()
     if not query:
         return Q()
-    born = _parse_date(query)
+    born = parse_date_of_birth(query)
     if born:
         return Q(patient__date_of_birth=born)
     condition = Q(patient__mrn__iexact=query) | Q(patient__mrn__icontains=query)

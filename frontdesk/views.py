@@ -9,6 +9,10 @@ lists also poll, so a second screen (the waiting room on a wall) stays current.
 Front-desk staff check in, undo a check-in, mark no-shows and cancel; the
 clinical steps (seat, start infusion, start observation, discharge) and moving
 a late patient are for nurses (and center administrators).
+
+It runs past 400 lines because it holds the five pages of one desk (arrivals, waiting room, in
+chairs, late arrival, the report) and the one action view they post to; the reads are in
+``selectors`` and ``reports``.
 """
 
 from __future__ import annotations
@@ -23,8 +27,6 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -32,11 +34,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chairs.models import Center
 from chairs.roles import CENTER_ADMIN, NURSE, has_role
-from chairs.selectors import center_for, centers_for, chairs_for
+from chairs.selectors import center_for, centers_for, chairs_for, local_today
 from frontdesk import reports
 from frontdesk import selectors as flow
 from scheduling.errors import EarlyDischarge, SchedulingError
 from scheduling.models import Appointment, CancelledBy
+from scheduling.planner_input import planner_input_for
+from scheduling.selectors import appointment_for
 from scheduling.services import (
     ACTION_LABELS,
     TRANSITIONS,
@@ -45,6 +49,7 @@ from scheduling.services import (
     noshow_allowed_from,
     transition,
 )
+from scheduling.slot_search import find_candidates, seat_choices
 from treatment.readiness import readiness_for
 
 READINESS_PARTIAL = "treatment/_readiness_badge.html"
@@ -63,14 +68,6 @@ def is_nurse(user) -> bool:
     if not hasattr(user, "_is_nurse"):
         user._is_nurse = has_role(user, NURSE, CENTER_ADMIN)
     return user._is_nurse
-
-
-def _optional_partial(name: str) -> str | None:
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return None
-    return name
 
 
 def slot_finder_url(**params) -> str:
@@ -120,7 +117,7 @@ def _common(request, center: Center, **extra) -> dict:
         "center": center,
         "centers": centers_for(user=request.user),
         "is_nurse": is_nurse(request.user),
-        "readiness_partial": _optional_partial(READINESS_PARTIAL),
+        "readiness_partial": READINESS_PARTIAL,
         "refresh_seconds": LIST_REFRESH_SECONDS,
         "idle_seconds": settings.SESSION_COOKIE_AGE,
         "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
@@ -142,7 +139,7 @@ def arrivals(request):
     query = request.GET.get("q", "").strip()[:100]
     appointments = flow.arrivals(center=center, now=now, query=query)
     late = flow.late_arrival_problems(center=center, appointments=appointments, now=now)
-    today = flow.local_today(center=center, now=now)
+    today = local_today(center=center, now=now)
     nurse = is_nurse(request.user)
     rows = [_row(a, nurse=nurse, now=now, late=late) for a in appointments]
     _add_readiness(rows, today=today)
@@ -167,36 +164,13 @@ def arrivals(request):
 
 def _seat_choices(*, center: Center, waiting: list[flow.WaitingPatient], now: dt.datetime) -> dict[int, list]:
     """For each waiting appointment, the chairs it may be seated on: its own, then other free ones that fit."""
-    from scheduling import planner
-    from scheduling.planner_input import planner_input_for
-
     if not waiting:
         return {}
-    today = flow.local_today(center=center, now=now)
+    today = local_today(center=center, now=now)
     pin = planner_input_for(center=center, date_from=today, date_to=today)
-    chairs = list(chairs_for(center=center))
-    choices = {}
-    for entry in waiting:
-        appointment = entry.appointment
-        protocol = appointment.protocol
-        others = [
-            chair
-            for chair in chairs
-            if chair.pk != appointment.chair_id
-            and not planner.check_placement(
-                pin,
-                chair_id=chair.pk,
-                start=appointment.start,
-                chair_minutes=appointment.chair_minutes,
-                required_kind=protocol.required_chair_kind or None,
-                required_features=frozenset(protocol.required_features),
-                exclude_appointment_id=appointment.pk,
-            )
-        ]
-        # Same kind as booked first (a chair for a chair), then by label.
-        others.sort(key=lambda chair: (chair.kind != appointment.chair.kind, chair.label))
-        choices[appointment.pk] = [appointment.chair, *others]
-    return choices
+    return seat_choices(
+        appointments=[entry.appointment for entry in waiting], chairs=list(chairs_for(center=center)), pin=pin
+    )
 
 
 @require_GET
@@ -215,7 +189,7 @@ def waiting_room(request):
         row = _row(entry.appointment, nurse=nurse, now=now, late=late)
         row.update(waited=entry.waited_minutes, level=entry.level, chairs=seat_choices.get(entry.appointment.pk, []))
         rows.append(row)
-    _add_readiness(rows, today=flow.local_today(center=center, now=now))
+    _add_readiness(rows, today=local_today(center=center, now=now))
     context = _common(
         request,
         center,
@@ -292,7 +266,7 @@ def _early_discharge(request, appointment: Appointment, error: EarlyDischarge):
 @require_POST
 @permission_required("scheduling.change_appointment", raise_exception=True)
 def flow_action(request, pk: int, action: str):
-    appointment = flow.appointment_for(user=request.user, pk=pk)
+    appointment = appointment_for(user=request.user, pk=pk)
     fallback = f"{reverse('arrivals')}?{urlencode({'center': appointment.center_id})}"
     if action not in TRANSITIONS or action not in (*DESK_ACTIONS, *NURSE_ACTIONS):
         messages.error(request, "That is not a step of the patient flow.")
@@ -364,28 +338,25 @@ def _done_message(appointment: Appointment, action: str) -> str:
 
 
 def _remaining_fits(appointment: Appointment, *, now: dt.datetime):
-    from scheduling import planner
-    from scheduling.planner_input import planner_input_for, slot_request_for
-
-    today = flow.local_today(center=appointment.center, now=now)
-    pin = planner_input_for(center=appointment.center, date_from=today, date_to=today)
-    request = slot_request_for(
+    today = local_today(center=appointment.center, now=now)
+    return find_candidates(
+        center=appointment.center,
         protocol=appointment.protocol,
         dose_number=appointment.dose_number,
         date_from=today,
         date_to=today,
+        patient=appointment.patient,
         exclude_appointment_id=appointment.pk,
         limit=LATE_CANDIDATE_LIMIT,
-        not_before=now,
+        now=now,
     )
-    return planner.find_slots(pin, request)
 
 
 @require_http_methods(["GET", "POST"])
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def late_arrival(request, pk: int):
     """Say whether a late patient still fits, and offer today's remaining fits (a nurse moves it)."""
-    appointment = flow.appointment_for(user=request.user, pk=pk)
+    appointment = appointment_for(user=request.user, pk=pk)
     center = appointment.center
     if request.method == "POST":
         if not (is_nurse(request.user) and request.user.has_perm("scheduling.change_appointment")):
@@ -409,7 +380,7 @@ def late_arrival(request, pk: int):
     now = timezone.now()
     problem = flow.late_arrival_problems(center=center, appointments=[appointment], now=now).get(appointment.pk)
     result = _remaining_fits(appointment, now=now) if appointment.status in flow.NOT_SEATED else None
-    today = flow.local_today(center=center, now=now)
+    today = local_today(center=center, now=now)
     context = _common(
         request,
         center,
@@ -445,7 +416,7 @@ def _parse_start(text: str) -> dt.datetime | None:
 
 
 def _report_range(request, center: Center) -> tuple[dt.date, dt.date]:
-    today = flow.local_today(center=center, now=timezone.now())
+    today = local_today(center=center, now=timezone.now())
     try:
         date_to = dt.date.fromisoformat(request.GET.get("to", ""))
     except ValueError:

@@ -2,6 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from patients.models import Patient
+from patients.services import update_patient
 
 
 @admin.register(Patient)
@@ -15,3 +16,9 @@ class PatientAdmin(SimpleHistoryAdmin):
         "preferred_language",
     ]
     search_fields = ["mrn", "first_name", "last_name", "email", "phone"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            update_patient(patient=obj, actor=request.user)  # re-plans reminders like the pages and the API
+        else:
+            super().save_model(request, obj, form, change)

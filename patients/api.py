@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import django_filters
+from django.contrib.auth.models import User
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, serializers, viewsets
@@ -19,6 +21,7 @@ from infusion_center.api_common import (
     user_center_ids,
 )
 from patients.models import Patient
+from patients.services import update_patient
 
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
 MAX_SEARCH_LENGTH = 200
@@ -174,3 +177,7 @@ class PatientViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return Patient.objects.filter(center_id__in=user_center_ids(self.request.user)).select_related("center")
+
+    def perform_update(self, serializer):
+        actor = cast(User, self.request.user)  # the API admits only signed-in staff
+        update_patient(patient=serializer.instance, actor=actor, changes=serializer.validated_data)

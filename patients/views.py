@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chairs.selectors import centers_for
 from patients.forms import PatientForm, PatientSearchForm
 from patients.selectors import appointments_of, patient_for, search_patients
+from patients.services import update_patient
 
 PAGE_SIZE = 25
 SEARCH_LIMIT = 10
@@ -86,7 +87,7 @@ def patient_edit(request, pk: int):
     patient = patient_for(user=request.user, pk=pk)
     form = PatientForm(request.POST or None, instance=patient, centers=centers_for(user=request.user))
     if request.method == "POST" and form.is_valid():
-        form.save()
+        update_patient(patient=form.save(commit=False), actor=request.user)
         messages.success(request, f"{patient.full_name}'s details are saved.")
         return redirect("patient_detail", pk=patient.pk)
     return render(

@@ -36,10 +36,6 @@ def reminder_for(*, user, pk: int) -> Reminder:
     return reminder
 
 
-def follow_up_count(*, user) -> int:
-    return reminders_for(user=user, view="follow_up").count()
-
-
 def development_messages_for(*, user, limit: int = 200) -> list[DevelopmentSms]:
     return list(
         DevelopmentSms.objects.filter(reminder__center__in=centers_for(user=user))

@@ -10,6 +10,10 @@
 
 Appointment status changes from a patient go through ``scheduling.services.transition``
 with ``actor=None`` (the history records the change as made by no staff user, with the reason).
+
+Over 400 lines because it is the outbox's one door: every write to a reminder, in sections in the
+order a reminder lives (planning, dispatching, sending, follow-up, replies); how a message leaves
+is in ``transports``, what it says in ``content``, when in ``policy``.
 """
 
 from __future__ import annotations
@@ -17,20 +21,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import smtplib
 import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from chairs.roles import Actor
 from patients.models import Patient, ReminderChannel
-from reminders import content, policy, sms
+from patients.services import update_patient
+from reminders import content, policy, transports
 from reminders.models import REACHED_PROVIDER, Channel, InboundSms, Reminder, ReminderStatus
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy
 
@@ -65,7 +68,7 @@ def channels_for(patient: Patient) -> list[str]:
     if not patient.has_reminder_consent:
         return []
     wanted = patient.reminder_channel
-    channels = []
+    channels: list[str] = []
     if wanted in (ReminderChannel.SMS, ReminderChannel.BOTH) and patient.phone and not patient.is_sms_opted_out:
         channels.append(Channel.SMS)
     if wanted in (ReminderChannel.EMAIL, ReminderChannel.BOTH) and patient.email:
@@ -88,8 +91,22 @@ def sync_reminders(appointment: Appointment, *, now: dt.datetime | None = None) 
             note=f"Appointment {appointment.get_status_display().lower()}.",
         )
         return
-    patient = appointment.patient
-    center = appointment.center
+    wanted = _wanted_reminders(appointment, now=now)
+    moved = {key for key, row in rows.items() if row.planned_for != appointment.start}
+    _void(
+        _unwanted(rows, wanted=wanted, moved=moved, channels=channels_for(appointment.patient), now=now),
+        note="No longer needed: the appointment moved or the patient's preferences changed.",
+    )
+    for key, planned_reminder in wanted.items():
+        if key in rows:
+            _replan(rows[key], planned_reminder, appointment=appointment, is_moved=key in moved, now=now)
+    _create_missing(appointment, [(key, p) for key, p in wanted.items() if key not in rows])
+
+
+def _wanted_reminders(appointment: Appointment, *, now: dt.datetime) -> dict[tuple[str, str], policy.PlannedReminder]:
+    """The reminders the appointment should have, by (kind, channel): the center's offsets on the
+    patient's channels, moved out of quiet hours in the patient's time zone."""
+    patient, center = appointment.patient, appointment.center
     planned = policy.plan(
         start=appointment.start,
         offsets_hours=list(center.reminder_offsets_hours or []),
@@ -97,52 +114,54 @@ def sync_reminders(appointment: Appointment, *, now: dt.datetime | None = None) 
         tz=patient_tz(patient),
         quiet=quiet_hours_of(center),
     )
-    wanted = {(p.kind, channel): p for p in planned for channel in channels_for(patient)}
-    moved = {key for key, row in rows.items() if row.planned_for != appointment.start}
-    to_void = [
+    return {(p.kind, channel): p for p in planned for channel in channels_for(patient)}
+
+
+def _unwanted(rows, *, wanted, moved, channels: list[str], now: dt.datetime) -> list[Reminder]:
+    """Open rows no longer wanted. A row already due for this very time stays: the plan drops overdue
+    offsets only at booking."""
+    return [
         row
         for key, row in rows.items()
-        if row.status in OPEN
-        and key not in wanted
-        # A row already due for this very time stays: the plan drops overdue offsets only at booking.
-        and (key in moved or row.due_at > now or key[1] not in channels_for(patient))
+        if row.status in OPEN and key not in wanted and (key in moved or row.due_at > now or key[1] not in channels)
     ]
-    _void(to_void, note="No longer needed: the appointment moved or the patient's preferences changed.")
-    to_create = []
-    for key, planned_reminder in wanted.items():
-        row = rows.get(key)
-        if row is None:
-            to_create.append(
-                Reminder(
-                    appointment=appointment,
-                    patient=patient,
-                    center=center,
-                    kind=planned_reminder.kind,
-                    offset_hours=planned_reminder.offset_hours,
-                    channel=key[1],
-                    due_at=planned_reminder.due_at,
-                    planned_for=appointment.start,
-                )
+
+
+def _replan(row: Reminder, planned_reminder, *, appointment: Appointment, is_moved: bool, now: dt.datetime) -> None:
+    """Reopen or re-time an existing row when the appointment moved, it was voided, or its due time changed."""
+    reopen = row.status == ReminderStatus.VOIDED or (row.status == ReminderStatus.SKIPPED and is_moved)
+    # Same time, but the patient's time zone or the center's quiet hours changed (a row deferred
+    # at send time carries a note and keeps its later time).
+    replanned = (
+        row.status == ReminderStatus.PENDING
+        and not row.note
+        and row.due_at > now
+        and abs(row.due_at - planned_reminder.due_at) > dt.timedelta(minutes=1)
+    )
+    if (row.status in OPEN and is_moved) or reopen or replanned:
+        row.status = ReminderStatus.PENDING
+        row.due_at = planned_reminder.due_at
+        row.planned_for = appointment.start
+        row.queued_at = None
+        row.note = ""
+        row.save(update_fields=["status", "due_at", "planned_for", "queued_at", "note", "updated_at"])
+
+
+def _create_missing(appointment: Appointment, missing) -> None:
+    if missing:
+        Reminder.objects.bulk_create(
+            Reminder(
+                appointment=appointment,
+                patient=appointment.patient,
+                center=appointment.center,
+                kind=planned_reminder.kind,
+                offset_hours=planned_reminder.offset_hours,
+                channel=channel,
+                due_at=planned_reminder.due_at,
+                planned_for=appointment.start,
             )
-            continue
-        reopen = row.status == ReminderStatus.VOIDED or (row.status == ReminderStatus.SKIPPED and key in moved)
-        # Same time, but the patient's time zone or the center's quiet hours changed (a row deferred
-        # at send time carries a note and keeps its later time).
-        replanned = (
-            row.status == ReminderStatus.PENDING
-            and not row.note
-            and row.due_at > now
-            and abs(row.due_at - planned_reminder.due_at) > dt.timedelta(minutes=1)
+            for (_, channel), planned_reminder in missing
         )
-        if (row.status in OPEN and key in moved) or reopen or replanned:
-            row.status = ReminderStatus.PENDING
-            row.due_at = planned_reminder.due_at
-            row.planned_for = appointment.start
-            row.queued_at = None
-            row.note = ""
-            row.save(update_fields=["status", "due_at", "planned_for", "queued_at", "note", "updated_at"])
-    if to_create:
-        Reminder.objects.bulk_create(to_create)
 
 
 def _void(rows: list[Reminder], *, note: str) -> None:
@@ -150,6 +169,16 @@ def _void(rows: list[Reminder], *, note: str) -> None:
         Reminder.objects.filter(pk__in=[r.pk for r in rows], status__in=OPEN).update(
             status=ReminderStatus.VOIDED, note=note[:255], updated_at=timezone.now()
         )
+
+
+# What a patient's reminders depend on.
+WATCHED_FIELDS = {"has_reminder_consent", "reminder_channel", "phone", "email", "timezone", "is_sms_opted_out"}
+
+
+def patient_changed(patient: Patient, *, update_fields: list[str] | None = None) -> None:
+    """``patients.services.update_patient``'s hook: re-plan when something reminders depend on may have changed."""
+    if update_fields is None or set(update_fields) & WATCHED_FIELDS:
+        sync_patient(patient)
 
 
 def sync_patient(patient: Patient, *, now: dt.datetime | None = None) -> None:
@@ -224,11 +253,11 @@ def send_reminder(reminder_id: int, *, now: dt.datetime | None = None) -> str:
     reminder = claim_or_outcome.reminder
     try:
         result = _deliver(reminder, now=now)
-    except sms.TransientSendError as error:
+    except transports.TransientSendError as error:
         return _record_transient(reminder, error, now=now)
-    except sms.PermanentSendError as error:
+    except transports.PermanentSendError as error:
         return _record_failure(reminder, error)
-    except sms.UnknownOutcomeError as error:
+    except transports.UnknownOutcomeError as error:
         return _record_unknown(reminder, str(error))
     except Exception as error:  # a bug or a crash in the provider library: we cannot tell if it went out
         log.exception("Sending reminder %s failed unexpectedly", reminder.pk)
@@ -322,45 +351,25 @@ def _defer(reminder: Reminder, until: dt.datetime, appointment: Appointment, *, 
     return "deferred"
 
 
-def _deliver(reminder: Reminder, *, now: dt.datetime) -> sms.SentMessage:
+def _deliver(reminder: Reminder, *, now: dt.datetime) -> transports.SentMessage:
     if reminder.channel == Channel.SMS:
         callback = ""
         if settings.SMS_BACKEND == "twilio":
             callback = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("reminders:sms_status")
-        return sms.get_backend().send(
+        return transports.get_backend().send(
             to=reminder.recipient, body=reminder.body, reminder_id=reminder.pk, status_callback=callback
         )
-    return _send_email(reminder, now=now)
-
-
-def _send_email(reminder: Reminder, *, now: dt.datetime) -> sms.SentMessage:
     rendered = content.render_email(reminder.appointment, now=now)
-    message = EmailMultiAlternatives(
-        subject=rendered.subject,
+    return transports.email_transport().send(
+        to=reminder.recipient,
         body=rendered.text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[reminder.recipient],
-        headers={"Auto-Submitted": "auto-generated", "Message-ID": make_msgid(domain=_mail_domain())},
+        reminder_id=reminder.pk,
+        subject=rendered.subject,
+        html=rendered.html,
+        attachments=[
+            transports.Attachment("appointment.ics", rendered.ics, "text/calendar; method=PUBLISH; charset=utf-8")
+        ],
     )
-    message.attach_alternative(rendered.html, "text/html")
-    message.attach("appointment.ics", rendered.ics, "text/calendar; method=PUBLISH; charset=utf-8")
-    try:
-        message.send(fail_silently=False)
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
-        raise sms.PermanentSendError(f"The mail server refused the address: {error}") from error
-    except smtplib.SMTPResponseException as error:
-        if 500 <= error.smtp_code < 600:
-            raise sms.PermanentSendError(f"The mail server refused the message ({error.smtp_code}).") from error
-        raise sms.TransientSendError(f"The mail server said {error.smtp_code}; will retry.") from error
-    except TimeoutError as error:
-        raise sms.UnknownOutcomeError("The mail server timed out; the message may have been sent.") from error
-    except (smtplib.SMTPException, OSError) as error:
-        raise sms.TransientSendError(f"Could not reach the mail server: {error}") from error
-    return sms.SentMessage(provider_message_id=message.extra_headers.get("Message-ID", ""), provider_status="sent")
-
-
-def _mail_domain() -> str:
-    return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1] or "localhost"
 
 
 def _record_transient(reminder: Reminder, error: Exception, *, now: dt.datetime) -> str:
@@ -382,7 +391,7 @@ def _record_failure(reminder: Reminder, error: Exception, *, prefix: str = "") -
     Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING).update(
         status=ReminderStatus.FAILED, last_error=(prefix + str(error))[:255], updated_at=timezone.now()
     )
-    if getattr(error, "code", "") == str(sms.TWILIO_UNSUBSCRIBED):
+    if getattr(error, "code", "") == str(transports.TWILIO_UNSUBSCRIBED):
         opt_out(phone=reminder.recipient)
     return ReminderStatus.FAILED
 
@@ -397,7 +406,7 @@ def _record_unknown(reminder: Reminder, message: str) -> str:
 # --- Staff follow-up ------------------------------------------------------------------------------
 
 
-def resend(*, reminder: Reminder, actor) -> Reminder:
+def resend(*, reminder: Reminder, actor: Actor) -> Reminder:
     """Staff decided to try a failed or unknown reminder again (it goes out at the next dispatch)."""
     now = timezone.now()
     Reminder.objects.filter(pk=reminder.pk, status__in=(ReminderStatus.FAILED, ReminderStatus.UNKNOWN)).update(
@@ -414,7 +423,7 @@ def resend(*, reminder: Reminder, actor) -> Reminder:
     return reminder
 
 
-def mark_followed_up(*, reminder: Reminder, actor) -> Reminder:
+def mark_followed_up(*, reminder: Reminder, actor: Actor) -> Reminder:
     now = timezone.now()
     Reminder.objects.filter(pk=reminder.pk, followed_up_at__isnull=True).update(
         followed_up_at=now, followed_up_by=actor, updated_at=now
@@ -436,9 +445,12 @@ def opt_out(*, phone: str) -> int:
     patients = list(_patients_with_phone(phone).select_for_update())
     for patient in patients:
         if not patient.is_sms_opted_out:
-            patient.is_sms_opted_out = True
-            patient._history_user = None
-            patient.save(update_fields=["is_sms_opted_out", "updated_at"])
+            update_patient(
+                patient=patient,
+                actor=None,
+                changes={"is_sms_opted_out": True},
+                update_fields=["is_sms_opted_out", "updated_at"],
+            )
     Reminder.objects.filter(patient__in=patients, channel=Channel.SMS, status__in=OPEN).update(
         status=ReminderStatus.VOIDED, note="The patient opted out of text messages.", updated_at=timezone.now()
     )
@@ -451,9 +463,12 @@ def opt_in(*, phone: str) -> int:
     patients = list(_patients_with_phone(phone).select_for_update())
     for patient in patients:
         if patient.is_sms_opted_out:
-            patient.is_sms_opted_out = False
-            patient._history_user = None
-            patient.save(update_fields=["is_sms_opted_out", "updated_at"])  # re-plans (reminders.signals)
+            update_patient(  # re-plans the reminders (patient_changed)
+                patient=patient,
+                actor=None,
+                changes={"is_sms_opted_out": False},
+                update_fields=["is_sms_opted_out", "updated_at"],
+            )
     return len(patients)
 
 
@@ -615,6 +630,6 @@ def apply_status_callback(*, provider_message_id: str, provider_status: str, err
             )
             fields += ["status", "last_error"]
         reminder.save(update_fields=fields)
-    if error_code == str(sms.TWILIO_UNSUBSCRIBED):
+    if error_code == str(transports.TWILIO_UNSUBSCRIBED):
         opt_out(phone=reminder.recipient)
     return True

@@ -2,12 +2,20 @@
 
 Every error carries a stable ``code`` (what refused) and a human ``message``;
 ``BookingRefused`` may carry several reasons at once (e.g. the chair lacks a
-feature *and* nurse start capacity is full).
+feature *and* nurse start capacity is full). ``refusal(reasons)`` raises the
+named refusal for the first reason (``SlotTaken``, ``NurseCapacityFull``,
+``PatientBusy``, ``OutsideOpeningHours``, ``ChairUnavailable``); each is a
+``BookingRefused``, so a caller may catch either.
+
+``http_status`` is the status the API answers with; the one place that turns
+these errors into HTTP is ``infusion_center.api_common.exception_handler``, and
+into a page's words ``scheduling.views_booking._refusal_message`` (pages
+that only report show ``message``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class SchedulingError(Exception):
@@ -49,10 +57,47 @@ class BookingRefused(SchedulingError):
 
 
 class SlotTaken(BookingRefused):
-    """Another booking took the chair first (the database's exclusion constraint said so)."""
+    """The chair (or every suitable chair) is booked for that time; with no reasons, another booking took
+    it first (the database's exclusion constraint said so)."""
 
-    def __init__(self, message: str = "This chair was just booked by someone else for an overlapping time.") -> None:
-        super().__init__([Reason("chair_taken", message)])
+    def __init__(self, reasons: list[Reason] | None = None) -> None:
+        super().__init__(reasons or [Reason("chair_taken", TAKEN_MESSAGE)])
+
+
+TAKEN_MESSAGE = "This chair was just booked by someone else for an overlapping time."
+
+
+class NurseCapacityFull(BookingRefused):
+    """No nurse on shift, or the nurses on shift may watch or start no more patients then."""
+
+
+class PatientBusy(BookingRefused):
+    """The patient already has an appointment at that time."""
+
+
+class OutsideOpeningHours(BookingRefused):
+    """The center is closed then, or the chair time does not fit its hours or time grid."""
+
+
+class ChairUnavailable(BookingRefused):
+    """The chair is blocked, out of service, of another center, or lacks what the protocol needs."""
+
+
+_NAMED_REFUSALS: dict[str, type[BookingRefused]] = {
+    **dict.fromkeys(("chair_taken", "chairs_full"), SlotTaken),
+    **dict.fromkeys(("nurse_start_full", "nurse_watch_full", "no_nurse_on_shift"), NurseCapacityFull),
+    "patient_busy": PatientBusy,
+    **dict.fromkeys(("closed", "outside_hours", "off_grid", "too_long_for_day"), OutsideOpeningHours),
+    **dict.fromkeys(
+        ("chair_blocked", "chair_lacks_features", "chair_inactive_or_unknown", "no_chair_with_features"),
+        ChairUnavailable,
+    ),
+}
+
+
+def refusal(reasons: list[Reason]) -> BookingRefused:
+    """The named refusal for these reasons, chosen by the first (whose code the error carries)."""
+    return _NAMED_REFUSALS.get(reasons[0].code, BookingRefused)(reasons) if reasons else BookingRefused(reasons)
 
 
 class CenterBusy(SchedulingError):
@@ -77,10 +122,3 @@ class EarlyDischarge(InvalidTransition):
             "give the reason to discharge early.",
             code="early_discharge",
         )
-
-
-@dataclass
-class Warnings:
-    """Things a user should know but that do not refuse an action."""
-
-    items: list[Reason] = field(default_factory=list)

@@ -343,7 +343,7 @@ class _Day:
         self.rules = rules
         bounds = local_bounds(rules, day)
         self.open = bounds is not None
-        if not self.open:
+        if bounds is None:
             return
         self.opens, self.closes = bounds
         step = dt.timedelta(minutes=rules.slot_minutes)
@@ -575,7 +575,7 @@ def find_slots(pin: PlannerInput, request: SlotRequest) -> PlanResult:
     while day <= request.date_to:
         if perfect >= request.limit:
             break
-        weekday_miss = int(bool(preferred_days) and day.weekday() not in preferred_days)
+        weekday_miss = int(day.weekday() not in preferred_days if preferred_days else False)
         found, reasons = _plan_day(pin, request, day, chairs, duration, sliver, tz)
         for candidate in found:
             local_start = candidate.start.astimezone(tz).time()
@@ -631,6 +631,7 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
             for code in codes:
                 refused[code] += 1
             continue
+        assert placement is not None  # a missing placement added "chairs_full" above
         fit, chair, before, after, slivers = placement
         score = FIT_WEIGHT * fit + load
         elapsed = (start - d.opens).total_seconds() / span

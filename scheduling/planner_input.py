@@ -8,20 +8,13 @@ from django.db.models import F, Min
 from django.db.models.functions import Least
 
 from chairs.models import Center, ChairBlock, NurseShift
+from chairs.selectors import day_bounds
 from scheduling import planner
 from scheduling.models import Appointment, Protocol
 
 # Appointments and blocks are loaded with this much margin around the range, so a booking
 # that began the evening before (or a block spanning days) is still seen.
 MARGIN = dt.timedelta(days=1)
-
-
-def range_bounds(center: Center, date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The instants of local midnight starting date_from and ending date_to."""
-    tz = center.tzinfo
-    lo = dt.datetime.combine(date_from, dt.time(0), tzinfo=tz)
-    hi = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-    return lo, hi
 
 
 def rules_for(center: Center, date_from: dt.date, date_to: dt.date) -> planner.CenterRules:
@@ -49,7 +42,7 @@ def rules_for(center: Center, date_from: dt.date, date_to: dt.date) -> planner.C
 
 def planner_input_for(*, center: Center, date_from: dt.date, date_to: dt.date) -> planner.PlannerInput:
     """Everything the planner needs about the center between two local dates (7 queries)."""
-    lo, hi = range_bounds(center, date_from, date_to)
+    lo, hi = day_bounds(center=center, day=date_from, last_day=date_to)
     lo, hi = lo - MARGIN, hi + MARGIN
     chairs = tuple(
         planner.ChairInfo(id=c.pk, label=c.label, kind=c.kind, features=frozenset(c.features), is_active=c.is_active)

@@ -164,8 +164,7 @@ class BoardItem:
     who: str = ""
     what: str = ""
     href: str = ""
-    readiness_badge: str = ""  # HTML from the readiness partial, set by the page for doses not ready
-    readiness_text: str = ""  # the same in words, for the tile's tooltip
+    readiness_text: str = ""  # what the dose still needs, in words, for the tile's tooltip
     is_compact: bool = False  # a short infusion: one line on the tile, the rest in its tooltip
     is_movable: bool = False  # booked or pending: can be dragged to another time or chair
     move_href: str = ""
@@ -187,6 +186,7 @@ def _describe(item: BoardItem, tz) -> BoardItem:
         item.title = f"Blocked {item.times}: {item.block.reason}"
         return item
     a = item.appointment
+    assert a is not None  # an item is a block or an appointment
     state = a.get_chair_stage_display() if a.chair_stage else a.get_status_display()
     item.css = f"status-{a.status}" + (f" stage-{a.chair_stage}" if a.chair_stage else "")
     item.who = f"{a.patient.last_name}, {a.patient.first_name}"
@@ -201,6 +201,13 @@ def _describe(item: BoardItem, tz) -> BoardItem:
     if item.is_movable:
         item.move_href = reverse("appointment_move_confirm", args=[a.pk])
     return item
+
+
+def readiness_words(readiness) -> str:
+    """What a dose not ready still needs, in words (the tile's tooltip, the day sheet); "" when ready."""
+    if readiness is None or readiness.ready:
+        return ""
+    return ("Not ready: " if readiness.blocking else "To do: ") + " ".join(m.message for m in readiness.missing)
 
 
 def actual_chair_time(appointment: Appointment, *, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
@@ -389,6 +396,7 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
         if appointment.chair_id in rows:
             left, width = place(appointment.start, appointment.end)
             item = _describe(BoardItem(left, width, appointment.start, appointment.end, appointment=appointment), tz)
+            item.readiness_text = readiness_words(getattr(appointment, "readiness", None))
             if actual[appointment.pk]:
                 seated, left_at = actual[appointment.pk]
                 a_left, a_width = place(seated, left_at)

@@ -24,8 +24,18 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from chairs.models import Center, Chair
+from chairs.roles import Actor
 from patients.models import Patient
-from scheduling.errors import BookingRefused, CenterBusy, EarlyDischarge, InvalidTransition, Reason, SlotTaken
+from scheduling.errors import (
+    BookingRefused,
+    CenterBusy,
+    ChairUnavailable,
+    EarlyDischarge,
+    InvalidTransition,
+    Reason,
+    SlotTaken,
+    refusal,
+)
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
 from scheduling.planner_input import check_dose_placement, planner_input_for
 from treatment.services import guard_booking
@@ -57,8 +67,8 @@ def _lock_center_day(center: Center, moment: dt.datetime) -> None:
         raise CenterBusy("The schedule is busy with another booking; please try again.") from error
 
 
-def _save(appointment: Appointment, *, actor, update_fields: list[str] | None = None) -> None:
-    appointment._history_user = actor
+def _save(appointment: Appointment, *, actor: Actor, update_fields: list[str] | None = None) -> None:
+    appointment._history_user = actor  # type: ignore[attr-defined]  # django-simple-history
     appointment.save(update_fields=None if update_fields is None else [*update_fields, "updated_at"])
 
 
@@ -111,7 +121,7 @@ def placement_refusals(
 @transaction.atomic
 def book_appointment(
     *,
-    actor,
+    actor: Actor,
     patient: Patient,
     protocol: Protocol,
     chair: Chair,
@@ -142,7 +152,7 @@ def book_appointment(
         center=center, chair=chair, protocol=protocol, dose_number=dose_number, start=start, patient=patient
     )
     if reasons:
-        raise BookingRefused(reasons)
+        raise refusal(reasons)
     appointment = Appointment(
         center=center,
         patient=patient,
@@ -161,13 +171,13 @@ def book_appointment(
             _save(appointment, actor=actor)
     except IntegrityError as error:
         raise SlotTaken() from error
-    appointment.readiness_warnings = warnings
+    appointment.readiness_warnings = warnings  # type: ignore[attr-defined]  # for the page and the API
     _run_hooks(appointment)
     return appointment
 
 
 @transaction.atomic
-def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt.datetime) -> Appointment:
+def move_appointment(*, actor: Actor, appointment: Appointment, chair: Chair, start: dt.datetime) -> Appointment:
     """Move an appointment not yet in a chair; the old time is released only if the new one is booked.
 
     A patient who has arrived (late, say) but is not seated keeps their check-in.
@@ -179,7 +189,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
     if not movable:
         raise InvalidTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
     if chair.center_id != appointment.center_id:
-        raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
+        raise ChairUnavailable([Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")])
     _lock_center_day(appointment.center, start)
     refuse_past(start, allowed=False)
     reasons = placement_refusals(
@@ -192,7 +202,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
         exclude_appointment_id=appointment.pk,
     )
     if reasons:
-        raise BookingRefused(reasons)
+        raise refusal(reasons)
     appointment.chair = chair
     appointment.start = start
     appointment.end = appointment.protocol.end_of(start, appointment.dose_number)
@@ -207,7 +217,7 @@ def move_appointment(*, actor, appointment: Appointment, chair: Chair, start: dt
             _save(appointment, actor=actor)
     except IntegrityError as error:
         raise SlotTaken() from error
-    appointment.readiness_warnings = warnings
+    appointment.readiness_warnings = warnings  # type: ignore[attr-defined]  # for the page and the API
     _run_hooks(appointment)
     return appointment
 
@@ -286,7 +296,7 @@ def noshow_allowed_from(appointment: Appointment) -> dt.datetime:
 @transaction.atomic
 def transition(
     *,
-    actor,
+    actor: Actor,
     appointment: Appointment,
     action: str,
     reason: str = "",
@@ -337,7 +347,7 @@ def transition(
     if action == "undo_check_in":
         appointment.arrived_at = None
     if reason.strip():
-        appointment._change_reason = reason.strip()[:100]  # kept with this version in the history
+        appointment._change_reason = reason.strip()[:100]  # type: ignore[attr-defined]  # kept with this version in the history
     try:
         with transaction.atomic():
             _save(appointment, actor=actor)
@@ -364,7 +374,7 @@ def earliest_discharge(appointment: Appointment) -> dt.datetime | None:
 def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
     """Put the (locked) appointment on another chair for its booked time, if the planner allows it."""
     if chair.center_id != appointment.center_id or not chair.is_active:
-        raise BookingRefused([Reason("chair_inactive_or_unknown", "That chair is not in service at this center.")])
+        raise ChairUnavailable([Reason("chair_inactive_or_unknown", "That chair is not in service at this center.")])
     _lock_center_day(appointment.center, appointment.start)
     reasons = placement_refusals(
         center=appointment.center,
@@ -375,9 +385,9 @@ def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
         exclude_appointment_id=appointment.pk,
     )
     if reasons:
-        raise BookingRefused(reasons)
+        raise refusal(reasons)
     appointment.chair = chair
 
 
-def cancel_appointment(*, actor, appointment: Appointment, cancelled_by: str, reason: str = "") -> Appointment:
+def cancel_appointment(*, actor: Actor, appointment: Appointment, cancelled_by: str, reason: str = "") -> Appointment:
     return transition(actor=actor, appointment=appointment, action="cancel", cancelled_by=cancelled_by, reason=reason)

@@ -6,6 +6,9 @@ the scheduling errors (``BookingRefused``, ``SlotTaken``, ``CenterBusy``,
 trust what the page showed: the service re-checks everything under the
 lock on the center's day, and when the slot has gone the nurse sees why and fresh
 candidates for the same search.
+
+It runs past 400 lines because it holds every nurses' booking page (board, slot finder, confirm,
+appointment, move, cancel), each a thin handler; the reads are in ``selectors`` and ``slot_search``.
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -31,7 +32,6 @@ from scheduling import planner
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, SchedulingError
 from scheduling.forms_booking import CancelForm, ChosenSlotForm, SlotSearchForm
 from scheduling.models import Appointment, AppointmentStatus
-from scheduling.planner_input import planner_input_for, slot_request_for
 from scheduling.selectors import (
     READINESS_STATUSES,
     active_protocols,
@@ -49,24 +49,17 @@ from scheduling.services import (
     placement_refusals,
     refuse_past,
 )
+from scheduling.slot_search import find_candidates
 from treatment.readiness import readiness_of
 from treatment.services import can_override, readiness_required
 
 BOARD_REFRESH_SECONDS = 20
 CANDIDATE_LIMIT = 10
-# Partials other areas of work provide; pages include them only once they exist.
+# Partials other apps provide.
 READINESS_PARTIAL = "treatment/_readiness_badge.html"
 REMINDERS_PARTIAL = "reminders/_appointment_reminders.html"
 # Refusal codes that mean "someone else got there first".
 TAKEN_CODES = {"chair_taken", "chairs_full"}
-
-
-def _optional_partial(name: str) -> str | None:
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return None
-    return name
 
 
 def _center_or_404(request, center_id) -> Center:
@@ -97,7 +90,6 @@ def board(request):
     center = _center_or_404(request, request.GET.get("center") or centers[0].pk)
     day = _parse_day(request.GET.get("date"), center)
     board_day = board_for(center=center, day=day)
-    _attach_readiness_badges(board_day)
     context = {
         "board": board_day,
         "centers": centers,
@@ -127,7 +119,6 @@ def board_sheet(request):
     center = _center_or_404(request, request.GET.get("center") or centers[0].pk)
     day = _parse_day(request.GET.get("date"), center)
     board_day = board_for(center=center, day=day)
-    _attach_readiness_badges(board_day)
     rows = [
         (row.chair, [item for item in row.items if item.appointment is not None])
         for group in board_day.groups
@@ -171,49 +162,23 @@ def board_week(request):
     )
 
 
-def _attach_readiness_badges(board_day) -> None:
-    """Give each not-ready block its readiness badge, rendered once per distinct state (not per block)."""
-    partial = _optional_partial(READINESS_PARTIAL)
-    if partial is None:
-        return
-    template = get_template(partial)
-    rendered: dict[tuple, str] = {}
-    for group in board_day.groups:
-        for row in group.rows:
-            for item in row.items:
-                readiness = getattr(item.appointment, "readiness", None)
-                if readiness is None or readiness.ready:
-                    continue
-                key = (
-                    tuple((m.code, m.message, m.can_complete_before_date) for m in readiness.missing),
-                    readiness.override_reason,
-                )
-                if key not in rendered:
-                    rendered[key] = template.render({"readiness": readiness, "show_items": False})
-                item.readiness_badge = rendered[key]
-                item.readiness_text = ("Not ready: " if readiness.blocking else "To do: ") + " ".join(
-                    m.message for m in readiness.missing
-                )
-
-
 # --- Slot finder ----------------------------------------------------------------------------------
 
 
 def _find_slots(*, center: Center, form: SlotSearchForm, exclude_appointment_id: int | None = None):
     data = form.cleaned_data
-    pin = planner_input_for(center=center, date_from=data["date_from"], date_to=data["date_to"])
-    request = slot_request_for(
+    return find_candidates(
+        center=center,
         protocol=data["protocol"],
         dose_number=data["dose_number"],
         date_from=data["date_from"],
         date_to=data["date_to"],
-        preferred_time_of_day=data.get("time_of_day") or "any",
-        preferred_weekdays=form.weekday_set,
+        patient=data.get("patient"),
+        time_of_day=data.get("time_of_day") or "any",
+        weekdays=form.weekday_set,
         exclude_appointment_id=exclude_appointment_id,
         limit=CANDIDATE_LIMIT,
-        not_before=timezone.now(),
     )
-    return planner.find_slots(pin, request)
 
 
 def _search_form(request, *, data, center: Center, appointment: Appointment | None = None) -> SlotSearchForm:
@@ -287,7 +252,7 @@ def _slot_finder_context(request, *, center: Center, form: SlotSearchForm, appoi
                 chair_id=first.chair_id,
                 start=first.start,
             )
-            context["readiness_partial"] = _optional_partial(READINESS_PARTIAL)
+            context["readiness_partial"] = READINESS_PARTIAL
         context["chosen"] = {
             "protocol": form.cleaned_data["protocol"],
             "dose_number": form.cleaned_data["dose_number"],
@@ -415,7 +380,7 @@ def slot_confirm(request):
             "chair": chair,
             "start": start,
             "readiness": readiness,
-            "readiness_partial": _optional_partial(READINESS_PARTIAL),
+            "readiness_partial": READINESS_PARTIAL,
             "is_blocked": bool(readiness.blocking) and readiness_required(),
             "can_override": can_override(request.user),
             "end": protocol.end_of(start, dose_number),
@@ -447,8 +412,8 @@ def appointment_detail(request, pk: int):
             and request.user.has_perm("scheduling.change_appointment"),
             "can_cancel": "cancel" in actions and request.user.has_perm("scheduling.change_appointment"),
             "readiness": readiness_of(appointment) if appointment.status in READINESS_STATUSES else None,
-            "readiness_partial": _optional_partial(READINESS_PARTIAL),
-            "reminders_partial": _optional_partial(REMINDERS_PARTIAL),
+            "readiness_partial": READINESS_PARTIAL,
+            "reminders_partial": REMINDERS_PARTIAL,
             "board_query": urlencode(
                 {
                     "center": appointment.center_id,

@@ -81,17 +81,6 @@ class DocumentForm(forms.ModelForm):
         )
 
 
-class OverrideForm(forms.Form):
-    """A center admin's reason for booking a dose that cannot be ready by its date."""
-
-    override_reason = forms.CharField(
-        label="Override reason (center admin)",
-        max_length=255,
-        required=False,
-        help_text="Book despite items that cannot be completed before the date; the reason is recorded.",
-    )
-
-
 class WorkQueueFilterForm(forms.Form):
     """Narrow the work queue to one day, one kind of missing item, one protocol."""
 

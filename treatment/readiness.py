@@ -128,7 +128,8 @@ def _local_day(moment: dt.datetime, center: Center) -> dt.date:
     return moment.astimezone(center.tzinfo).date()
 
 
-def _fmt(day: dt.date) -> str:
+def _fmt(day: dt.date | None) -> str:
+    assert day is not None  # callers format dates an approved authorization always has
     return day.strftime("%Y-%m-%d")
 
 
@@ -172,7 +173,7 @@ def _order_check(appointment: Appointment, day: dt.date, facts: _Facts) -> tuple
     return None, [Item("order_dose_not_covered", message, False)]
 
 
-_AUTH_PREFERENCE = {
+_AUTH_PREFERENCE: dict[str, int] = {
     AuthorizationStatus.NOT_REQUIRED: 0,
     AuthorizationStatus.APPROVED: 1,
     AuthorizationStatus.PENDING: 2,

@@ -9,9 +9,8 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from django.utils import timezone
-
 from chairs.models import Center
+from chairs.selectors import day_bounds, local_today
 from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus
 from treatment.models import AuthorizationStatus, Order, PriorAuthorization
 from treatment.readiness import Readiness, readiness_for
@@ -34,14 +33,10 @@ class AuthorizationAlert:
     visits_used: int
 
 
-def local_today(center: Center) -> dt.date:
-    return timezone.now().astimezone(center.tzinfo).date()
-
-
 def upcoming_not_ready(*, center: Center, today: dt.date | None = None) -> list[QueueEntry]:
     """Booked doses of the next 21 days (today included) that are not ready, soonest first."""
-    today = today or local_today(center)
-    start = dt.datetime.combine(today, dt.time(0), tzinfo=center.tzinfo)
+    today = today or local_today(center=center)
+    start = day_bounds(center=center, day=today)[0]
     appointments = list(
         Appointment.objects.filter(
             center=center,
@@ -58,7 +53,7 @@ def upcoming_not_ready(*, center: Center, today: dt.date | None = None) -> list[
 
 def authorization_alerts(*, center: Center, today: dt.date | None = None) -> list[AuthorizationAlert]:
     """Approved authorizations ending within 30 days or with at most two visits left."""
-    today = today or local_today(center)
+    today = today or local_today(center=center)
     authorizations = list(
         PriorAuthorization.objects.filter(
             patient__center=center,
@@ -73,6 +68,7 @@ def authorization_alerts(*, center: Center, today: dt.date | None = None) -> lis
     used = _visits_used(with_limit, center) if with_limit else Counter()
     alerts = []
     for authorization in authorizations:
+        assert authorization.approved_until is not None  # filtered above
         reasons = []
         if authorization.approved_until <= today + dt.timedelta(days=EXPIRY_WARNING_DAYS):
             days = (authorization.approved_until - today).days
@@ -121,8 +117,8 @@ class MissedDose:
 
 def missed_doses(*, center: Center, today: dt.date | None = None) -> list[MissedDose]:
     """No-shows of the last 30 days not yet made up: their series needs a re-flow (three queries)."""
-    today = today or local_today(center)
-    since = dt.datetime.combine(today - dt.timedelta(days=MISSED_LOOKBACK_DAYS), dt.time(0), tzinfo=center.tzinfo)
+    today = today or local_today(center=center)
+    since = day_bounds(center=center, day=today - dt.timedelta(days=MISSED_LOOKBACK_DAYS))[0]
     missed = list(
         Appointment.objects.filter(center=center, status=AppointmentStatus.NOSHOW, start__gte=since)
         .select_related("patient", "protocol")

@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
 from chairs.models import Chair
+from chairs.roles import Actor
 from scheduling import planner
 from scheduling.errors import BookingRefused, Reason
 from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus, CancelledBy, Protocol
-from scheduling.planner_input import check_dose_placement, planner_input_for, slot_request_for
+from scheduling.planner_input import check_dose_placement, planner_input_for
+from scheduling.slot_search import find_candidates
 from treatment.models import AuthorizationStatus, Order, PriorAuthorization
 from treatment.readiness import Readiness, assess
 
@@ -145,6 +148,7 @@ def propose_series(
     previous = last.dose_number if last else None
     for dose_number in range(next_dose, final_dose + 1):
         if visits_left is not None and len(doses) >= visits_left:
+            assert authorization is not None  # visits are counted only under an authorization
             notes.append(
                 f"The authorization's {authorization.approved_visits} visits are used up after "
                 f"{'dose ' + str(dose_number - 1) if doses else 'the doses already booked'}; renew it to book more."
@@ -167,11 +171,11 @@ def propose_series(
         if dose_number in pins:
             _place_pinned(dose, pins[dose_number], pin_input, protocol, center)
         else:
-            _place_best(dose, pin_input, protocol, time_of_day, now)
+            _place_best(dose, pin_input, protocol, time_of_day, now, center)
             if anchor is None and dose.start is not None:
                 dose.note = "First free slot from the chosen day."
         if dose.start is not None:
-            proposed_slots.append(planner.BookedSlot(-dose_number, dose.chair_id, dose.start, dose.end))
+            proposed_slots.append(planner.BookedSlot(-dose_number, dose.chair_id, dose.start, dose.end))  # type: ignore[arg-type]
             anchor = _local(dose.start, tz)
         else:
             anchor = due
@@ -237,19 +241,20 @@ def _days_by_closeness(dose: ProposedDose) -> list[dt.date]:
     return sorted(days, key=lambda d: (abs((d - dose.due).days), d))
 
 
-def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.datetime) -> None:
+def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.datetime, center) -> None:
     reasons: Counter[str] = Counter()
     for day in _days_by_closeness(dose):
-        request = slot_request_for(
+        result = find_candidates(
+            center=center,
             protocol=protocol,
             dose_number=dose.dose_number,
             date_from=day,
             date_to=day,
-            preferred_time_of_day=time_of_day,
+            time_of_day=time_of_day,
             limit=1,
-            not_before=now,
+            now=now,
+            planner_input=pin,
         )
-        result = planner.find_slots(pin, request)
         if result.candidates:
             best = result.candidates[0]
             dose.chair_id, dose.chair_label, dose.start, dose.end = (
@@ -292,7 +297,7 @@ def _attach_readiness(order: Order, doses: list[ProposedDose]) -> None:
     placed = [d for d in doses if d.start is not None]
     center = order.patient.center
     drafts = [
-        Appointment(
+        Appointment(  # type: ignore[misc]  # placed doses have a chair and times
             center=center,
             patient=order.patient,
             protocol=order.protocol,
@@ -318,10 +323,10 @@ class SeriesRefused(BookingRefused):
 @transaction.atomic
 def book_series(
     *,
-    actor,
+    actor: Actor,
     order: Order,
     doses: list[tuple[int, int, dt.datetime]],
-    replaces: list[int] = (),
+    replaces: Sequence[int] = (),
     override_reason: str = "",
 ) -> list[Appointment]:
     """Book every (dose number, chair id, start) of the series in one transaction: all or nothing.

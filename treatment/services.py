@@ -13,10 +13,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
-from chairs.roles import CENTER_ADMIN, has_role
+from chairs.roles import CENTER_ADMIN, Actor, has_role
 from patients.models import Patient
-from scheduling.errors import BookingRefused, Reason
+from scheduling.errors import Reason
 from scheduling.models import Appointment
+from treatment.errors import DoseNotReady
 from treatment.models import Order, PrerequisiteDocument, PriorAuthorization
 from treatment.readiness import Item, readiness_of
 
@@ -26,11 +27,11 @@ def readiness_required() -> bool:
     return getattr(settings, "BOOKING_REQUIRES_ORDER", True)
 
 
-def can_override(actor) -> bool:
+def can_override(actor: Actor) -> bool:
     return actor is not None and has_role(actor, CENTER_ADMIN)
 
 
-def guard_booking(*, actor, appointment: Appointment, override_reason: str = "") -> list[Item]:
+def guard_booking(*, actor: Actor, appointment: Appointment, override_reason: str = "") -> list[Item]:
     """Refuse an unsaved appointment that cannot be ready by its date; return the warnings to show.
 
     With a center admin's ``override_reason`` the refusal becomes a recorded override.
@@ -41,9 +42,9 @@ def guard_booking(*, actor, appointment: Appointment, override_reason: str = "")
     override_reason = override_reason.strip()
     if readiness.blocking:
         if not override_reason:
-            raise BookingRefused([Reason(item.code, item.message) for item in readiness.blocking])
+            raise DoseNotReady([Reason(item.code, item.message) for item in readiness.blocking])
         if not can_override(actor):
-            raise BookingRefused(
+            raise DoseNotReady(
                 [Reason("override_not_allowed", "Only a center admin may book a dose that cannot be ready.")]
                 + [Reason(item.code, item.message) for item in readiness.blocking]
             )
@@ -52,13 +53,13 @@ def guard_booking(*, actor, appointment: Appointment, override_reason: str = "")
     return readiness.warnings
 
 
-def _save(instance, *, actor) -> None:
+def _save(instance, *, actor: Actor) -> None:
     instance._history_user = actor
     instance.save()
 
 
 @transaction.atomic
-def save_order(*, actor, order: Order, patient: Patient) -> Order:
+def save_order(*, actor: Actor, order: Order, patient: Patient) -> Order:
     order.patient = patient
     if order.pk is None:
         order.created_by = actor
@@ -67,7 +68,7 @@ def save_order(*, actor, order: Order, patient: Patient) -> Order:
 
 
 @transaction.atomic
-def save_authorization(*, actor, authorization: PriorAuthorization, order: Order) -> PriorAuthorization:
+def save_authorization(*, actor: Actor, authorization: PriorAuthorization, order: Order) -> PriorAuthorization:
     authorization.order = order
     authorization.patient_id = order.patient_id
     if authorization.pk is None:
@@ -77,7 +78,7 @@ def save_authorization(*, actor, authorization: PriorAuthorization, order: Order
 
 
 @transaction.atomic
-def save_document(*, actor, document: PrerequisiteDocument, patient: Patient) -> PrerequisiteDocument:
+def save_document(*, actor: Actor, document: PrerequisiteDocument, patient: Patient) -> PrerequisiteDocument:
     document.patient = patient
     if document.pk is None:
         document.recorded_by = actor

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chairs.selectors import center_for, centers_for, chairs_for
+from chairs.selectors import center_for, centers_for, chairs_for, local_today
 from patients.models import Patient
 from scheduling.errors import BookingRefused, Reason
 from scheduling.models import Appointment, AppointmentStatus
@@ -27,7 +27,6 @@ from treatment.selectors import (
     authorization_alerts,
     counts_by_kind,
     filter_queue,
-    local_today,
     missed_doses,
     upcoming_not_ready,
 )
@@ -64,7 +63,7 @@ def work_queue(request):
     center = center_for(user=request.user, center_id=request.GET.get("center"))
     if center is None:
         raise Http404("No such center.")
-    today = local_today(center)
+    today = local_today(center=center)
     entries = upcoming_not_ready(center=center, today=today)
     filters = WorkQueueFilterForm(request.GET, kinds=MISSING_KINDS)
     shown = entries

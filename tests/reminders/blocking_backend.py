@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from reminders.sms import DevelopmentSmsBackend, SentMessage
+from reminders.transports import DevelopmentSmsBackend, SentMessage
 
 
 class HangingAfterSendBackend(DevelopmentSmsBackend):

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
+from patients.services import update_patient
 from reminders import services
 from reminders.models import DevelopmentSms, Reminder, ReminderStatus
 from scheduling.services import move_appointment, transition
@@ -111,11 +112,9 @@ def test_sent_reminders_stay_when_the_appointment_is_cancelled(booked):
 
 
 def test_withdrawn_consent_voids_and_renewed_consent_restores(booked, patient):
-    patient.has_reminder_consent = False
-    patient.save()
+    update_patient(patient=patient, actor=None, changes={"has_reminder_consent": False})
     assert {r.status for r in rows(booked).values()} == {ReminderStatus.VOIDED}
-    patient.has_reminder_consent = True
-    patient.save()
+    update_patient(patient=patient, actor=None, changes={"has_reminder_consent": True})
     assert {r.status for r in rows(booked).values()} == {ReminderStatus.PENDING}
 
 
@@ -128,8 +127,7 @@ def test_patient_time_zone_moves_the_due_time(book, center, monday):
 
 
 def test_changing_the_patients_time_zone_replans_pending_reminders(booked, patient, monday):
-    patient.timezone = "America/Los_Angeles"
-    patient.save()
+    update_patient(patient=patient, actor=None, changes={"timezone": "America/Los_Angeles"})
     # 24 h before Monday 09:00 New York is 06:00 in Los Angeles: quiet there until 08:00 (11:00 New York).
     assert rows(booked)["24h", "sms"].due_at.astimezone(NEW_YORK) == at(monday - dt.timedelta(days=1), 11)
 

@@ -9,7 +9,8 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from reminders import services, sms
+from reminders import services
+from reminders import transports as sms
 from reminders.models import DevelopmentSms, Reminder, ReminderStatus
 from tests.factories import PatientFactory
 from tests.reminders.conftest import at

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django import template
 from django.core import signing
 from django.db.models import Prefetch
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from patients.models import Patient
 from scheduling.models import BLOCKING_STATUSES, AppointmentStatus
@@ -58,3 +60,25 @@ def treatment_summary_for(patient: Patient) -> dict:
         "upcoming": upcoming,
         "calendar_url": reverse("treatment_calendar_feed", args=[calendar_token(patient)]),
     }
+
+
+@register.simple_tag(takes_context=True)
+def readiness_badge(context, readiness) -> SafeString | str:
+    """The compact badge of a dose that is not ready (the board's blocks); "" for a ready dose.
+
+    A board shows hundreds of doses in a handful of states, so each distinct state is rendered once
+    per page.
+    """
+    if not readiness or readiness.ready:  # "" when the dose has no readiness (already given)
+        return ""
+    rendered = context.render_context.get("readiness_badges")
+    if rendered is None:
+        rendered = context.render_context["readiness_badges"] = {}
+    key = (
+        tuple((m.code, m.message, m.can_complete_before_date) for m in readiness.missing),
+        readiness.override_reason,
+    )
+    if key not in rendered:
+        badge = get_template("treatment/_readiness_badge.html").render({"readiness": readiness, "show_items": False})
+        rendered[key] = mark_safe(badge)
+    return rendered[key]

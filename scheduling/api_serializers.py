@@ -1,0 +1,366 @@
+"""What the scheduling API reads and writes: serializers for protocols, appointments, their actions and
+reminders, availability queries and answers, and the appointments' filter set.
+
+Serializers parse and validate input and shape output; they call no service (``scheduling.api`` does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from chairs.models import Center, Chair, ChairFeature
+from infusion_center.api_common import (
+    ScopedPrimaryKeyRelatedField,
+    StrictDateTimeField,
+    StrictModelSerializer,
+    in_user_centers,
+    user_center_ids,
+)
+from patients.models import Patient
+from reminders.models import InboundSms, Reminder
+from scheduling import planner, services
+from scheduling.models import Appointment, AppointmentStatus, CancelledBy, Protocol
+
+MAX_RANGE_DAYS = 90
+MAX_DOSE_NUMBER = 100
+
+# --- Protocols -----------------------------------------------------------------------------------
+
+
+class ProtocolSerializer(StrictModelSerializer):
+    required_features = serializers.ListField(
+        child=serializers.ChoiceField(choices=ChairFeature.choices),
+        max_length=len(ChairFeature.choices),
+        required=False,
+        help_text="Chair features the protocol needs: " + ", ".join(ChairFeature.values) + ".",
+    )
+    loading_intervals_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=3650),
+        max_length=20,
+        required=False,
+        help_text="Days between the first doses of a loading phase, e.g. [7, 7, 7, 7].",
+    )
+    first_dose_chair_minutes = serializers.SerializerMethodField()
+    later_dose_chair_minutes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Protocol
+        fields = [
+            "id",
+            "code",
+            "name",
+            "drug",
+            "brand",
+            "indication",
+            "first_dose_infusion_minutes",
+            "later_dose_infusion_minutes",
+            "initial_dose_count",
+            "premedication_minutes",
+            "observation_minutes",
+            "setup_minutes",
+            "first_dose_chair_minutes",
+            "later_dose_chair_minutes",
+            "required_chair_kind",
+            "required_features",
+            "interval_days",
+            "interval_window_days",
+            "min_days_between_doses",
+            "loading_intervals_days",
+            "notes",
+            "is_active",
+        ]
+        extra_kwargs = {
+            "interval_days": {"min_value": 1, "max_value": 3650},
+            "interval_window_days": {"max_value": 365},
+            "min_days_between_doses": {"min_value": 1, "max_value": 3650},
+        }
+
+    def get_first_dose_chair_minutes(self, protocol) -> int:
+        return protocol.chair_minutes(1)
+
+    def get_later_dose_chair_minutes(self, protocol) -> int:
+        return protocol.chair_minutes(protocol.initial_dose_count + 1)
+
+    def validate_required_features(self, value):
+        return sorted(set(value))
+
+
+# --- Appointments --------------------------------------------------------------------------------
+
+# URL action -> state machine action
+API_ACTIONS = {
+    "check-in": "check_in",
+    "seat": "seat",
+    "start-infusion": "start_infusion",
+    "start-observation": "start_observation",
+    "complete": "complete",
+    "no-show": "no_show",
+    "cancel": "cancel",
+}
+_MACHINE_TO_API = {machine: api for api, machine in API_ACTIONS.items()}
+
+
+def _patients_scope(user, queryset):
+    return queryset.filter(center_id__in=user_center_ids(user))
+
+
+class AppointmentSerializer(StrictModelSerializer):
+    patient_name = serializers.CharField(source="patient.full_name", read_only=True)
+    protocol_code = serializers.CharField(source="protocol.code", read_only=True)
+    chair_label = serializers.CharField(source="chair.label", read_only=True)
+    chair_minutes = serializers.IntegerField(read_only=True)
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="Actions the state machine allows now, as URL names (e.g. check-in, cancel, reschedule)."
+    )
+
+    readiness_warnings = serializers.SerializerMethodField(
+        help_text="On booking: what must still be done before the dose date (e.g. an MRI due)."
+    )
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "center",
+            "patient",
+            "patient_name",
+            "protocol",
+            "protocol_code",
+            "chair",
+            "chair_label",
+            "start",
+            "end",
+            "chair_minutes",
+            "dose_number",
+            "status",
+            "chair_stage",
+            "allowed_actions",
+            "readiness_warnings",
+            "notes",
+            "booked_by",
+            "readiness_override_reason",
+            "cancelled_by",
+            "cancel_reason",
+            "cancelled_at",
+            "confirmed_at",
+            "arrived_at",
+            "chair_start_at",
+            "infusion_start_at",
+            "observation_start_at",
+            "discharged_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [f for f in fields if f != "notes"]
+
+    def get_allowed_actions(self, appointment) -> list[str]:
+        allowed = [_MACHINE_TO_API[a] for a in services.allowed_actions(appointment) if a in _MACHINE_TO_API]
+        if appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING):
+            allowed.append("reschedule")
+        return allowed
+
+    def get_readiness_warnings(self, appointment) -> list[dict[str, str]]:
+        return [{"code": w.code, "message": w.message} for w in getattr(appointment, "readiness_warnings", [])]
+
+    def local_timezone(self, instance):
+        return instance.center.tzinfo
+
+
+class BookingSerializer(serializers.Serializer):
+    patient = ScopedPrimaryKeyRelatedField(scope=_patients_scope, queryset=Patient.objects.all())
+    protocol = serializers.PrimaryKeyRelatedField(queryset=Protocol.objects.all())
+    chair = ScopedPrimaryKeyRelatedField(scope=in_user_centers("center_id"), queryset=Chair.objects.all())
+    start = StrictDateTimeField(help_text="ISO 8601 with a UTC offset, on the center's time grid.")
+    dose_number = serializers.IntegerField(min_value=1, max_value=MAX_DOSE_NUMBER, default=1)
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    readiness_override_reason = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Center admins only: why this dose is booked although it cannot be ready by its date "
+        "(no valid order, denied authorization, a prerequisite that can no longer be done).",
+    )
+
+
+class SeatSerializer(serializers.Serializer):
+    chair = ScopedPrimaryKeyRelatedField(
+        scope=in_user_centers("center_id"),
+        queryset=Chair.objects.all(),
+        required=False,
+        help_text="Seat the patient on another chair than booked (re-checked by the planner for the booked time).",
+    )
+
+
+class CancelSerializer(serializers.Serializer):
+    cancelled_by = serializers.ChoiceField(choices=CancelledBy.choices, help_text="Who cancelled: patient or center.")
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class RescheduleSerializer(serializers.Serializer):
+    chair = ScopedPrimaryKeyRelatedField(
+        scope=in_user_centers("center_id"),
+        queryset=Chair.objects.all(),
+        required=False,
+        help_text="The new chair; the current one when left out.",
+    )
+    start = StrictDateTimeField(help_text="The new start, ISO 8601 with a UTC offset.")
+
+
+# --- Reminders of an appointment --------------------------------------------------------------------
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Reminder
+        fields = [
+            "id",
+            "kind",
+            "offset_hours",
+            "channel",
+            "status",
+            "due_at",
+            "planned_for",
+            "attempts",
+            "queued_at",
+            "sent_at",
+            "recipient",
+            "provider_status",
+            "last_error",
+            "note",
+            "followed_up_at",
+        ]
+
+
+class ReplySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InboundSms
+        fields = ["id", "from_number", "body", "action", "outcome", "received_at"]
+
+
+class AppointmentRemindersSerializer(serializers.Serializer):
+    appointment = serializers.IntegerField()
+    reminders = ReminderSerializer(many=True)
+    replies = ReplySerializer(many=True)
+
+
+# --- Availability --------------------------------------------------------------------------------
+
+WEEKDAY_NAMES = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+class WeekdaysField(serializers.CharField):
+    """Comma-separated weekdays: numbers 0–6 (Monday = 0) or names (mon, tue, …)."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        days = set()
+        for part in text.replace(" ", "").lower().split(","):
+            if not part:
+                continue
+            if part.isdigit() and len(part) == 1 and int(part) <= 6:
+                days.add(int(part))
+            elif part[:3] in WEEKDAY_NAMES and part in (part[:3], _full_day(part[:3])):
+                days.add(WEEKDAY_NAMES[part[:3]])
+            else:
+                raise serializers.ValidationError(
+                    f"“{part[:20]}” is not a weekday; use 0–6 (Monday = 0) or mon, tue, …, separated by commas."
+                )
+        return frozenset(days) or None
+
+
+def _full_day(short: str) -> str:
+    return {
+        "mon": "monday",
+        "tue": "tuesday",
+        "wed": "wednesday",
+        "thu": "thursday",
+        "fri": "friday",
+        "sat": "saturday",
+        "sun": "sunday",
+    }[short]
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    center = ScopedPrimaryKeyRelatedField(
+        scope=lambda user, qs: qs.filter(pk__in=user_center_ids(user)), queryset=Center.objects.all()
+    )
+    protocol = serializers.PrimaryKeyRelatedField(queryset=Protocol.objects.all())
+    dose_number = serializers.IntegerField(min_value=1, max_value=MAX_DOSE_NUMBER, default=1)
+    date_from = serializers.DateField(required=False, help_text="First local day; today when left out.")
+    date_to = serializers.DateField(
+        required=False, help_text=f"Last local day, inclusive; at most {MAX_RANGE_DAYS} days after date_from."
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=planner.MAX_LIMIT, default=10)
+    patient = ScopedPrimaryKeyRelatedField(
+        scope=_patients_scope,
+        queryset=Patient.objects.all(),
+        required=False,
+        help_text="Leave out times the patient is already booked.",
+    )
+    time_of_day = serializers.ChoiceField(choices=["any", "morning", "afternoon"], default="any")
+    weekdays = WeekdaysField(
+        required=False, max_length=100, help_text="Preferred weekdays, e.g. `0,2,4` or `mon,wed,fri`."
+    )
+    exclude_appointment = ScopedPrimaryKeyRelatedField(
+        scope=in_user_centers("center_id"),
+        queryset=Appointment.objects.all(),
+        required=False,
+        help_text="An appointment being moved: its own chair time does not count as taken.",
+    )
+
+    def validate(self, attrs):
+        center = attrs["center"]
+        today = timezone.localdate(timezone=center.tzinfo)
+        date_from = attrs.get("date_from") or today
+        date_to = attrs.get("date_to") or date_from + dt.timedelta(days=13)
+        if date_to < date_from:
+            raise serializers.ValidationError({"date_to": ["date_to must not be before date_from."]})
+        if (date_to - date_from).days > MAX_RANGE_DAYS:
+            raise serializers.ValidationError(
+                {"date_to": [f"The range may span at most {MAX_RANGE_DAYS} days after date_from."]}
+            )
+        if date_from.year < 2000 or date_to.year > 2199:
+            raise serializers.ValidationError({"date_from": ["Use dates between the years 2000 and 2199."]})
+        patient = attrs.get("patient")
+        if patient is not None and patient.center_id != center.pk:
+            raise serializers.ValidationError({"patient": ["The patient is registered at another center."]})
+        excluded = attrs.get("exclude_appointment")
+        if excluded is not None and excluded.center_id != center.pk:
+            raise serializers.ValidationError({"exclude_appointment": ["That appointment is at another center."]})
+        attrs["date_from"], attrs["date_to"] = date_from, date_to
+        return attrs
+
+
+class RefusalSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class CandidateSerializer(serializers.Serializer):
+    chair = serializers.IntegerField(source="chair_id")
+    chair_label = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    score = serializers.FloatField()
+    reason = serializers.CharField()
+
+
+class DayReportSerializer(serializers.Serializer):
+    date = serializers.DateField(source="day")
+    candidate_count = serializers.IntegerField()
+    reasons = RefusalSerializer(many=True)
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    center = serializers.IntegerField()
+    protocol = serializers.IntegerField()
+    dose_number = serializers.IntegerField()
+    chair_minutes = serializers.IntegerField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    candidates = CandidateSerializer(many=True)
+    days = DayReportSerializer(many=True)

@@ -1,0 +1,110 @@
+"""The one slot search: where a dose can go, for every caller that asks.
+
+The slot finder and the move page, the API's availability, the late-arrival page, series booking and
+the waiting room's seat choices all ask here, so they agree with each other and with booking:
+``find_candidates`` builds the planner request from the protocol and dose, runs the pure planner and
+leaves out the times the patient is already booked (which ``book_appointment`` would refuse with
+``patient_busy``); ``seat_choices`` lists the chairs a waiting patient may be seated on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from chairs.models import Center, Chair
+from chairs.selectors import day_bounds
+from patients.models import Patient
+from scheduling import planner
+from scheduling.models import Appointment, Protocol
+from scheduling.planner_input import planner_input_for, slot_request_for
+
+
+def find_candidates(
+    *,
+    center: Center,
+    protocol: Protocol,
+    dose_number: int,
+    date_from: dt.date,
+    date_to: dt.date,
+    patient: Patient | None = None,
+    time_of_day: str = "any",
+    weekdays: frozenset[int] | None = None,
+    exclude_appointment_id: int | None = None,
+    limit: int = 10,
+    now: dt.datetime | None = None,
+    planner_input: planner.PlannerInput | None = None,
+) -> planner.PlanResult:
+    """The planner's best ``limit`` candidates for the dose, none at a time the patient is already booked.
+
+    ``planner_input`` lets a caller search a schedule it changed in memory (series booking adds the
+    doses it proposed); otherwise the center's schedule over the range is loaded. Times before
+    ``now`` (default: the current time) are never offered.
+    """
+    pin = planner_input or planner_input_for(center=center, date_from=date_from, date_to=date_to)
+    request = slot_request_for(
+        protocol=protocol,
+        dose_number=dose_number,
+        date_from=date_from,
+        date_to=date_to,
+        preferred_time_of_day=time_of_day,
+        preferred_weekdays=weekdays,
+        exclude_appointment_id=exclude_appointment_id,
+        # Ask for more when the patient's own bookings may strike some candidates out.
+        limit=min(planner.MAX_LIMIT, limit * 3) if patient is not None else limit,
+        not_before=now or timezone.now(),
+    )
+    result = planner.find_slots(pin, request)
+    if patient is None:
+        return result
+    busy = _patient_busy(
+        # Candidates start within the range and may end the day after it.
+        *day_bounds(center=center, day=date_from, last_day=date_to + dt.timedelta(days=1)),
+        patient=patient,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    candidates = [c for c in result.candidates if not any(s < c.end and c.start < e for s, e in busy)]
+    return dataclasses.replace(result, candidates=tuple(candidates[:limit]))
+
+
+def _patient_busy(
+    start: dt.datetime, end: dt.datetime, *, patient: Patient, exclude_appointment_id: int | None
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    return list(
+        Appointment.objects.active()
+        .filter(patient=patient, start__lt=end, end__gt=start)
+        .exclude(pk=exclude_appointment_id)
+        .values_list("start", "end")
+    )
+
+
+def seat_choices(
+    *, appointments: Iterable[Appointment], chairs: list[Chair], pin: planner.PlannerInput
+) -> dict[int, list[Chair]]:
+    """For each appointment, the chairs it may be seated on: its own, then other free ones that fit.
+
+    Other chairs come same kind as booked first (a chair for a chair), then by label.
+    """
+    choices = {}
+    for appointment in appointments:
+        protocol = appointment.protocol
+        others = [
+            chair
+            for chair in chairs
+            if chair.pk != appointment.chair_id
+            and not planner.check_placement(
+                pin,
+                chair_id=chair.pk,
+                start=appointment.start,
+                chair_minutes=appointment.chair_minutes,
+                required_kind=protocol.required_chair_kind or None,
+                required_features=frozenset(protocol.required_features),
+                exclude_appointment_id=appointment.pk,
+            )
+        ]
+        others.sort(key=lambda chair: (chair.kind != appointment.chair.kind, chair.label))
+        choices[appointment.pk] = [appointment.chair, *others]
+    return choices
