@@ -16,7 +16,7 @@ def test_history_uses_the_same_words_from_check_in_to_discharge(center, chair, p
     appointment = AppointmentFactory(center=center, chair=chair, protocol=protocol, start=at(monday, 9))
     for step, minute in (("check_in", 50), ("seat", 55)):
         appointment = transition(actor=nurse, appointment=appointment, action=step, now=at(monday, 8, minute))
-    for step, hour in (("start_infusion", 10), ("start_observation", 13), ("complete", 14)):
+    for step, hour in (("start_infusion", 10), ("start_observation", 13), ("complete", 15)):
         appointment = transition(actor=nurse, appointment=appointment, action=step, now=at(monday, hour))
     lines = [entry.what for entry in reversed(status_history(appointment=appointment))]
     assert lines[0] == "Created: booked"
