@@ -50,6 +50,21 @@ def setup() -> None:
         run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
         run(PYTHON, "-m", "pip", "install", "--quiet", "-r", ROOT / "requirements-dev.txt")
         STAMP.touch()
+    install_node_tools()
+
+
+def install_node_tools() -> None:
+    """axe-core for the browser tests' accessibility check, from the npm registry (package-lock.json)."""
+    npm = shutil.which("npm")
+    if not npm:
+        say("npm is not installed: the browser tests will skip (they need axe-core from npm).")
+        return
+    lock = ROOT / "package-lock.json"
+    marker = ROOT / "node_modules" / ".package-lock.json"
+    if marker.exists() and marker.stat().st_mtime >= lock.stat().st_mtime:
+        return
+    say("Installing axe-core from package-lock.json (npm ci)")
+    run(npm, "ci", "--no-audit", "--no-fund")
 
 
 def ensure_chromium() -> None:

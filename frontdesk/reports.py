@@ -144,3 +144,13 @@ def noshow_counts(*, center: Center, date_from: dt.date, date_to: dt.date) -> di
         .annotate(n=Count("pk"))
     )
     return {row["protocol__code"]: row["n"] for row in counts}
+
+
+def noshow_appointments(*, center: Center, date_from: dt.date, date_to: dt.date) -> list[Appointment]:
+    """The center's no-shows in the local date range, for the staff's CSV."""
+    start, end = _range(center, date_from, date_to)
+    return list(
+        Appointment.objects.filter(center=center, start__gte=start, start__lt=end, status=AppointmentStatus.NOSHOW)
+        .select_related("patient", "protocol", "chair")
+        .order_by("start", "chair__label")
+    )

@@ -38,7 +38,7 @@ from chairs.selectors import center_for, centers_for, chairs_for, local_today
 from frontdesk import reports
 from frontdesk import selectors as flow
 from scheduling import dose_rules
-from scheduling.errors import SchedulingError
+from scheduling.errors import EarlyDischarge, SchedulingError
 from scheduling.models import Appointment, CancelledBy
 from scheduling.planner_input import planner_input_for
 from scheduling.selectors import appointment_for
@@ -272,6 +272,14 @@ def _feedback(request, fallback: str, *, late_url: str | None = None):
     return redirect(_back(request, fallback))
 
 
+def _early_discharge(request, appointment: Appointment, error: EarlyDischarge):
+    """Ask for the reason to discharge before the protocol's time is over (nothing was changed)."""
+    context = {"appointment": appointment, "message": error.message, "back": request.POST.get("next", "")}
+    if request.htmx:
+        return render(request, "frontdesk/_early_discharge.html", context, status=200)
+    return render(request, "frontdesk/early_discharge.html", context, status=409)
+
+
 @require_POST
 @permission_required("scheduling.change_appointment", raise_exception=True)
 def flow_action(request, pk: int, action: str):
@@ -294,6 +302,8 @@ def flow_action(request, pk: int, action: str):
         options = {"reason": request.POST.get("reason", "")}
     if action in dose_rules.CHAIR_STEPS:
         options["readiness_reason"] = request.POST.get("readiness_reason", "")[:255]
+    if action == "complete":
+        options = {"reason": request.POST.get("early_reason", "").strip()[:255]}
     if action == "seat" and request.POST.get("chair"):
         chair = chairs_for(center=appointment.center).filter(pk=_int(request.POST["chair"])).first()
         if chair is None:
@@ -303,6 +313,8 @@ def flow_action(request, pk: int, action: str):
             options["chair"] = chair
     try:
         appointment = transition(actor=request.user, appointment=appointment, action=action, **options)
+    except EarlyDischarge as error:
+        return _early_discharge(request, appointment, error)
     except SchedulingError as error:
         messages.error(request, f"{name}: {error.message}")
         return _feedback(request, fallback)
@@ -448,7 +460,11 @@ def flow_report(request):
     rows = reports.flow_rows(center=center, date_from=date_from, date_to=date_to)
     noshows = reports.noshow_counts(center=center, date_from=date_from, date_to=date_to)
     if request.GET.get("format") == "csv":
-        return _report_csv(center, rows, date_from, date_to)
+        noshow_rows = [
+            reports.appointment_flow(a)
+            for a in reports.noshow_appointments(center=center, date_from=date_from, date_to=date_to)
+        ]
+        return _report_csv(center, sorted(rows + noshow_rows, key=lambda r: r.appointment.start), date_from, date_to)
     query = urlencode({"center": center.pk, "from": date_from.isoformat(), "to": date_to.isoformat()})
     context = _common(
         request,
@@ -465,14 +481,18 @@ def flow_report(request):
 
 
 def _report_csv(center: Center, rows, date_from: dt.date, date_to: dt.date) -> HttpResponse:
+    """Staff-only file: names and MRNs are in it, as the desk needs them to follow up (no-shows included)."""
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="patient-flow-{date_from}-{date_to}.csv"'
     writer = csv.writer(response)
     writer.writerow(
         [
             "appointment",
+            "patient",
+            "MRN",
             "booked start",
             "protocol",
+            "protocol name",
             "dose",
             "chair",
             "status",
@@ -497,8 +517,11 @@ def _report_csv(center: Center, rows, date_from: dt.date, date_to: dt.date) -> H
         writer.writerow(
             [
                 a.pk,
+                a.patient.full_name,
+                a.patient.mrn,
                 local(a.start),
                 a.protocol.code,
+                a.protocol.name,
                 a.dose_number,
                 a.chair.label,
                 a.status,

@@ -194,7 +194,7 @@ class AppointmentViewSet(
     @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
     @idempotent
     def complete(self, request, pk=None):
-        return self._transition(request, "complete")
+        return self._transition(request, "complete", reason=str(request.data.get("reason", ""))[:255])
 
     @schema.NO_SHOW
     @action(detail=True, methods=["post"], url_path="no-show", serializer_class=serializers.Serializer)

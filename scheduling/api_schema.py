@@ -257,7 +257,8 @@ START_OBSERVATION = _action_schema(
 
 COMPLETE = _action_schema(
     "Complete",
-    "The patient is discharged (infusing or observation → fulfilled).",
+    "The patient is discharged (infusing or observation → fulfilled). Before the protocol's infusion and "
+    "observation time is over, send the `reason` to discharge early (409 `early_discharge` without one).",
     after={"status": "fulfilled", "allowed_actions": []},
 )
 

@@ -373,7 +373,7 @@ def _play_past_visit(appointment: Appointment, nurse: User, rng: random.Random) 
     """Walk a past appointment through the day as it might have gone, so wait times have history.
 
     About one in twenty-five is a no-show; the others arrive a little early or late, wait for a
-    chair, and go through infusion and observation with their protocol's times.
+    chair, and go through infusion (never shorter than the protocol says) and observation.
     """
     protocol = appointment.protocol
     minutes = dt.timedelta(minutes=1)
@@ -384,7 +384,7 @@ def _play_past_visit(appointment: Appointment, nurse: User, rng: random.Random) 
     arrived = appointment.start + rng.randint(-20, 15) * minutes
     seated = max(arrived, appointment.start) + rng.choice([0, 2, 5, 8, 12, 20, 35]) * minutes
     infusing = seated + (protocol.setup_minutes + protocol.premedication_minutes) * minutes
-    observing = infusing + round(protocol.infusion_minutes(appointment.dose_number) * rng.uniform(0.95, 1.15)) * minutes
+    observing = infusing + round(protocol.infusion_minutes(appointment.dose_number) * rng.uniform(1.0, 1.15)) * minutes
     steps = [("check_in", arrived), ("seat", seated), ("start_infusion", infusing)]
     if protocol.observation_minutes:
         steps.append(("start_observation", observing))

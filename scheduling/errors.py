@@ -132,3 +132,15 @@ class NotReadyAtChair(BookingRefused):
         self.code = code
         self.message = f"{message} {' '.join(r.message for r in reasons)}"
         self.args = (self.message,)
+
+
+class EarlyDischarge(InvalidTransition):
+    """Discharge before the protocol's infusion and observation time is over: allowed only with a reason."""
+
+    def __init__(self, *, due_local: str) -> None:
+        self.due_local = due_local
+        super().__init__(
+            f"The protocol's infusion and observation time is not over until {due_local}: "
+            "give the reason to discharge early.",
+            code="early_discharge",
+        )

@@ -88,6 +88,27 @@ class HistoryEntry:
     what: str
 
 
+# One vocabulary for a status wherever it is told: plain words, then the FHIR status it stands for.
+STATUS_WORDS = {
+    AppointmentStatus.PROPOSED: "proposed",
+    AppointmentStatus.PENDING: "pending confirmation",
+    AppointmentStatus.BOOKED: "booked",
+    AppointmentStatus.ARRIVED: "arrived, checked in at the desk",
+    AppointmentStatus.CHECKED_IN: "in the chair",
+    AppointmentStatus.FULFILLED: "discharged",
+    AppointmentStatus.CANCELLED: "cancelled",
+    AppointmentStatus.NOSHOW: "no-show",
+    AppointmentStatus.ENTERED_IN_ERROR: "entered in error",
+    AppointmentStatus.WAITLIST: "on the waiting list",
+}
+
+
+def status_words(status: str) -> str:
+    """ "in the chair (checked-in)": the plain words and the FHIR status, the same in every history."""
+    words = STATUS_WORDS.get(status, status)
+    return words if words == status else f"{words} ({status})"
+
+
 def status_history(*, appointment: Appointment) -> list[HistoryEntry]:
     """The appointment's changes, newest first, described in words."""
     records = list(appointment.history.select_related("history_user").order_by("history_date", "history_id"))
@@ -99,18 +120,18 @@ def status_history(*, appointment: Appointment) -> list[HistoryEntry]:
         who = (user.get_full_name() or user.username) if user else "System"
         changes: list[str] = []
         if previous is None:
-            changes.append(f"Booked ({record.get_status_display().lower()})")
+            changes.append(f"Created: {status_words(record.status)}")
         else:
             if record.status != previous.status:
-                changes.append(
-                    f"Status {previous.get_status_display().lower()} → {record.get_status_display().lower()}"
-                )
+                changes.append(f"Status {status_words(previous.status)} → {status_words(record.status)}")
             if record.chair_stage != previous.chair_stage and record.chair_stage:
                 changes.append(f"Chair stage: {record.get_chair_stage_display().lower()}")
             if record.start != previous.start or record.chair_id != previous.chair_id:
                 changes.append(f"Moved to {record.start.astimezone(tz):%a %Y-%m-%d %H:%M}")
             if record.cancel_reason and record.cancel_reason != previous.cancel_reason:
                 changes.append(f"Reason: {record.cancel_reason}")
+            elif record.history_change_reason:  # e.g. why the patient was discharged early
+                changes.append(f"Reason: {record.history_change_reason}")
             if not changes:
                 changes.append("Details updated")
         entries.append(HistoryEntry(when=record.history_date, who=who, what="; ".join(changes)))
@@ -143,6 +164,19 @@ class BoardItem:
     who: str = ""
     what: str = ""
     href: str = ""
+    readiness_text: str = ""  # what the dose still needs, in words, for the tile's tooltip
+    is_compact: bool = False  # a short infusion: one line on the tile, the rest in its tooltip
+    is_movable: bool = False  # booked or pending: can be dragged to another time or chair
+    move_href: str = ""
+    # What really happens in the chair: from seating to discharge (or now, while in progress).
+    actual_position: str = ""
+    actual_label: str = ""
+    late_note: str = ""  # running late into the chair's next booking
+    delayed_note: str = ""  # this booking waits for the chair's previous patient
+
+
+# Tiles of doses shorter than this get the compact one-line layout.
+COMPACT_MINUTES = 75
 
 
 def _describe(item: BoardItem, tz) -> BoardItem:
@@ -162,7 +196,61 @@ def _describe(item: BoardItem, tz) -> BoardItem:
         f"{item.times} · {a.get_status_display()}" + (f" ({state.lower()})" if a.chair_stage else "")
     )
     item.href = reverse("appointment_detail", args=[a.pk])
+    item.is_compact = item.end - item.start < dt.timedelta(minutes=COMPACT_MINUTES)
+    item.is_movable = a.status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
+    if item.is_movable:
+        item.move_href = reverse("appointment_move_confirm", args=[a.pk])
     return item
+
+
+def readiness_words(readiness) -> str:
+    """What a dose not ready still needs, in words (the tile's tooltip, the day sheet); "" when ready."""
+    if readiness is None or readiness.ready:
+        return ""
+    return ("Not ready: " if readiness.blocking else "To do: ") + " ".join(m.message for m in readiness.missing)
+
+
+def actual_chair_time(appointment: Appointment, *, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
+    """From seating to discharge; up to now while the patient is still in the chair; None if never seated."""
+    seated = appointment.chair_start_at
+    if seated is None:
+        return None
+    if appointment.discharged_at is not None:
+        return seated, max(appointment.discharged_at, seated)
+    if appointment.status == AppointmentStatus.CHECKED_IN:
+        return seated, max(now, seated)
+    return None
+
+
+def expected_free_at(appointment: Appointment, *, now: dt.datetime) -> dt.datetime | None:
+    """When a patient still in the chair will leave it: the booked chair time counted from seating, or now."""
+    if appointment.status != AppointmentStatus.CHECKED_IN or appointment.chair_start_at is None:
+        return None
+    return max(appointment.chair_start_at + (appointment.end - appointment.start), now)
+
+
+def _mark_late_running(items: list[BoardItem], *, now: dt.datetime, tz) -> None:
+    """Mark a chair's patient who will still be in it when the chair's next booking should start."""
+    appointments = sorted((i for i in items if i.appointment is not None), key=lambda i: i.start)
+    for current in appointments:
+        free_at = expected_free_at(current.appointment, now=now)
+        if free_at is None:
+            continue
+        waiting = [
+            i
+            for i in appointments
+            if i is not current
+            and i.appointment.status in READINESS_STATUSES
+            and current.start <= i.start < free_at
+            and i.start >= current.appointment.chair_start_at
+        ]
+        if waiting:
+            nxt = waiting[0]
+            current.late_note = (
+                f"Running late: expected to free the chair at {free_at.astimezone(tz):%H:%M}, "
+                f"after the next booking at {nxt.start.astimezone(tz):%H:%M}"
+            )
+            nxt.delayed_note = f"Delayed: the chair is expected free at {free_at.astimezone(tz):%H:%M}"
 
 
 @dataclass
@@ -226,6 +314,10 @@ class Board:
     staffing_error: str = ""
 
     @property
+    def span_seconds(self) -> int:
+        return int((self.closes - self.opens).total_seconds())
+
+    @property
     def chair_count(self) -> int:
         return sum(len(g.rows) for g in self.groups)
 
@@ -279,11 +371,12 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
     for appointment in waiting:
         appointment.readiness = readiness[appointment.pk]
 
+    actual = {a.pk: actual_chair_time(a, now=now) for a in shown}
     opens, closes = _day_bounds(
         center=center,
         day=day,
         hours=hours,
-        extra=[(a.start, a.end) for a in shown],
+        extra=[(a.start, a.end) for a in shown] + [span for span in actual.values() if span],
     )
     span = (closes - opens).total_seconds()
 
@@ -302,9 +395,17 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
     for appointment in shown:
         if appointment.chair_id in rows:
             left, width = place(appointment.start, appointment.end)
-            rows[appointment.chair_id].items.append(
-                _describe(BoardItem(left, width, appointment.start, appointment.end, appointment=appointment), tz)
-            )
+            item = _describe(BoardItem(left, width, appointment.start, appointment.end, appointment=appointment), tz)
+            item.readiness_text = readiness_words(getattr(appointment, "readiness", None))
+            if actual[appointment.pk]:
+                seated, left_at = actual[appointment.pk]
+                a_left, a_width = place(seated, left_at)
+                item.actual_position = f"left: {a_left:.4f}%; width: {max(a_width, 0.4):.4f}%"
+                still_in = appointment.discharged_at is None
+                item.actual_label = f"In the chair {seated.astimezone(tz):%H:%M}–{'now' if still_in else f'{left_at.astimezone(tz):%H:%M}'}"
+            rows[appointment.chair_id].items.append(item)
+    for row in rows.values():
+        _mark_late_running(row.items, now=now, tz=tz)
     groups = []
     for kind, label in ChairKind.choices:
         kind_rows = [rows[c.pk] for c in chairs if c.kind == kind]
@@ -369,3 +470,114 @@ def _staffing(*, center: Center, day: dt.date, opens: dt.datetime, span: float) 
             )
         )
     return slots, ""
+
+
+# --- The week at a glance -------------------------------------------------------------------------
+
+# Day-parts of the week view: the morning ends at noon.
+NOON = dt.time(12, 0)
+
+
+@dataclass
+class WeekCell:
+    """One chair on one day: how much of the opening time is booked."""
+
+    booked_minutes: int
+    open_minutes: int
+    count: int
+
+    @property
+    def percent(self) -> int:
+        return round(self.booked_minutes * 100 / self.open_minutes) if self.open_minutes else 0
+
+
+@dataclass
+class WeekDay:
+    day: dt.date
+    is_open: bool
+    closure: Closure | None
+    morning: WeekCell
+    afternoon: WeekCell
+    total: WeekCell
+
+
+@dataclass
+class WeekRow:
+    chair: Chair
+    cells: list[WeekCell]
+
+
+@dataclass
+class Week:
+    center: Center
+    monday: dt.date
+    days: list[WeekDay]
+    rows: list[WeekRow]
+
+
+def _overlap_minutes(start: dt.datetime, end: dt.datetime, lo: dt.datetime, hi: dt.datetime) -> int:
+    return max(0, int((min(end, hi) - max(start, lo)).total_seconds() // 60))
+
+
+def week_for(*, center: Center, day: dt.date) -> Week:
+    """Chairs × days of the week (Monday to Sunday) holding ``day``: booked share of the opening time,
+    per chair and per day-part, to see where a series fits. Four queries whatever the size."""
+    tz = center.tzinfo
+    monday = day - dt.timedelta(days=day.weekday())
+    days = [monday + dt.timedelta(days=n) for n in range(7)]
+    week_start = dt.datetime.combine(monday, dt.time(0), tzinfo=tz)
+    week_end = week_start + dt.timedelta(days=7)
+    hours = {h.weekday: h for h in OpeningHours.objects.filter(center=center)}
+    closures = {c.date: c for c in Closure.objects.filter(center=center, date__in=days)}
+    chairs = list(Chair.objects.filter(center=center, is_active=True).order_by("kind", "label"))
+    appointments = list(
+        Appointment.objects.active()
+        .filter(center=center, start__lt=week_end, end__gt=week_start)
+        .only("chair_id", "start", "end")
+    )
+    bounds = {}
+    for d in days:
+        h = hours.get(d.weekday())
+        if h is None or d in closures:
+            continue
+        bounds[d] = (
+            dt.datetime.combine(d, h.opens, tzinfo=tz),
+            dt.datetime.combine(d, max(h.opens, min(NOON, h.closes)), tzinfo=tz),
+            dt.datetime.combine(d, h.closes, tzinfo=tz),
+        )
+    by_chair: dict[int, list[Appointment]] = {}
+    for a in appointments:
+        by_chair.setdefault(a.chair_id, []).append(a)
+
+    def cell(chair_appointments: list[Appointment], lo: dt.datetime, hi: dt.datetime, chairs_count: int = 1):
+        booked = [_overlap_minutes(a.start, a.end, lo, hi) for a in chair_appointments]
+        open_minutes = _overlap_minutes(lo, hi, lo, hi) * chairs_count
+        return WeekCell(booked_minutes=sum(booked), open_minutes=open_minutes, count=sum(1 for m in booked if m))
+
+    closed = WeekCell(0, 0, 0)
+    rows = [
+        WeekRow(
+            chair=chair,
+            cells=[
+                cell(by_chair.get(chair.pk, []), bounds[d][0], bounds[d][2]) if d in bounds else closed for d in days
+            ],
+        )
+        for chair in chairs
+    ]
+    week_days = []
+    for d in days:
+        if d not in bounds:
+            week_days.append(WeekDay(d, False, closures.get(d), closed, closed, closed))
+            continue
+        opens, noon, closes = bounds[d]
+        week_days.append(
+            WeekDay(
+                d,
+                True,
+                None,
+                morning=cell(appointments, opens, noon, len(chairs)),
+                afternoon=cell(appointments, noon, closes, len(chairs)),
+                total=cell(appointments, opens, closes, len(chairs)),
+            )
+        )
+    return Week(center=center, monday=monday, days=week_days, rows=rows)

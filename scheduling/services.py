@@ -32,6 +32,7 @@ from scheduling.errors import (  # noqa: F401  (CenterBusy is re-exported for ca
     BookingRefused,
     CenterBusy,
     ChairUnavailable,
+    EarlyDischarge,
     InvalidTransition,
     Reason,
     refusal,
@@ -390,6 +391,10 @@ def transition(
             f"({appointment.center.noshow_grace_minutes} minutes after the booked start).",
             code="noshow_too_early",
         )
+    if action == "complete" and not reason.strip():
+        due = earliest_discharge(appointment)
+        if due is not None and now < due:
+            raise EarlyDischarge(due_local=f"{due.astimezone(appointment.center.tzinfo):%H:%M}")
     if action == "cancel":
         if cancelled_by not in CancelledBy.values:
             raise InvalidTransition("Say whether the patient or the center cancelled.", code="cancelled_by_required")
@@ -410,6 +415,20 @@ def transition(
     _save_holding_chair(appointment, actor=actor)
     _run_hooks(appointment)
     return appointment
+
+
+def earliest_discharge(appointment: Appointment) -> dt.datetime | None:
+    """When the protocol's infusion and observation are over, counted from the infusion's start (or from
+    seating plus pre-medication while the infusion has not started); None before the patient is seated."""
+    protocol = appointment.protocol
+    if appointment.infusion_start_at is not None:
+        begin = appointment.infusion_start_at
+    elif appointment.chair_start_at is not None:
+        begin = appointment.chair_start_at + dt.timedelta(minutes=protocol.premedication_minutes)
+    else:
+        return None
+    minutes = protocol.infusion_minutes(appointment.dose_number) + protocol.observation_minutes
+    return begin + dt.timedelta(minutes=minutes)
 
 
 def _change_chair(appointment: Appointment, *, chair: Chair) -> None:

@@ -6,6 +6,8 @@ from scheduling import views_booking as views
 
 urlpatterns = [
     path("board/", views.board, name="board"),
+    path("board/sheet/", views.board_sheet, name="board_sheet"),
+    path("board/week/", views.board_week, name="board_week"),
     path("slots/", views.slot_finder, name="slot_finder"),
     path("slots/confirm/", views.slot_confirm, name="slot_confirm"),
     path("slots/dose/", views.slot_dose, name="slot_dose"),

@@ -39,8 +39,16 @@ from scheduling.selectors import (
     board_for,
     last_dose,
     status_history,
+    week_for,
 )
-from scheduling.services import allowed_actions, book_appointment, cancel_appointment, move_appointment
+from scheduling.services import (
+    allowed_actions,
+    book_appointment,
+    cancel_appointment,
+    move_appointment,
+    placement_refusals,
+    refuse_past,
+)
 from scheduling.slot_search import find_candidates
 from treatment.readiness import readiness_of
 from treatment.services import can_override, readiness_required
@@ -99,6 +107,59 @@ def board(request):
     if request.htmx and request.htmx.target == "board-live":
         return render(request, "scheduling/booking/_board_live.html", context)
     return render(request, "scheduling/booking/board.html", context)
+
+
+@require_GET
+@permission_required("scheduling.view_appointment", raise_exception=True)
+def board_sheet(request):
+    """The day sheet to print: every booking of the day by chair, with protocol, dose and readiness."""
+    centers = list(centers_for(user=request.user))
+    if not centers:
+        return render(request, "scheduling/booking/no_center.html", status=200)
+    center = _center_or_404(request, request.GET.get("center") or centers[0].pk)
+    day = _parse_day(request.GET.get("date"), center)
+    board_day = board_for(center=center, day=day)
+    rows = [
+        (row.chair, [item for item in row.items if item.appointment is not None])
+        for group in board_day.groups
+        for row in group.rows
+    ]
+    return render(
+        request,
+        "scheduling/booking/board_sheet.html",
+        {
+            "board": board_day,
+            "center": center,
+            "day": day,
+            "rows": rows,
+            "board_query": urlencode({"center": center.pk, "date": day.isoformat()}),
+        },
+    )
+
+
+@require_GET
+@permission_required("scheduling.view_appointment", raise_exception=True)
+def board_week(request):
+    """Chairs × days of one week: how full each chair and each morning and afternoon is."""
+    centers = list(centers_for(user=request.user))
+    if not centers:
+        return render(request, "scheduling/booking/no_center.html", status=200)
+    center = _center_or_404(request, request.GET.get("center") or centers[0].pk)
+    day = _parse_day(request.GET.get("date"), center)
+    week = week_for(center=center, day=day)
+    return render(
+        request,
+        "scheduling/booking/board_week.html",
+        {
+            "week": week,
+            "center": center,
+            "centers": centers,
+            "day": day,
+            "previous_week": week.monday - dt.timedelta(days=7),
+            "next_week": week.monday + dt.timedelta(days=7),
+            "today": timezone.now().astimezone(center.tzinfo).date(),
+        },
+    )
 
 
 # --- Slot finder ----------------------------------------------------------------------------------
@@ -379,6 +440,26 @@ def appointment_move(request, pk: int):
     return _render_slot_finder(request, context)
 
 
+def _move_refusal(*, appointment: Appointment, chair, start: dt.datetime) -> str:
+    """The move page's refusal message for this slot, or "" when the planner accepts it (nothing is written)."""
+    try:
+        refuse_past(start, allowed=False)
+        reasons = placement_refusals(
+            center=appointment.center,
+            chair=chair,
+            protocol=appointment.protocol,
+            dose_number=appointment.dose_number,
+            start=start,
+            patient=appointment.patient,
+            exclude_appointment_id=appointment.pk,
+        )
+    except SchedulingError as error:
+        return _refusal_message(error).replace("Nothing was booked.", "The appointment was not moved.")
+    if not reasons:
+        return ""
+    return _refusal_message(BookingRefused(reasons)).replace("Nothing was booked.", "The appointment was not moved.")
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("scheduling.change_appointment", raise_exception=True)
 def appointment_move_confirm(request, pk: int):
@@ -407,6 +488,13 @@ def appointment_move_confirm(request, pk: int):
         local = start.astimezone(center.tzinfo)
         messages.success(request, f"Moved to {chair.label}, {local:%a %d %b %Y %H:%M}. The old time is free again.")
         return redirect("appointment_detail", pk=pk)
+    if data.get("from") == "board":
+        # Dropped on the board: the planner checks the slot before the nurse is asked to confirm.
+        refusal = _move_refusal(appointment=appointment, chair=chair, start=start)
+        if refusal:
+            context = _slot_finder_context(request, center=center, form=search, appointment=appointment)
+            context["refusal"] = refusal
+            return _render_slot_finder(request, context, status=409)
     return render(
         request,
         "scheduling/booking/slot_confirm.html",

@@ -85,7 +85,7 @@ def test_session_ends_after_fifteen_idle_minutes(client, nurse, settings):
     assert settings.SESSION_COOKIE_AGE == 15 * 60
     assert settings.SESSION_SAVE_EVERY_REQUEST
     client.force_login(nurse)
-    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("home")).url == reverse("board")  # signed in: the nurse's home
     session = Session.objects.get()
     remaining = session.expire_date - timezone.now()
     assert dt.timedelta(minutes=14) < remaining <= dt.timedelta(minutes=15)
@@ -98,7 +98,7 @@ def test_session_ends_after_fifteen_idle_minutes(client, nurse, settings):
 def test_activity_pushes_the_idle_deadline_forward(client, nurse):
     client.force_login(nurse)
     Session.objects.update(expire_date=timezone.now() + dt.timedelta(minutes=2))
-    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("board")).status_code == 200
     assert Session.objects.get().expire_date > timezone.now() + dt.timedelta(minutes=14)
 
 

@@ -79,3 +79,20 @@ class DocumentForm(forms.ModelForm):
         self.helper = _helper(
             Row(Column("kind"), Column("performed_on"), Column("result")), "notes", submit="Save document"
         )
+
+
+class WorkQueueFilterForm(forms.Form):
+    """Narrow the work queue to one day, one kind of missing item, one protocol."""
+
+    date = forms.DateField(required=False, widget=DATE, label="Day")
+    kind = forms.ChoiceField(required=False, label="Missing", choices=())
+    protocol = forms.ModelChoiceField(
+        queryset=Protocol.objects.filter(is_active=True).order_by("name"),
+        required=False,
+        empty_label="Any protocol",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+    def __init__(self, *args, kinds: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Anything"), *kinds.items()]

@@ -154,3 +154,43 @@ def missed_doses(*, center: Center, today: dt.date | None = None) -> list[Missed
         booked = sum(1 for *_, status, _ in after if status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING))
         result.append(MissedDose(appointment, orders.get(key), booked))
     return result
+
+
+# Kinds of missing item the queue is filtered and counted by.
+MISSING_KINDS = {
+    "order": "Doctor's order",
+    "authorization": "Prior authorization",
+    "check": "Checks before the dose",
+}
+
+
+def missing_kind(code: str) -> str:
+    """The kind of a readiness item: its order, its authorization, or a check (document) before the dose."""
+    if code == "no_order" or code.startswith("order_"):
+        return "order"
+    if "authorization" in code:
+        return "authorization"
+    return "check"
+
+
+def entry_kinds(entry: QueueEntry) -> set[str]:
+    return {missing_kind(item.code) for item in entry.readiness.missing}
+
+
+def filter_queue(
+    entries: list[QueueEntry], *, day: dt.date | None = None, kind: str = "", protocol_id: int | None = None
+) -> list[QueueEntry]:
+    """The entries on that local day, missing that kind of item, for that protocol (each filter optional)."""
+    return [
+        e
+        for e in entries
+        if (day is None or e.appointment.start.astimezone(e.appointment.center.tzinfo).date() == day)
+        and (not kind or kind in entry_kinds(e))
+        and (protocol_id is None or e.appointment.protocol_id == protocol_id)
+    ]
+
+
+def counts_by_kind(entries: list[QueueEntry]) -> list[tuple[str, str, int]]:
+    """(kind, label, how many doses miss at least one item of that kind), in MISSING_KINDS order."""
+    counts = Counter(kind for e in entries for kind in entry_kinds(e))
+    return [(kind, label, counts[kind]) for kind, label in MISSING_KINDS.items()]

@@ -20,9 +20,16 @@ from scheduling.models import Appointment, AppointmentStatus
 from treatment import series
 from treatment import services as services_treatment
 from treatment.calendar_ics import series_calendar
-from treatment.forms import AuthorizationForm, DocumentForm, OrderForm
+from treatment.forms import AuthorizationForm, DocumentForm, OrderForm, WorkQueueFilterForm
 from treatment.models import Order, PrerequisiteDocument, PriorAuthorization
-from treatment.selectors import authorization_alerts, missed_doses, upcoming_not_ready
+from treatment.selectors import (
+    MISSING_KINDS,
+    authorization_alerts,
+    counts_by_kind,
+    filter_queue,
+    missed_doses,
+    upcoming_not_ready,
+)
 from treatment.templatetags.treatment_plans import CALENDAR_SALT
 
 TEMPLATES = "treatment/"
@@ -57,11 +64,28 @@ def work_queue(request):
     if center is None:
         raise Http404("No such center.")
     today = local_today(center=center)
+    entries = upcoming_not_ready(center=center, today=today)
+    filters = WorkQueueFilterForm(request.GET, kinds=MISSING_KINDS)
+    shown = entries
+    is_filtered = False
+    if filters.is_valid() and any(filters.cleaned_data.values()):
+        is_filtered = True
+        data = filters.cleaned_data
+        shown = filter_queue(
+            entries,
+            day=data["date"],
+            kind=data["kind"],
+            protocol_id=data["protocol"].pk if data["protocol"] else None,
+        )
     context = {
         "center": center,
         "centers": centers_for(user=request.user),
         "today": today,
-        "entries": upcoming_not_ready(center=center, today=today),
+        "entries": shown,
+        "all_count": len(entries),
+        "is_filtered": is_filtered,
+        "filters": filters,
+        "kind_counts": counts_by_kind(entries),
         "alerts": authorization_alerts(center=center, today=today),
         "missed": missed_doses(center=center, today=today),
     }

@@ -77,7 +77,8 @@
     var active = Date.now() - lastActivity < idleMs - 60000;
     var note = document.querySelector("[data-board-paused]");
     if (note) note.hidden = active;
-    return active;
+    // No refresh while a booking is being dragged or moved from the keyboard (board.js).
+    return active && !window.boardIsMoving;
   };
   // htmx's own trigger filters ("every 20s [boardIsActive()]") need eval, which the CSP forbids:
   // a poll (a request without a triggering event) is cancelled here instead.

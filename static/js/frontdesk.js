@@ -31,6 +31,11 @@
     }
   });
 
+  // The center picker shows the chosen center at once (no inline handlers: the pages run under a CSP).
+  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
   // A refresh answered by the sign-in page (the session ended): show that page, not a page inside the list.
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     var xhr = event.detail.xhr;

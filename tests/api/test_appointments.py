@@ -235,7 +235,9 @@ def test_whole_day_through_the_state_machine(nurse_api, center, chair, protocol)
         ("start-observation", "checked-in", "observation"),
         ("complete", "fulfilled", ""),
     ]:
-        response = nurse_api.post(f"{base}/{action}/")
+        # Discharged minutes after the start: early, so with the reason.
+        data = {"reason": "Infusion stopped: reaction"} if action == "complete" else {}
+        response = nurse_api.post(f"{base}/{action}/", data, format="json")
         assert response.status_code == 200, (action, response.json())
         assert (response.json()["status"], response.json()["chair_stage"]) == (status, stage)
     appointment.refresh_from_db()
@@ -424,3 +426,12 @@ def test_a_start_in_the_past_is_refused_as_such(nurse_api, shift, patient, proto
     assert response.status_code == 409
     assert response.json()["code"] == "in_the_past"
     assert not Appointment.objects.exists()
+
+
+def test_early_discharge_without_a_reason_is_409(nurse_api, center, chair, protocol):
+    appointment = AppointmentFactory(center=center, chair=chair, protocol=protocol, start=at(9))
+    base = f"{URL}{appointment.pk}"
+    for action in ("check-in", "seat", "start-infusion"):
+        assert nurse_api.post(f"{base}/{action}/").status_code == 200
+    response = nurse_api.post(f"{base}/complete/")
+    assert response.status_code == 409 and response.json()["code"] == "early_discharge"

@@ -12,7 +12,7 @@ from django.urls import reverse
 from chairs.models import Closure
 from scheduling.selectors import board_for
 from tests.booking.conftest import at
-from tests.factories import AppointmentFactory, ChairBlockFactory, ChairFactory, PatientFactory
+from tests.factories import AppointmentFactory, ChairBlockFactory, ChairFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,13 +116,21 @@ def test_front_desk_sees_the_board_too(front_desk_client, staffed_center, monday
     assert front_desk_client.get(board_url(staffed_center, monday)).status_code == 200
 
 
-def test_home_leads_nurses_to_the_board(nurse_client, center):
-    body = nurse_client.get(reverse("home")).content.decode()
-    assert f'href="{reverse("board")}"' in body and "Open today’s chair board" in body
+def test_home_is_the_board_for_nurses(nurse_client, center):
+    assert nurse_client.get(reverse("home")).url == reverse("board")
 
 
-def test_home_links_the_board_for_other_staff(front_desk_client, center):
-    assert reverse("board") in front_desk_client.get(reverse("home")).content.decode()
+def test_home_is_arrivals_for_the_front_desk(front_desk_client, center):
+    assert front_desk_client.get(reverse("home")).url == reverse("arrivals")
+
+
+def test_home_is_center_setup_for_center_admins(admin_client_for_center, center):
+    assert admin_client_for_center.get(reverse("home")).url == reverse("admin:index")
+
+
+def test_home_explains_when_the_user_has_no_center(client, db):
+    client.force_login(UserFactory(username="no.center"))
+    assert "not assigned to any center" in client.get(reverse("home")).content.decode()
 
 
 def _queries_for_board(client, center, day) -> int:

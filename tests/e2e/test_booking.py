@@ -59,7 +59,7 @@ def find_first_ocrelizumab_slot(page, day: dt.date, *, keyboard: bool = False) -
     page.get_by_label("From", exact=True).fill(day.isoformat())
     page.get_by_label("To", exact=True).fill(day.isoformat())
     page.get_by_role("button", name="Find slots").click()
-    expect(page.get_by_role("link", name=re.compile("^Book ")).first).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("^Book… ")).first).to_be_visible()
 
 
 def test_nurse_books_sees_moves_and_cancels(page, login, screenshot, clinic):
@@ -67,7 +67,7 @@ def test_nurse_books_sees_moves_and_cancels(page, login, screenshot, clinic):
     login("nina.nurse")
     find_first_ocrelizumab_slot(page, monday)
     screenshot("booking-slot-finder")
-    page.get_by_role("link", name=re.compile("^Book ")).first.click()
+    page.get_by_role("link", name=re.compile("^Book… ")).first.click()
     expect(page.get_by_role("heading", name="Book this slot?")).to_be_visible()
     page.get_by_role("button", name="Confirm booking").click()
     expect(page.get_by_text("Booked Ann Smith: OCR dose 1")).to_be_visible()
@@ -88,7 +88,7 @@ def test_nurse_books_sees_moves_and_cancels(page, login, screenshot, clinic):
     page.get_by_label("To", exact=True).fill((monday + dt.timedelta(days=1)).isoformat())
     page.get_by_role("button", name="Find slots").click()
     tuesday = monday + dt.timedelta(days=1)
-    move_here = page.get_by_role("link", name=re.compile(f"^Move to .* on {tuesday:%a} {tuesday.day} {tuesday:%b} "))
+    move_here = page.get_by_role("link", name=re.compile(f"^Move here… .* on {tuesday:%a} {tuesday.day} {tuesday:%b} "))
     expect(move_here.first).to_be_visible()
     move_here.first.click()
     page.get_by_role("button", name="Confirm move").click()
@@ -112,7 +112,7 @@ def test_slot_taken_by_someone_else_is_told_plainly(page, login, screenshot, cli
     monday = next_monday()
     login("nina.nurse")
     find_first_ocrelizumab_slot(page, monday, keyboard=True)
-    page.get_by_role("link", name=re.compile("^Book ")).first.click()
+    page.get_by_role("link", name=re.compile("^Book… ")).first.click()
     expect(page.get_by_role("heading", name="Book this slot?")).to_be_visible()
 
     # Meanwhile a colleague books that very chair and time.
@@ -130,7 +130,7 @@ def test_slot_taken_by_someone_else_is_told_plainly(page, login, screenshot, cli
     page.get_by_role("button", name="Confirm booking").click()
     expect(page.get_by_role("alert")).to_contain_text("this slot was just taken by someone else")
     screenshot("booking-slot-taken")
-    expect(page.get_by_role("link", name=re.compile("^Book ")).first).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("^Book… ")).first).to_be_visible()
     assert not Appointment.objects.filter(patient=clinic["patient"]).exists()
 
 

@@ -55,7 +55,7 @@ def test_front_desk_checks_in_and_nurse_takes_patient_through_the_chair(
     waiting = page.locator(f"#waiting-{pk}")
     expect(waiting).to_contain_text("Lovelace, Ada")
     expect(waiting).to_contain_text("0 min")
-    expect(page.get_by_role("button", name="Seat Ada Lovelace")).to_have_count(0)  # seating is for nurses
+    expect(page.get_by_role("button", name="Seat in chair: Ada Lovelace")).to_have_count(0)  # seating is for nurses
     assert page.evaluate("flowScreenIsActive()") is True  # polling runs while the screen is in use
     screenshot("frontdesk-waiting-room")
     log_out(page)
@@ -63,7 +63,7 @@ def test_front_desk_checks_in_and_nurse_takes_patient_through_the_chair(
     login("nora.nurse")
     page.goto("/waiting-room/")
     page.get_by_label("Chair for Ada Lovelace").select_option(label="C07 (booked)")
-    page.get_by_role("button", name="Seat Ada Lovelace").click()
+    page.get_by_role("button", name="Seat in chair: Ada Lovelace").click()
     expect(page.locator("#flow-messages")).to_contain_text("Ada Lovelace is seated in C07")
     expect(page.locator(f"#waiting-{pk}")).to_have_count(0)
 
@@ -76,6 +76,11 @@ def test_front_desk_checks_in_and_nurse_takes_patient_through_the_chair(
     expect(chair_row.locator("[data-status]")).to_have_text("Observation")
     screenshot("frontdesk-in-chairs")
     chair_row.get_by_role("button", name="Discharge: Ada Lovelace").click()
+    # Minutes after the start, long before the protocol's infusion and observation are over: a reason first.
+    expect(page.locator("#flow-messages")).to_contain_text("give the reason to discharge early")
+    page.get_by_label("Reason to discharge early").fill("Infusion reaction: infusion stopped")
+    screenshot("frontdesk-early-discharge")
+    page.get_by_role("button", name="Discharge early: Ada Lovelace").click()
     expect(page.locator("#flow-messages")).to_contain_text("Ada Lovelace is discharged")
     expect(page.locator(f"#chair-row-{pk}")).to_have_count(0)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 from django.urls import reverse
 
@@ -90,8 +92,25 @@ def test_report_csv(front_desk_client, center, protocol):
     response = front_desk_client.get(reverse("flow_report"), {"format": "csv"})
     assert response["Content-Type"] == "text/csv"
     lines = response.content.decode().splitlines()
-    assert lines[0].startswith("appointment,booked start,protocol")
+    assert lines[0].startswith("appointment,patient,MRN,booked start,protocol,protocol name")
     assert lines[1].endswith(",35,25,no,310,320")
+
+
+def test_report_csv_names_the_patient_and_protocol_and_lists_no_shows(front_desk_client, center, protocol):
+    seen = treated(center, protocol, start=at(9), arrived=at(8, 50), seated=at(9, 25), discharged=at(14, 45))
+    missed = AppointmentFactory(center=center, protocol=protocol, start=at(11), status="noshow")
+    response = front_desk_client.get(reverse("flow_report"), {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    by_id = {int(r["appointment"]): r for r in rows}
+    assert by_id[seen.pk]["patient"] == seen.patient.full_name and by_id[seen.pk]["MRN"] == seen.patient.mrn
+    assert by_id[seen.pk]["protocol name"] == "Ocrelizumab"
+    assert by_id[missed.pk]["status"] == "noshow" and by_id[missed.pk]["wait minutes"] == ""
+
+
+def test_report_page_says_when_a_section_is_empty(front_desk_client, center, protocol):
+    html = front_desk_client.get(reverse("flow_report")).content.decode()
+    assert "No patients reached a chair in this period." in html
+    assert "No appointments with a patient in a chair in this period." in html
 
 
 def test_report_page_totals_over_protocols(front_desk_client, center, protocol):

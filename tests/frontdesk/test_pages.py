@@ -159,12 +159,12 @@ def test_nurse_moves_patient_through_the_chair(nurse_client, clock, staffed, boo
     act(nurse_client, booked, "start_infusion")
     clock.set(at(13, 10))
     act(nurse_client, booked, "start_observation")
-    clock.set(at(14, 5))
+    clock.set(at(14, 15))  # 210 min infusion + 60 min observation after 09:40
     act(nurse_client, booked, "complete")
     booked.refresh_from_db()
     assert booked.status == "fulfilled"
     assert [booked.chair_start_at, booked.infusion_start_at, booked.observation_start_at, booked.discharged_at] == [
-        at(9, 5), at(9, 40), at(13, 10), at(14, 5)]  # fmt: skip
+        at(9, 5), at(9, 40), at(13, 10), at(14, 15)]  # fmt: skip
     assert f'id="chair-row-{booked.pk}"' not in nurse_client.get(reverse("in_chairs")).content.decode()
 
 
@@ -359,3 +359,21 @@ def test_lists_pause_refreshing_on_an_idle_screen(front_desk_client, clock):
     assert "js/frontdesk.js" in html
     assert 'data-idle-seconds="86400"' in html  # the session's idle time (24 h in these tests)
     assert "Automatic refresh paused" in html
+
+
+def test_discharge_before_the_protocols_time_asks_for_a_reason_and_records_it(nurse_client, clock, staffed, booked):
+    act(nurse_client, booked, "check_in")
+    clock.set(at(9, 5))
+    act(nurse_client, booked, "seat", chair=booked.chair_id)
+    clock.set(at(9, 10))
+    act(nurse_client, booked, "start_infusion")
+    clock.set(at(9, 15))  # five minutes into a 210-minute infusion with 60 minutes of observation
+    answer = act(nurse_client, booked, "complete", htmx=True).content.decode()
+    assert "not over until 13:40: give the reason to discharge early" in answer
+    assert 'name="early_reason"' in answer and "Discharge early" in answer
+    assert status_of(booked) == ("checked-in", "infusing")  # nothing changed
+    assert act(nurse_client, booked, "complete").status_code == 409  # without htmx: the same question, a page
+    act(nurse_client, booked, "complete", htmx=True, early_reason="Infusion reaction: sent to the emergency room")
+    assert status_of(booked) == ("fulfilled", "")
+    detail = nurse_client.get(reverse("appointment_detail", args=[booked.pk])).content.decode()
+    assert "Reason: Infusion reaction: sent to the emergency room" in detail
