@@ -89,7 +89,7 @@ class HistoryEntry:
 
 
 # One vocabulary for a status wherever it is told: plain words, then the FHIR status it stands for.
-STATUS_WORDS = {
+STATUS_WORDS: dict[str, str] = {
     AppointmentStatus.PROPOSED: "proposed",
     AppointmentStatus.PENDING: "pending confirmation",
     AppointmentStatus.BOOKED: "booked",
@@ -233,16 +233,19 @@ def _mark_late_running(items: list[BoardItem], *, now: dt.datetime, tz) -> None:
     """Mark a chair's patient who will still be in it when the chair's next booking should start."""
     appointments = sorted((i for i in items if i.appointment is not None), key=lambda i: i.start)
     for current in appointments:
+        assert current.appointment is not None  # only appointments were kept above
         free_at = expected_free_at(current.appointment, now=now)
-        if free_at is None:
+        seated = current.appointment.chair_start_at
+        if free_at is None or seated is None:
             continue
         waiting = [
             i
             for i in appointments
             if i is not current
+            and i.appointment is not None
             and i.appointment.status in READINESS_STATUSES
             and current.start <= i.start < free_at
-            and i.start >= current.appointment.chair_start_at
+            and i.start >= seated
         ]
         if waiting:
             nxt = waiting[0]
@@ -397,8 +400,9 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
             left, width = place(appointment.start, appointment.end)
             item = _describe(BoardItem(left, width, appointment.start, appointment.end, appointment=appointment), tz)
             item.readiness_text = readiness_words(getattr(appointment, "readiness", None))
-            if actual[appointment.pk]:
-                seated, left_at = actual[appointment.pk]
+            chair_time = actual[appointment.pk]
+            if chair_time:
+                seated, left_at = chair_time
                 a_left, a_width = place(seated, left_at)
                 item.actual_position = f"left: {a_left:.4f}%; width: {max(a_width, 0.4):.4f}%"
                 still_in = appointment.discharged_at is None
