@@ -9,7 +9,7 @@ from chairs.selectors import centers_for
 
 # Each role's home, first match wins: a nurse's is the chair board, the front desk's today's arrivals,
 # an administrator's the center set-up (the Django admin: there is no separate set-up page yet).
-ROLE_HOMES = ((NURSE, "board"), (FRONT_DESK, "arrivals"), (CENTER_ADMIN, "admin:index"))
+ROLE_HOMES = ((NURSE, "board"), (FRONT_DESK, "arrivals"), (CENTER_ADMIN, "setup:index"))
 
 
 def home(request):
@@ -21,7 +21,7 @@ def home(request):
             if role in roles:
                 return redirect(url_name)
         if request.user.is_superuser:
-            return redirect("admin:index")
+            return redirect("setup:index")
     return render(request, "home.html", {"centers": centers})
 
 

@@ -44,7 +44,7 @@ def test_setting_up_shows_a_server_drawn_qr_code_and_gives_recovery_codes(client
     codes = set_up_authenticator(client, center_admin)
     assert len(codes) == 10 and len(set(codes)) == 10
     assert TOTPDevice.objects.get(user=center_admin).confirmed
-    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("patient_list")).status_code == 200
 
 
 def test_a_wrong_code_does_not_turn_it_on(client, center_admin, clock):
@@ -53,7 +53,7 @@ def test_a_wrong_code_does_not_turn_it_on(client, center_admin, clock):
     response = client.post(reverse("mfa_setup"), {"code": "000000"})
     assert "does not match" in response.content.decode()
     assert not TOTPDevice.objects.filter(user=center_admin, confirmed=True).exists()
-    assert client.get(reverse("home")).status_code == 302
+    assert client.get(reverse("patient_list")).status_code == 302
 
 
 def test_next_sign_in_asks_for_a_code_from_the_app(client, center_admin, clock):
@@ -82,7 +82,7 @@ def test_a_code_is_accepted_only_once(client, center_admin, clock):
     client.post(reverse("logout"))
     sign_in(client, "ada.admin")
     client.post(reverse("mfa_verify"), {"code": used})
-    assert client.get(reverse("home")).status_code == 302
+    assert client.get(reverse("patient_list")).status_code == 302
 
 
 def test_a_recovery_code_signs_in_once(client, center_admin, clock):
@@ -93,7 +93,7 @@ def test_a_recovery_code_signs_in_once(client, center_admin, clock):
         clock.shift(dt.timedelta(minutes=5))
         sign_in(client, "ada.admin")
         client.post(reverse("mfa_verify"), {"code": codes[0].upper()})
-        status = client.get(reverse("home")).status_code
+        status = client.get(reverse("patient_list")).status_code
         assert status == (200 if attempt == "first" else 302), attempt
     assert StaticToken.objects.filter(device__user=center_admin).count() == 9
 
@@ -112,16 +112,16 @@ def test_an_unverified_session_cannot_replace_the_authenticator(client, center_a
 def test_other_roles_sign_in_with_the_password_alone_until_they_turn_it_on(client, nurse, clock):
     assert not is_second_factor_required(nurse)
     sign_in(client, "nina.nurse")
-    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("patient_list")).status_code == 200
     page = client.get(reverse("security")).content.decode()
     assert "Turn on two-step sign-in" in page
     set_up_authenticator(client, nurse)
     client.post(reverse("logout"))
     clock.shift(dt.timedelta(seconds=60))
     sign_in(client, "nina.nurse")
-    assert client.get(reverse("home")).url.startswith(reverse("mfa_verify"))
+    assert client.get(reverse("patient_list")).url.startswith(reverse("mfa_verify"))
     client.post(reverse("mfa_verify"), {"code": code_for(TOTPDevice.objects.get(user=nurse))})
-    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("patient_list")).status_code == 200
 
 
 def test_a_nurse_may_turn_it_off_with_a_code_a_center_admin_may_not(client, nurse, center_admin, clock):

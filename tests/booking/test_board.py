@@ -125,7 +125,7 @@ def test_home_is_arrivals_for_the_front_desk(front_desk_client, center):
 
 
 def test_home_is_center_setup_for_center_admins(admin_client_for_center, center):
-    assert admin_client_for_center.get(reverse("home")).url == reverse("admin:index")
+    assert admin_client_for_center.get(reverse("home")).url == reverse("setup:index")
 
 
 def test_home_explains_when_the_user_has_no_center(client, db):

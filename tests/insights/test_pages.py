@@ -42,7 +42,7 @@ def test_every_view_opens_for_each_role_with_a_chart_and_its_table(client, cente
 
 def test_navigation_links_insights_for_every_role(client, center):
     client.force_login(UserFactory(role="front_desk", center=center))
-    assert 'href="/insights/"' in client.get("/").content.decode()
+    assert 'href="/insights/"' in client.get("/", follow=True).content.decode()
 
 
 def test_user_without_a_role_is_refused(client, center):

@@ -170,7 +170,7 @@ def test_parallel_series_for_one_slot_book_one(center, staffed):
                 patient=patient, protocol=protocol, ordering_provider="Dr. Test", dose_count=2, start_date=DAY
             )
         )
-    second = DAY + dt.timedelta(days=14)
+    second = DAY + dt.timedelta(days=protocol.interval_days)  # the second dose when it is due (dose spacing)
     NurseShiftFactory(center=center, nurse=staffed, start=at(7, day=second), end=at(19, day=second))
 
     def book(index):

@@ -61,7 +61,7 @@ def test_nurses_and_front_desk_may_not_open_setup(client, nurse, front_desk, cen
 
 
 def test_navigation_links_center_admins_to_setup(admin_client, center):
-    page = admin_client.get(reverse("home")).content.decode()
+    page = admin_client.get(reverse("home"), follow=True).content.decode()
     assert reverse("setup:index") in page
 
 
