@@ -93,7 +93,8 @@ def world(request, center, protocol, nurse):
         "patients": patient.pk,
         "appointments": AppointmentFactory(center=center, chair=chair, patient=patient, protocol=protocol).pk,
     }
-    return {"Authorization": f"Token {token.key}"}, ids
+    # Schemathesis's WSGI transport asks for gzip but does not unpack it; compression has its own tests.
+    return {"Authorization": f"Token {token.key}", "Accept-Encoding": "identity"}, ids
 
 
 @schema.parametrize()
