@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
+import time_machine
 from django.db import connection
 
 from scheduling import planner, services
@@ -27,6 +28,13 @@ MONDAY = dt.date(2026, 12, 7)
 
 def at(hour: int, minute: int = 0, day: dt.date = MONDAY) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=NEW_YORK)
+
+
+@pytest.fixture(autouse=True)
+def the_week_before():
+    """Booking refuses times that have passed: these tests run on the Tuesday before MONDAY, whatever today is."""
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, tzinfo=NEW_YORK), tick=True):
+        yield
 
 
 @pytest.fixture
