@@ -22,11 +22,10 @@ from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chairs.models import Center
-from chairs.selectors import center_for, centers_for, chairs_for
+from chairs.selectors import center_for, centers_for, chairs_for, local_today
 from patients.selectors import patients_for
 from scheduling import planner
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, SchedulingError
@@ -75,7 +74,17 @@ def _parse_day(text: str | None, center: Center) -> dt.date:
             return dt.date.fromisoformat(text)
         except ValueError:
             pass
-    return timezone.now().astimezone(center.tzinfo).date()
+    return local_today(center=center)
+
+
+def _board_center_and_day(request) -> tuple[list[Center], Center, dt.date] | None:
+    """The user's centers, the one asked for (404 if not theirs) and the day asked for (default: today
+    there) — what every board view starts from; None when the user works at no center."""
+    centers = list(centers_for(user=request.user))
+    if not centers:
+        return None
+    center = _center_or_404(request, request.GET.get("center") or centers[0].pk)
+    return centers, center, _parse_day(request.GET.get("date"), center)
 
 
 # --- Chair board ----------------------------------------------------------------------------------
@@ -84,18 +93,17 @@ def _parse_day(text: str | None, center: Center) -> dt.date:
 @require_GET
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def board(request):
-    centers = list(centers_for(user=request.user))
-    if not centers:
+    chosen = _board_center_and_day(request)
+    if chosen is None:
         return render(request, "scheduling/booking/no_center.html", status=200)
-    center = _center_or_404(request, request.GET.get("center") or centers[0].pk)
-    day = _parse_day(request.GET.get("date"), center)
+    centers, center, day = chosen
     board_day = board_for(center=center, day=day)
     context = {
         "board": board_day,
         "centers": centers,
         "center": center,
         "day": day,
-        "today": timezone.now().astimezone(center.tzinfo).date(),
+        "today": local_today(center=center),
         "previous_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1),
         "refresh_seconds": BOARD_REFRESH_SECONDS,
@@ -113,11 +121,10 @@ def board(request):
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def board_sheet(request):
     """The day sheet to print: every booking of the day by chair, with protocol, dose and readiness."""
-    centers = list(centers_for(user=request.user))
-    if not centers:
+    chosen = _board_center_and_day(request)
+    if chosen is None:
         return render(request, "scheduling/booking/no_center.html", status=200)
-    center = _center_or_404(request, request.GET.get("center") or centers[0].pk)
-    day = _parse_day(request.GET.get("date"), center)
+    centers, center, day = chosen
     board_day = board_for(center=center, day=day)
     rows = [
         (row.chair, [item for item in row.items if item.appointment is not None])
@@ -141,11 +148,10 @@ def board_sheet(request):
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def board_week(request):
     """Chairs × days of one week: how full each chair and each morning and afternoon is."""
-    centers = list(centers_for(user=request.user))
-    if not centers:
+    chosen = _board_center_and_day(request)
+    if chosen is None:
         return render(request, "scheduling/booking/no_center.html", status=200)
-    center = _center_or_404(request, request.GET.get("center") or centers[0].pk)
-    day = _parse_day(request.GET.get("date"), center)
+    centers, center, day = chosen
     week = week_for(center=center, day=day)
     return render(
         request,
@@ -157,7 +163,7 @@ def board_week(request):
             "day": day,
             "previous_week": week.monday - dt.timedelta(days=7),
             "next_week": week.monday + dt.timedelta(days=7),
-            "today": timezone.now().astimezone(center.tzinfo).date(),
+            "today": local_today(center=center),
         },
     )
 
@@ -189,7 +195,7 @@ def _search_form(request, *, data, center: Center, appointment: Appointment | No
             "patient": appointment.patient_id,
             "protocol": appointment.protocol_id,
             "dose_number": appointment.dose_number,
-            **SlotSearchForm.default_dates(timezone.now().astimezone(center.tzinfo).date()),
+            **SlotSearchForm.default_dates(local_today(center=center)),
             "time_of_day": "any",
         }
         bound = {**defaults, **{k: v for k, v in data.items() if k not in ("patient", "protocol", "dose_number")}}
@@ -200,7 +206,7 @@ def _search_form(request, *, data, center: Center, appointment: Appointment | No
             protocols=active_protocols(),
             fixed_patient=True,
         )
-    initial = {**SlotSearchForm.default_dates(timezone.now().astimezone(center.tzinfo).date()), "dose_number": 1}
+    initial = {**SlotSearchForm.default_dates(local_today(center=center)), "dose_number": 1}
     return SlotSearchForm(
         data if data.get("search") else None,
         initial={**initial, **{k: v for k, v in data.items() if k in ("patient", "protocol", "dose_number")}},
