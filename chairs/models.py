@@ -9,7 +9,7 @@ how many infusions one nurse may start per start window.
 from __future__ import annotations
 
 import zoneinfo
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -28,6 +28,10 @@ def validate_timezone(value: str) -> None:
 
 def default_reminder_offsets() -> list[int]:
     return [72, 24]
+
+
+def default_addon_reserve() -> list[int]:
+    return [0] * 7
 
 
 # Sane bounds for what an administrator enters (a typo of a year should not block a chair for a decade).
@@ -84,6 +88,16 @@ class Center(models.Model):
     )
     quiet_hours_start = models.TimeField(default=time(21, 0), help_text="No reminders from this time…")
     quiet_hours_end = models.TimeField(default=time(8, 0), help_text="…until this time (patient's time zone).")
+    addon_reserve_chair_hours = ArrayField(
+        models.PositiveSmallIntegerField(validators=[MaxValueValidator(24 * 100)]),
+        size=7,
+        default=default_addon_reserve,
+        blank=True,
+        help_text="Chair-hours held back each weekday (Monday first) for same-day add-ons, e.g. 0,4,4,4,4,0,0.",
+    )
+    addon_reserve_release = models.TimeField(
+        default=time(16, 0), help_text="The reserve is released to normal booking at this time the day before."
+    )
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="centers", blank=True)
 
     class Meta:
@@ -96,7 +110,17 @@ class Center(models.Model):
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 
+    def addon_reserve_minutes(self, day: date, *, now: datetime) -> int:
+        """Chair minutes held back on local ``day`` for same-day add-ons, as of ``now`` (0 once released)."""
+        hours = list(self.addon_reserve_chair_hours or [])
+        if len(hours) != 7 or not hours[day.weekday()]:
+            return 0
+        release = datetime.combine(day - timedelta(days=1), self.addon_reserve_release, tzinfo=self.tzinfo)
+        return hours[day.weekday()] * 60 if now < release else 0
+
     def clean(self) -> None:
+        if self.addon_reserve_chair_hours and len(self.addon_reserve_chair_hours) != 7:
+            raise ValidationError({"addon_reserve_chair_hours": "Give seven numbers, Monday to Sunday."})
         if self.slot_minutes and self.start_window_minutes and self.start_window_minutes % self.slot_minutes:
             raise ValidationError({"start_window_minutes": "The start window must be a whole number of booking slots."})
 

@@ -43,6 +43,8 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("treatment", "prerequisitedocument"): ("view", "add", "change"),
         ("treatment", "protocolprerequisite"): ("view",),
         ("reminders", "reminder"): ("view", "change"),
+        ("waitlist", "waitlistentry"): ("view", "add", "change"),
+        ("waitlist", "offer"): ("view", "change"),
     },
     FRONT_DESK: {
         ("chairs", "center"): ("view",),
@@ -59,6 +61,8 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("treatment", "prerequisitedocument"): ("view", "add", "change"),
         ("treatment", "protocolprerequisite"): ("view",),
         ("reminders", "reminder"): ("view", "change"),
+        ("waitlist", "waitlistentry"): ("view", "add", "change"),
+        ("waitlist", "offer"): ("view", "change"),
     },
     CENTER_ADMIN: {
         ("chairs", "center"): ("view", "change"),
@@ -75,6 +79,8 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("treatment", "prerequisitedocument"): _ALL,
         ("treatment", "protocolprerequisite"): _ALL,
         ("reminders", "reminder"): ("view", "change"),
+        ("waitlist", "waitlistentry"): ("view", "add", "change"),
+        ("waitlist", "offer"): ("view", "change"),
         ("audit", "patientaccess"): ("view",),
     },
     SYSTEM_ADMIN: {

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "booking_templates",
     "setup",
     "insights",
+    "waitlist",
 ]
 
 MIDDLEWARE = [
@@ -283,6 +284,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("REMINDERS_DISPATCH_SECONDS", default=60.0),
     },
     "scheduling-purge-idempotency-keys": {"task": "scheduling.purge_idempotency_keys", "schedule": 3600.0},
+    # Waitlist offers: expire unanswered ones, offer the next patients, retry after quiet hours.
+    "waitlist-advance": {"task": "waitlist.advance", "schedule": env.float("WAITLIST_ADVANCE_SECONDS", default=60.0)},
     # Nightly: rebuild every center's booking templates from its recent bookings (issue 15).
     "booking-templates-nightly": {
         "task": "booking_templates.build_all_templates",

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("booking_templates.urls")),
     path("setup/", include("setup.urls")),
     path("insights/", include("insights.urls")),
+    path("", include("waitlist.urls")),
     path("", include("scheduling.urls")),
     path("", include("frontdesk.urls")),
     path("", include("treatment.urls")),

@@ -93,8 +93,19 @@ def check_minimum_necessary(text: str, appointment) -> None:
             raise ContentNotAllowed(f"The message would disclose “{term}”.")
 
 
-def sms_text(facts: ReminderFacts) -> str:
-    """The SMS, at most 160 characters: shortens the center name, then drops the name, if it must."""
+def sms_text(facts: ReminderFacts, *, link: str = "") -> str:
+    """The SMS, at most 160 characters: shortens the center name, then drops the name, if it must.
+
+    ``link`` (the patient's reschedule link) is added only where it fits whole beside the center's
+    full name and phone (the greeting may give way to it); otherwise the text goes without it.
+    """
+    if link:
+        center_part = f"{facts.center_name} reminder: appt {facts.date_text} at {facts.time_text}."
+        phone_part = f" Call {facts.center_phone}." if facts.center_phone else ""
+        for greeting in ([f"Hi {facts.first_name}, "] if facts.first_name else []) + [""]:
+            text = f"{greeting}{center_part}{phone_part} New time: {link} {SMS_ACTIONS}"
+            if len(text) <= SMS_LIMIT:
+                return text
     phone = f" Call {facts.center_phone}." if facts.center_phone else ""
     center = facts.center_name
     first = facts.first_name
@@ -127,6 +138,7 @@ def email_content(appointment, *, now: dt.datetime) -> EmailContent:
         "facts": facts,
         "confirm_url": links.action_url(appointment, "confirm"),
         "cancel_url": links.action_url(appointment, "cancel"),
+        "reschedule_url": links.short_url(appointment, "reschedule"),
     }
     subject = f"Reminder: your appointment on {facts.date_text} at {facts.time_text}"
     return EmailContent(
@@ -160,7 +172,7 @@ def calendar_file(appointment, *, facts: ReminderFacts, now: dt.datetime) -> byt
 
 
 def render_sms(appointment) -> str:
-    text = sms_text(facts_for(appointment))
+    text = sms_text(facts_for(appointment), link=links.short_url(appointment, "reschedule"))
     check_minimum_necessary(text, appointment)
     return text
 

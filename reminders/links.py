@@ -1,8 +1,13 @@
-"""Signed, expiring links that confirm or cancel one appointment without logging in.
+"""Signed, expiring links that act on one appointment (or one waitlist offer) without logging in.
 
 A link carries the appointment and one action; it cannot be turned into the
 other action, and it stops working when the appointment starts or after
-``REMINDER_LINK_MAX_AGE`` (whichever comes first).
+``REMINDER_LINK_MAX_AGE`` (whichever comes first). ``take_offer`` links carry a
+waitlist offer's id instead (the offer's own expiry is checked by its page).
+
+:func:`short_token` is the same idea short enough for a text message: the appointment id and a
+truncated HMAC of (id, action, the appointment's start), so it also stops working once the
+appointment is moved — a reschedule link is used once.
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ import datetime as dt
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 SALT = "reminders.appointment-action"
-ACTIONS = ("confirm", "cancel")
+ACTIONS = ("confirm", "cancel", "take_offer")
+SHORT_ACTIONS = ("reschedule",)
+SHORT_SIGNATURE_CHARS = 12
 MAX_AGE = dt.timedelta(days=21)
 
 
@@ -44,4 +52,34 @@ def read_token(token: str, *, action: str) -> int:
 
 def action_url(appointment, action: str) -> str:
     path = reverse(f"reminders:{action}_link", kwargs={"token": make_token(appointment.pk, action)})
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def _short_signature(appointment_id: int, action: str, start: dt.datetime) -> str:
+    value = f"{appointment_id}:{action}:{int(start.timestamp())}"
+    return salted_hmac(SALT + ".short", value, algorithm="sha256").hexdigest()[:SHORT_SIGNATURE_CHARS]
+
+
+def short_token(appointment, action: str) -> str:
+    """``<id>-<signature>``, bound to the action and to the appointment's current start."""
+    if action not in SHORT_ACTIONS:
+        raise ValueError(action)
+    return f"{appointment.pk}-{_short_signature(appointment.pk, action, appointment.start)}"
+
+
+def read_short_token(token: str, *, action: str, load):
+    """The appointment ``load(id)`` returns, if the token was made for it, this action and its current start."""
+    appointment_id, _, signature = token.partition("-")
+    if action not in SHORT_ACTIONS or not appointment_id.isdigit() or len(appointment_id) > 12:
+        raise LinkInvalid("This link is not valid.")
+    appointment = load(int(appointment_id))
+    if appointment is None or not constant_time_compare(
+        signature, _short_signature(appointment.pk, action, appointment.start)
+    ):
+        raise LinkInvalid("This link is not valid any more: the appointment was changed.")
+    return appointment
+
+
+def short_url(appointment, action: str) -> str:
+    path = reverse("waitlist:reschedule_link", kwargs={"token": short_token(appointment, action)})
     return settings.PUBLIC_BASE_URL.rstrip("/") + path

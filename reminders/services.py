@@ -22,6 +22,7 @@ import datetime as dt
 import logging
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -528,6 +529,19 @@ def appointment_for_reply(phone: str, *, now: dt.datetime) -> Appointment | None
     )
 
 
+@dataclass(frozen=True)
+class HandledReply:
+    """What another app did with an inbound text: the action, the outcome for staff, the reply."""
+
+    action: str
+    outcome: str
+    reply: str
+
+
+# Apps that answer some texts themselves (the waitlist takes "YES 4821"); each returns None to pass.
+inbound_reply_handlers: list[Callable[..., HandledReply | None]] = []
+
+
 def handle_inbound_sms(*, from_number: str, body: str, provider_message_id: str = "") -> InboundSms:
     """Act on a patient's text and return the record, whose ``reply`` is the text to answer with."""
     from scheduling.errors import InvalidTransition
@@ -539,7 +553,12 @@ def handle_inbound_sms(*, from_number: str, body: str, provider_message_id: str 
     patient = _patients_with_phone(phone).select_related("center").first()
     center = patient.center if patient else None
     inbound = InboundSms(from_number=phone, body=body[:1600], action=action, provider_message_id=provider_message_id)
-    if action == "opt_out":
+    handled = None
+    if action not in ("opt_out", "opt_in"):
+        handled = next((h for h in (handler(phone=phone, body=body) for handler in inbound_reply_handlers) if h), None)
+    if handled is not None:
+        inbound.action, inbound.outcome, inbound.reply = handled.action, handled.outcome[:255], handled.reply
+    elif action == "opt_out":
         count = opt_out(phone=phone)
         inbound.outcome = f"Opted out ({count} patient record(s))."
         name = content.public_center_name(center.name) if center else "Appointment"

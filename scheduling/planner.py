@@ -36,6 +36,11 @@ each one a given placement breaks):
   while the center is open). An appointment's start time is its start.
 * **Not before.** With ``not_before`` set (e.g. now, for same-day add-ons),
   no start earlier than it.
+* **Same-day add-on reserve.** ``PlannerInput.addon_reserve`` holds back chair
+  minutes on some local days (the adapter lists a day only until its release
+  time, e.g. 16:00 the day before): a placement that would leave fewer free
+  chair minutes that day (active chairs' free time inside opening hours, after
+  bookings and blocks) than the reserve is refused (:func:`reserve_holds`).
 
 Ranking (see :func:`_sort_key`). Candidates are the best chair for each
 feasible start time. They are ordered by
@@ -90,7 +95,7 @@ import datetime as dt
 import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 LONG_CHAIR_MINUTES = 240
@@ -130,6 +135,7 @@ REASON_MESSAGES = {
     "nurse_watch_full": "The nurses on shift are already watching as many patients as they may.",
     "nurse_start_full": "The nurses on shift have no infusion start left in that start window.",
     "before_not_before": "The time has already passed.",
+    "addon_reserve": "The chair time left that day is held back for same-day add-ons until its release time.",
 }
 
 
@@ -214,10 +220,12 @@ class PlannerInput:
     blocks: tuple[BlockedTime, ...] = ()
     shifts: tuple[Shift, ...] = ()
     template: Template | None = None
+    # local day -> chair minutes held back for same-day add-ons (only days whose reserve is not released yet)
+    addon_reserve: Mapping[dt.date, int] = field(default_factory=dict)
 
     def with_booking(self, slot: BookedSlot) -> PlannerInput:
         """A copy with one more booking (for streaming requests through the planner)."""
-        return PlannerInput(self.rules, self.chairs, (*self.booked, slot), self.blocks, self.shifts, self.template)
+        return replace(self, booked=(*self.booked, slot))
 
     @cached_property
     def _days(self) -> dict:
@@ -595,6 +603,18 @@ class _Day:
         return [g for g in gaps if g[1] > g[0]]
 
 
+def reserve_holds(pin: PlannerInput, d: _Day, chair_minutes: int) -> bool:
+    """Whether the day's add-on reserve refuses ``chair_minutes`` more of booked chair time."""
+    reserve = pin.addon_reserve.get(d.day, 0)
+    if reserve <= 0 or not d.open:
+        return False
+    free = sum(
+        (end - start for chair in pin.chairs if chair.is_active for start, end in d.free_gaps(chair.id)),
+        timedelta_zero,
+    )
+    return free - dt.timedelta(minutes=chair_minutes) < dt.timedelta(minutes=reserve)
+
+
 def _day(pin: PlannerInput, day: dt.date, exclude_id: int | None) -> _Day:
     key = (day, exclude_id)
     cache = pin._days
@@ -655,6 +675,8 @@ def check_placement(
             refusals.append("chair_blocked")
     codes, _ = day.staffing(max(start, day.opens), min(end, day.closes))
     refusals.extend(codes)
+    if reserve_holds(pin, day, chair_minutes):
+        refusals.append("addon_reserve")
     return [Refusal(c, _message(c)) for c in refusals]
 
 
@@ -714,6 +736,8 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
         return [], [Refusal("too_long_for_day", _message("too_long_for_day"))]
     if not chairs:
         return [], [Refusal("no_chair_with_features", _message("no_chair_with_features"))]
+    if reserve_holds(pin, d, request.chair_minutes):
+        return [], [Refusal("addon_reserve", _message("addon_reserve"))]
     refused: Counter = Counter()
     candidates: list[Candidate] = []
     latest = d.closes - duration

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import BigIntegerField, F, Min
 from django.db.models.functions import Cast, Extract, Least
+from django.utils import timezone
 
 from booking_templates.selectors import planner_template_for
 from chairs.models import Center, ChairBlock, NurseShift, OpeningHours
@@ -81,6 +82,13 @@ def rules_for(
     )
 
 
+def addon_reserve_for(center: Center, date_from: dt.date, date_to: dt.date) -> dict[dt.date, int]:
+    """The same-day add-on reserve still held on each day of the range as of now (no query)."""
+    now = timezone.now()
+    days = (date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1))
+    return {day: minutes for day in days if (minutes := center.addon_reserve_minutes(day, now=now))}
+
+
 def planner_input_for(*, center: Center, date_from: dt.date, date_to: dt.date) -> planner.PlannerInput:
     """Everything the planner needs about the center between two local dates (8 queries)."""
     lo, hi = day_bounds(center=center, day=date_from, last_day=date_to)
@@ -121,6 +129,7 @@ def planner_input_for(*, center: Center, date_from: dt.date, date_to: dt.date) -
         blocks=blocks,
         shifts=shifts,
         template=planner_template_for(center=center),
+        addon_reserve=addon_reserve_for(center, date_from, date_to),
     )
 
 

@@ -109,6 +109,12 @@ def status_words(status: str) -> str:
     return words if words == status else f"{words} ({status})"
 
 
+def _patient_or_system(reason: str | None) -> str:
+    """Who made a change without a staff user: the patient when its reason says so ("patient, by link")."""
+    reason = reason or ""
+    return reason[0].upper() + reason[1:] if reason.lower().startswith("patient, by ") else "System"
+
+
 def status_history(*, appointment: Appointment) -> list[HistoryEntry]:
     """The appointment's changes, newest first, described in words."""
     records = list(appointment.history.select_related("history_user").order_by("history_date", "history_id"))
@@ -117,7 +123,7 @@ def status_history(*, appointment: Appointment) -> list[HistoryEntry]:
     previous = None
     for record in records:
         user = record.history_user
-        who = (user.get_full_name() or user.username) if user else "System"
+        who = (user.get_full_name() or user.username) if user else _patient_or_system(record.history_change_reason)
         changes: list[str] = []
         if previous is None:
             changes.append(f"Created: {status_words(record.status)}")

@@ -207,6 +207,8 @@ def move_appointment(*, actor: Actor, appointment: Appointment, chair: Chair, st
     )
     if reasons:
         raise refusal(reasons)
+    # What the move frees, for the hooks (the waitlist offers it; see waitlist/releases.py).
+    appointment.freed_slot = (appointment.chair_id, appointment.start, appointment.end)  # type: ignore[attr-defined]
     appointment.chair = chair
     appointment.start = start
     appointment.end = appointment.protocol.end_of(start, appointment.dose_number)

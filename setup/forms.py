@@ -51,9 +51,15 @@ class CenterForm(forms.ModelForm):
             "patients_per_nurse",
             "starts_per_nurse_per_window",
             "start_window_minutes",
+            "addon_reserve_chair_hours",
+            "addon_reserve_release",
         ]
-        widgets = {"quiet_hours_start": TIME, "quiet_hours_end": TIME}
-        labels = {"noshow_grace_minutes": "No-show grace period (minutes)"}
+        widgets = {"quiet_hours_start": TIME, "quiet_hours_end": TIME, "addon_reserve_release": TIME}
+        labels = {
+            "noshow_grace_minutes": "No-show grace period (minutes)",
+            "addon_reserve_chair_hours": "Same-day add-on reserve (chair-hours, Monday to Sunday)",
+            "addon_reserve_release": "Reserve released the day before at",
+        }
         help_texts = {"phone": "E.164 or national format, e.g. +1 617 555 0100."}
 
     def __init__(self, *args, **kwargs):
