@@ -292,6 +292,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=env.int("BOOKING_TEMPLATES_HOUR_UTC", default=7), minute=15),
     },
 }
+# Waitlist offers: how long a patient has to answer (minutes; sooner when the time is within 24 h),
+# and how many patients are offered one freed time at once.
+WAITLIST_OFFER_MINUTES = env.float("WAITLIST_OFFER_MINUTES", default=30.0)
+WAITLIST_SOON_OFFER_MINUTES = env.float("WAITLIST_SOON_OFFER_MINUTES", default=15.0)
+WAITLIST_OFFERS_AT_ONCE = env.int("WAITLIST_OFFERS_AT_ONCE", default=3)
 # Booking templates: weeks of bookings they are built from, and CP-SAT's time limit per weekday.
 BOOKING_TEMPLATE_WEEKS = env.int("BOOKING_TEMPLATE_WEEKS", default=8)
 BOOKING_TEMPLATE_SECONDS = env.float("BOOKING_TEMPLATE_SECONDS", default=10.0)

@@ -335,8 +335,14 @@ def _wanted_time(entry: WaitlistEntry, start: dt.datetime) -> bool:
 
 
 def offer_expiry(*, start: dt.datetime, now: dt.datetime) -> dt.datetime:
-    """30 minutes, or 15 when the time is within 24 hours; never later than the lead time before it."""
-    minutes = SOON_OFFER_MINUTES if start - now < dt.timedelta(hours=24) else OFFER_MINUTES
+    """30 minutes, or 15 when the time is within 24 hours (``WAITLIST_OFFER_MINUTES`` and
+    ``WAITLIST_SOON_OFFER_MINUTES``); never later than half the lead time before the start."""
+    soon = start - now < dt.timedelta(hours=24)
+    minutes = (
+        getattr(settings, "WAITLIST_SOON_OFFER_MINUTES", SOON_OFFER_MINUTES)
+        if soon
+        else getattr(settings, "WAITLIST_OFFER_MINUTES", OFFER_MINUTES)
+    )
     return min(now + dt.timedelta(minutes=minutes), start - dt.timedelta(minutes=MIN_LEAD_MINUTES // 2))
 
 

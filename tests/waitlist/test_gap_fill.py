@@ -39,7 +39,11 @@ def test_entry_window_defaults_to_the_label_window_and_never_leaves_it(center, o
     entry = services.add_to_waitlist(actor=nurse, center=center, patient=patient, protocol=protocol, dose_number=3,
                                      channel="sms")  # fmt: skip
     due = dt.date(2026, 12, 1) + dt.timedelta(days=168)
-    assert (entry.earliest, entry.latest, entry.due_date) == (due - dt.timedelta(days=14), due + dt.timedelta(days=14), due)
+    assert (entry.earliest, entry.latest, entry.due_date) == (
+        due - dt.timedelta(days=14),
+        due + dt.timedelta(days=14),
+        due,
+    )
     entry.delete()
     with pytest.raises(ValidationError) as refused:
         services.add_to_waitlist(actor=nurse, center=center, patient=patient, protocol=protocol, dose_number=3,
