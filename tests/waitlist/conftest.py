@@ -10,6 +10,7 @@ import time_machine
 from chairs.models import NurseShift
 from scheduling.services import book_appointment
 from tests.factories import NEW_YORK, ChairFactory, PatientFactory, UserFactory
+from tests.reminders.test_worker import broker, processes  # noqa: F401  (the real-worker fixtures, shared)
 from waitlist import services
 
 FRIDAY = dt.date(2026, 12, 4)

@@ -21,7 +21,7 @@ from scheduling.models import Appointment
 from scheduling.services import book_appointment, cancel_appointment
 from tests.factories import ChairFactory, PatientFactory, UserFactory
 from tests.reminders.conftest import at, future_monday
-from tests.reminders.test_worker import broker, processes, wait_until  # noqa: F401  (fixtures)
+from tests.reminders.test_worker import wait_until
 from treatment.models import AuthorizationStatus, Order, PriorAuthorization
 from waitlist import services
 from waitlist.models import Offer, OfferStatus, Release

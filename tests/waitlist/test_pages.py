@@ -1,0 +1,151 @@
+"""The waitlist pages, the patients' offer link and the self-reschedule link."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core import mail
+
+from reminders import content, links
+from scheduling.models import Appointment
+from scheduling.selectors import status_history
+from scheduling.services import cancel_appointment
+from tests.factories import CenterFactory, PatientFactory
+from tests.waitlist.conftest import MONDAY, at
+from waitlist import services
+from waitlist.models import EntryStatus, Offer, OfferStatus, Release, WaitlistEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_waitlist_page_lists_the_most_urgent_first_with_the_earliest_slot(clock, nurse_client, booked, wait):
+    later = wait(latest=MONDAY + dt.timedelta(days=20))
+    sooner = wait(latest=MONDAY + dt.timedelta(days=3))
+    page = nurse_client.get("/waitlist/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.index(sooner.patient.full_name) < html.index(later.patient.full_name)
+    assert "3 days left" in html
+    # The chair is taken Monday 09:00–13:10, so the planner's first time for a first dose is 13:15.
+    assert "Mon 7 Dec 13:15 · C01" in html
+
+
+def test_staff_put_an_appointment_on_the_waitlist_and_see_its_offers(clock, front_desk_client, booked, nurse, center):
+    patient = PatientFactory(center=center)
+    from scheduling.services import book_appointment
+
+    later = book_appointment(actor=nurse, patient=patient, protocol=booked.protocol, chair=booked.chair,
+                             start=at(MONDAY + dt.timedelta(days=7), 9), dose_number=1)  # fmt: skip
+    form = front_desk_client.get(f"/waitlist/add/?appointment={later.pk}")
+    assert form.status_code == 200 and "taking an offer moves that appointment" in form.content.decode()
+    response = front_desk_client.post(
+        f"/waitlist/add/?appointment={later.pk}",
+        {"patient": patient.pk, "protocol": later.protocol_id, "dose_number": 1, "replaces": later.pk,
+         "preferred_time_of_day": "any", "channel": "sms"},
+    )  # fmt: skip
+    entry = WaitlistEntry.objects.get(patient=patient)
+    assert response.status_code == 302 and response.url == f"/waitlist/{entry.pk}/"
+    assert entry.replaces_id == later.pk and entry.created_by.username == "frank.desk"
+
+    cancel_appointment(actor=nurse, appointment=booked, cancelled_by="patient")
+    services.fill_gap(Release.objects.get(cause="cancelled").pk)
+    offer = Offer.objects.get(entry=entry)
+    detail = front_desk_client.get(f"/appointments/{booked.pk}/").content.decode()
+    assert "Waitlist" in detail and patient.full_name in detail and offer.code in detail
+    assert offer.code in front_desk_client.get(f"/waitlist/{entry.pk}/").content.decode()
+
+
+def test_the_form_names_the_field_outside_the_label_window(clock, nurse_client, one_chair, center, protocol):
+    patient = PatientFactory(center=center)
+    response = nurse_client.post(
+        "/waitlist/add/",
+        {"patient": patient.pk, "protocol": protocol.pk, "dose_number": 1, "latest": "2027-06-01",
+         "preferred_time_of_day": "any", "channel": "sms"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "label allows this dose" in str(response.context["form"].errors["latest"])
+    assert not WaitlistEntry.objects.exists()
+
+
+def test_another_centers_entry_is_a_404(clock, nurse_client, protocol):
+    elsewhere = CenterFactory(name="Hilltop")
+    entry = services.add_to_waitlist(actor=None, center=elsewhere, patient=PatientFactory(center=elsewhere),
+                                     protocol=protocol, dose_number=1, channel="phone")  # fmt: skip
+    assert nurse_client.get(f"/waitlist/{entry.pk}/").status_code == 404
+    assert nurse_client.post(f"/waitlist/{entry.pk}/remove/").status_code == 404
+
+
+def test_staff_record_a_phone_call_that_takes_the_time(clock, nurse_client, booked, wait, nurse):
+    entry = wait(channel="phone")
+    cancel_appointment(actor=nurse, appointment=booked, cancelled_by="patient")
+    (offer_id,) = services.fill_gap(Release.objects.get(cause="cancelled").pk)
+    assert Offer.objects.get(pk=offer_id).status == OfferStatus.TO_CALL
+
+    response = nurse_client.post(f"/waitlist/offers/{offer_id}/phone/", {"outcome": "accepted"})
+
+    assert response.status_code == 302
+    offer = Offer.objects.get(pk=offer_id)
+    assert offer.status == OfferStatus.ACCEPTED and offer.answered_by == nurse
+    assert offer.appointment.patient_id == entry.patient_id and offer.appointment.booked_by == nurse
+
+
+def test_removing_an_entry_withdraws_its_offers(clock, nurse_client, booked, wait, nurse):
+    entry = wait(channel="phone")
+    cancel_appointment(actor=nurse, appointment=booked, cancelled_by="patient")
+    services.fill_gap(Release.objects.get(cause="cancelled").pk)
+    nurse_client.post(f"/waitlist/{entry.pk}/remove/")
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.REMOVED
+    assert entry.offers.get().status == OfferStatus.WITHDRAWN
+
+
+def test_the_email_offer_link_takes_the_time_only_on_the_button(clock, client, booked, wait, nurse, center):
+    entry = wait(channel="email", patient=PatientFactory(center=center, reminder_channel="email"))
+    cancel_appointment(actor=nurse, appointment=booked, cancelled_by="patient")
+    (offer_id,) = services.fill_gap(Release.objects.get(cause="cancelled").pk)
+    services.send_offer(offer_id)
+    (message,) = mail.outbox
+    url = re.search(r"https?://\S+/o/\S+/", message.body).group(0)
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    assert "infusion" not in message.body.lower() and booked.protocol.drug not in message.body.lower()
+
+    shown = client.get(f"/{path}")
+    assert shown.status_code == 200 and "Yes, I take this time" in shown.content.decode()
+    assert Offer.objects.get(pk=offer_id).status == OfferStatus.SENT  # a GET takes nothing
+    taken = client.post(f"/{path}")
+    assert taken.status_code == 200 and "Booked" in taken.content.decode()
+    assert Appointment.objects.active().get(patient=entry.patient).start == at(MONDAY, 9)
+    assert client.get("/o/forged-token/").status_code == 400
+
+
+def test_the_patient_moves_their_appointment_by_the_reminder_link(clock, client, booked):
+    email = content.render_email(booked, now=at(MONDAY - dt.timedelta(days=3), 10))
+    token = links.short_token(booked, "reschedule")
+    assert f"/m/{token}" in email.text and f"/m/{token}" in email.html
+
+    page = client.get(f"/m/{token}")
+    assert page.status_code == 200
+    choices = page.context["choices"]
+    assert 1 <= len(choices) <= services.RESCHEDULE_CHOICES
+    html = page.content.decode().split('<main id="main"', 1)[1].lower()  # the page itself, not the app's brand
+    assert booked.protocol.drug not in html and booked.protocol.brand.lower() not in html and "infusion" not in html
+    choice = choices[-1]
+
+    moved = client.post(f"/m/{token}", {"chair": choice["chair"], "start": choice["start"]})
+
+    assert moved.status_code == 200 and "Your appointment is now on" in moved.content.decode()
+    booked.refresh_from_db()
+    assert booked.start.isoformat() == dt.datetime.fromisoformat(choice["start"]).isoformat()
+    assert status_history(appointment=booked)[0].who == "Patient, by link"
+    assert client.get(f"/m/{token}").status_code == 400  # used: the appointment moved, the link is spent
+
+
+def test_a_reschedule_link_refuses_a_time_it_did_not_offer(clock, client, booked):
+    token = links.short_token(booked, "reschedule")
+    refused = client.post(f"/m/{token}", {"chair": booked.chair_id, "start": at(MONDAY, 7, 5).isoformat()})
+    assert refused.status_code == 409
+    booked.refresh_from_db()
+    assert booked.start == at(MONDAY, 9)
+    assert client.get(f"/m/{booked.pk}-000000000000").status_code == 400
