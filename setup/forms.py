@@ -67,6 +67,14 @@ class CenterForm(forms.ModelForm):
         self.fields["timezone"] = forms.ChoiceField(
             choices=center_timezone_choices(), help_text="Every time of this center is entered and shown in this zone."
         )
+        if "addon_reserve_release" in self.fields:  # left out: the center keeps what it has
+            self.fields["addon_reserve_release"].required = False
+
+    def clean_addon_reserve_chair_hours(self):
+        return self.cleaned_data.get("addon_reserve_chair_hours") or self.instance.addon_reserve_chair_hours
+
+    def clean_addon_reserve_release(self):
+        return self.cleaned_data.get("addon_reserve_release") or self.instance.addon_reserve_release
         if "reminder_offsets_hours" in self.fields:
             self.fields[
                 "reminder_offsets_hours"

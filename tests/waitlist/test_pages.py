@@ -8,11 +8,12 @@ import re
 import pytest
 from django.core import mail
 
+from chairs.models import NurseShift
 from reminders import content, links
 from scheduling.models import Appointment
 from scheduling.selectors import status_history
-from scheduling.services import cancel_appointment
-from tests.factories import CenterFactory, PatientFactory
+from scheduling.services import book_appointment, cancel_appointment
+from tests.factories import CenterFactory, ChairFactory, PatientFactory
 from tests.waitlist.conftest import MONDAY, at
 from waitlist import services
 from waitlist.models import EntryStatus, Offer, OfferStatus, Release, WaitlistEntry
@@ -34,8 +35,6 @@ def test_waitlist_page_lists_the_most_urgent_first_with_the_earliest_slot(clock,
 
 def test_staff_put_an_appointment_on_the_waitlist_and_see_its_offers(clock, front_desk_client, booked, nurse, center):
     patient = PatientFactory(center=center)
-    from scheduling.services import book_appointment
-
     later = book_appointment(actor=nurse, patient=patient, protocol=booked.protocol, chair=booked.chair,
                              start=at(MONDAY + dt.timedelta(days=7), 9), dose_number=1)  # fmt: skip
     form = front_desk_client.get(f"/waitlist/add/?appointment={later.pk}")
@@ -149,3 +148,24 @@ def test_a_reschedule_link_refuses_a_time_it_did_not_offer(clock, client, booked
     booked.refresh_from_db()
     assert booked.start == at(MONDAY, 9)
     assert client.get(f"/m/{booked.pk}-000000000000").status_code == 400
+
+
+def test_the_reminder_text_carries_the_reschedule_link_when_it_fits(clock, center, one_chair, protocol, nurse):
+    short = CenterFactory(name="Oak Clinic", phone="")
+    patient = PatientFactory(center=short, first_name="Ana")
+    chair = ChairFactory(center=short)
+    NurseShift.objects.create(center=short, nurse=nurse, start=at(MONDAY, 7), end=at(MONDAY, 19))
+    short.staff.add(nurse)
+    appointment = book_appointment(actor=nurse, patient=patient, protocol=protocol, chair=chair, start=at(MONDAY, 9),
+                                   dose_number=1)  # fmt: skip
+    text = content.render_sms(appointment)
+    assert f"New time: http://localhost:8000/m/{links.short_token(appointment, 'reschedule')}" in text
+    assert len(text) <= content.SMS_LIMIT and text.endswith(content.SMS_ACTIONS)
+    # A long center name and its phone leave no room: the text goes without the link, still whole.
+    long_name = PatientFactory(center=center, first_name="Bartholomew")
+    long_text = content.render_sms(
+        book_appointment(
+            actor=nurse, patient=long_name, protocol=protocol, chair=one_chair, start=at(MONDAY, 13, 30), dose_number=1
+        )  # fmt: skip
+    )
+    assert "/m/" not in long_text and "Call (617) 555-0100" in long_text and len(long_text) <= content.SMS_LIMIT
