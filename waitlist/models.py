@@ -123,6 +123,7 @@ class Release(models.Model):
     created_at = models.DateTimeField()
     filled_at = models.DateTimeField(null=True, blank=True)
     is_open = models.BooleanField(default=True, help_text="Gap fill still offers this time.")
+    last_filled_at = models.DateTimeField(null=True, blank=True, help_text="When gap fill last looked for takers.")
     note = models.CharField(max_length=255, blank=True)
 
     class Meta:

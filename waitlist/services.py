@@ -203,6 +203,16 @@ def add_to_waitlist(
     entry._history_user = actor  # type: ignore[attr-defined]
     entry.full_clean()
     entry.save()
+    # Chair time already free inside the window may fit the new entry.
+    open_releases = list(
+        Release.objects.filter(
+            center=center,
+            is_open=True,
+            start__lt=dt.datetime.combine(latest + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+            end__gt=dt.datetime.combine(earliest, dt.time.min, tzinfo=tz),
+        ).values_list("pk", flat=True)[:50]
+    )
+    transaction.on_commit(lambda: _enqueue_fills(open_releases))
     return entry
 
 
@@ -269,7 +279,8 @@ def fits_for_release(release: Release, *, now: dt.datetime, entries=None) -> lis
                 center=center, status=EntryStatus.WAITING, earliest__lte=days[-1], latest__gte=days[0]
             )
             .exclude(offers__status__in=OPEN_OFFER_STATUSES)
-            .exclude(offers__release=release)
+            # Asked once about this time is enough (an offer that could not be sent does not count).
+            .exclude(pk__in=Offer.objects.filter(release=release).exclude(status=OfferStatus.FAILED).values("entry_id"))
             .select_related("patient", "patient__center", "protocol", "replaces", "center")
         )
     fits = []
@@ -374,6 +385,7 @@ def fill_gap(release_id: int, *, now: dt.datetime | None = None) -> list[int]:
             return []
         if release.offers.filter(status__in=OPEN_OFFER_STATUSES).exists():
             return []  # a wave is out; its answers or expiry bring the next one
+        Release.objects.filter(pk=release.pk).update(last_filled_at=now)
         made: list[Offer] = []
         taken: list[tuple[int, dt.datetime, dt.datetime]] = []
         for fit in fits_for_release(release, now=now):
@@ -727,15 +739,21 @@ def expire_offers(*, now: dt.datetime | None = None) -> int:
     return len(expired)
 
 
+RETRY_MINUTES = 30
+
+
 def advance(*, now: dt.datetime | None = None) -> int:
     """Beat: expire offers, close releases that have started, and retry open releases without a wave out
-    (a patient's quiet hours ended, someone joined the list)."""
+    that gap fill has not looked at for ``RETRY_MINUTES`` (a patient's quiet hours ended, a dose became
+    ready). Answers, expiries and new entries queue gap fill themselves."""
     now = now or timezone.now()
     expire_offers(now=now)
     Release.objects.filter(is_open=True, end__lte=now + dt.timedelta(minutes=MIN_LEAD_MINUTES)).update(is_open=False)
     waiting = (
         Release.objects.filter(is_open=True)
+        .filter(Q(last_filled_at__isnull=True) | Q(last_filled_at__lte=now - dt.timedelta(minutes=RETRY_MINUTES)))
         .exclude(offers__status__in=OPEN_OFFER_STATUSES)
+        .order_by("start")
         .values_list("pk", flat=True)[:200]
     )
     count = 0

@@ -12,6 +12,7 @@ from scheduling.services import book_appointment
 from tests.factories import NEW_YORK, ChairFactory, PatientFactory, UserFactory
 from tests.reminders.test_worker import broker, processes  # noqa: F401  (the real-worker fixtures, shared)
 from waitlist import services
+from waitlist.models import Release
 
 FRIDAY = dt.date(2026, 12, 4)
 MONDAY = dt.date(2026, 12, 7)
@@ -37,6 +38,7 @@ def one_chair(center, clock):
         for offset in range(14):
             day = FRIDAY + dt.timedelta(days=offset)
             NurseShift.objects.create(center=center, nurse=nurse, start=at(day, 7), end=at(day, 19))
+    Release.objects.all().delete()  # the rota is the set-up here, not chair time freed
     return chair
 
 
