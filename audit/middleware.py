@@ -49,6 +49,7 @@ AUDITED_ROUTES: dict[str, tuple[str, str, Callable]] = {
     "api-patient-detail": ("patient record", Channel.API, _patient),
     "api-appointment-detail": ("appointment", Channel.API, _appointment),
     "api-appointment-reminders": ("appointment reminders", Channel.API, _appointment),
+    "api-appointment-readiness": ("appointment readiness", Channel.API, _appointment),
 }
 
 

@@ -251,6 +251,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChairKindEnum": "chairs.models.ChairKind",
         "ChairFeatureEnum": "chairs.models.ChairFeature",
+        "DocumentKindEnum": "treatment.models.DocumentKind",
     },
 }
 
