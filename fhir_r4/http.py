@@ -171,13 +171,10 @@ def searchset(
         links.append(link("previous", max(0, offset - max(count, 1))))
     if count and offset + count < total:
         links.append(link("next", offset + count))
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": total,
-        "link": links,
-        "entry": [
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links}
+    if resources:  # FHIR has no empty arrays
+        bundle["entry"] = [
             {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}}
             for r in resources
-        ],
-    }
+        ]
+    return bundle
