@@ -33,6 +33,7 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("", include("booking_templates.urls")),
     path("setup/", include("setup.urls")),
+    path("", include("webhooks.urls")),
     path("insights/", include("insights.urls")),
     path("", include("scheduling.urls")),
     path("", include("frontdesk.urls")),
