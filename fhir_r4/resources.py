@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import re
 import zoneinfo
+from collections.abc import Sequence
 
 from django.contrib.auth.models import User
 
@@ -224,9 +225,9 @@ def slot(
 # --- Appointment -----------------------------------------------------------------------------------
 
 
-def appointment(row: Appointment, *, identifiers: list[tuple[str, str]] = (), version: int | None = None) -> dict:  # type: ignore[assignment]
+def appointment(row: Appointment, *, identifiers: Sequence[tuple[str, str]] = (), version: int | None = None) -> dict:
     tz = row.center.tzinfo
-    participants = [
+    participants: list[dict] = [
         {
             "actor": {"reference": f"Patient/{row.patient_id}", "display": row.patient.full_name},
             "required": "required",
@@ -296,11 +297,12 @@ def order_status(order: Order, today: dt.date) -> str:
     return "active"
 
 
-def service_request(order: Order, *, today: dt.date, authorization_ids: list[int] = ()) -> dict:  # type: ignore[assignment]
+def service_request(order: Order, *, today: dt.date, authorization_ids: Sequence[int] = ()) -> dict:
     protocol = order.protocol
-    doses = {"url": ORDER_DOSES_URL, "extension": [{"url": "first", "valueInteger": order.first_dose_number}]}
+    counts: list[dict] = [{"url": "first", "valueInteger": order.first_dose_number}]
     if order.dose_count is not None:
-        doses["extension"].append({"url": "count", "valueInteger": order.dose_count})
+        counts.append({"url": "count", "valueInteger": order.dose_count})
+    doses = {"url": ORDER_DOSES_URL, "extension": counts}
     return _clean(
         {
             "resourceType": "ServiceRequest",
@@ -328,7 +330,7 @@ def service_request(order: Order, *, today: dt.date, authorization_ids: list[int
     )
 
 
-_OUTCOMES = {
+_OUTCOMES: dict[str, str] = {
     AuthorizationStatus.PENDING: "queued",
     AuthorizationStatus.APPROVED: "complete",
     AuthorizationStatus.DENIED: "error",

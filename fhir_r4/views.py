@@ -14,7 +14,7 @@ import zoneinfo
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import exceptions, permissions
@@ -377,7 +377,7 @@ def appointment_resources(rows: list[Appointment], *, versions: bool = False) ->
     return answer
 
 
-def appointment_search(request, params) -> object:
+def appointment_search(request, params) -> QuerySet[Appointment]:
     rows = appointments_of(request).order_by("start", "pk")
     if params.get("_id"):
         rows = rows.filter(pk__in=search.integer_ids("_id", search.tokens(params, "_id")))
