@@ -176,38 +176,39 @@ def figure_params(period: Period, step_minutes: int, **extra) -> dict:
 def refresh(*, period: Period, step_minutes: int) -> int:
     """Store the range's past days not stored yet (``step_minutes`` slots); returns the days stored.
 
-    Each batch is one transaction holding the center's summary lock exclusively; when a writer holds
-    it (an appointment of the center is changing right now) the batch is skipped, and the days stay
-    live until a later view stores them.
+    One query when all are stored. Otherwise each batch of ``BATCH_DAYS`` is one transaction holding
+    the center's summary lock exclusively; when a writer holds it (an appointment of the center is
+    changing right now) the batch is skipped, and its days stay live until a later view stores them.
     """
     last = min(period.date_to, period.today - dt.timedelta(days=1))
+    if last < period.date_from:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT d::date FROM generate_series(%s::date, %s::date, interval '1 day') AS d
+            WHERE NOT EXISTS (SELECT 1 FROM {SUMMARIZED} m WHERE m.center_id = %s AND m.step_minutes = %s AND m.day = d::date)
+            ORDER BY 1""",
+            [period.date_from, last, period.center.pk, step_minutes],
+        )
+        missing = [row[0] for row in cursor.fetchall()]
     stored = 0
-    first = period.date_from
-    while first <= last:
-        batch_last = min(last, first + dt.timedelta(days=BATCH_DAYS - 1))
-        stored += _store(period=period, step_minutes=step_minutes, first=first, last=batch_last)
-        first = batch_last + dt.timedelta(days=1)
+    for i in range(0, len(missing), BATCH_DAYS):
+        stored += _store(period=period, step_minutes=step_minutes, days=missing[i : i + BATCH_DAYS])
     return stored
 
 
-def _store(*, period: Period, step_minutes: int, first: dt.date, last: dt.date) -> int:
+def _store(*, period: Period, step_minutes: int, days: list[dt.date]) -> int:
     center = period.center.pk
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {SUMMARIZED} WHERE center_id = %s AND step_minutes = %s AND day BETWEEN %s AND %s",
-            [center, step_minutes, first, last],
-        )
-        if len(cursor.fetchall()) == (last - first).days + 1:
-            return 0  # all stored already: no lock, no writes
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, center])
         if not cursor.fetchone()[0]:
             return 0
         no_jit(cursor)
         cursor.execute(
             f"""INSERT INTO {SUMMARIZED} (center_id, day, step_minutes, computed_at)
-            SELECT %s, d::date, %s, now() FROM generate_series(%s::date, %s::date, interval '1 day') AS d
+            SELECT %s, d, %s, now() FROM unnest(%s::date[]) AS d
             ON CONFLICT DO NOTHING RETURNING day""",
-            [center, step_minutes, first, last],
+            [center, step_minutes, days],
         )
         days = [row[0] for row in cursor.fetchall()]
         if not days:
