@@ -330,9 +330,15 @@ def chair_minutes(*, period: Period) -> list[dict]:
     sql = f"""
     WITH visits AS (
         SELECT p.id AS protocol_id, p.code, p.name, a.dose_number <= p.initial_dose_count AS is_first,
-            p.setup_minutes + p.premedication_minutes + p.observation_minutes
+            -- Protocol.chair_minutes() of the group's first dose (dose 1, or the first later dose),
+            -- the length "use the observed chair time" sets.
+            p.setup_minutes + p.premedication_minutes
                 + CASE WHEN a.dose_number <= p.initial_dose_count THEN p.first_dose_infusion_minutes
-                       ELSE p.later_dose_infusion_minutes END AS current_minutes,
+                       ELSE p.later_dose_infusion_minutes END
+                + CASE WHEN p.observation_dose_count IS NOT NULL
+                            AND (CASE WHEN a.dose_number <= p.initial_dose_count THEN 1 ELSE p.initial_dose_count + 1 END)
+                                > p.observation_dose_count
+                       THEN p.later_observation_minutes ELSE p.observation_minutes END AS current_minutes,
             extract(epoch FROM a."end" - a.start) / 60.0 AS booked,
             extract(epoch FROM a.discharged_at - a.chair_start_at) / 60.0 AS actual
         FROM {APPOINTMENT} a JOIN {PROTOCOL} p ON p.id = a.protocol_id
