@@ -127,7 +127,7 @@ def _fill_day(*, center, day, opens, closes, chairs, patients, protocols, mix, w
     by_kind: dict[str, list[Chair]] = {}
     for chair in chairs:
         by_kind.setdefault(chair.kind, []).append(chair)
-    made = []
+    made: list[Appointment] = []
     attempts = 0
     while len(made) < per_day and attempts < per_day * 3:
         attempts += 1
