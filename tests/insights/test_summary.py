@@ -123,3 +123,12 @@ def test_a_new_chair_changes_every_stored_day_of_its_center(center, blocked):
         r for r in selectors.utilization(period=period(center, NOW)) if r["kind"] == "chair" and r["slot"] == dt.time(9)
     )
     assert nine["scheduled"] == pytest.approx(100 * 2 / 3)  # A and B in two of three chairs
+
+
+def test_the_nightly_task_stores_the_default_range_and_is_safe_to_run_twice(center, blocked):
+    from insights.tasks import store_past_days
+
+    assert store_past_days() == 2 * 27  # 15- and 30-minute slots (the center's own is 15): 27 past days each
+    assert SummarizedDay.objects.filter(center=center, day=MONDAY, step_minutes=15).exists()
+    assert SlotFigure.objects.filter(center=center, day=MONDAY, step_minutes=30).count() == 48
+    assert store_past_days() == 0
