@@ -135,10 +135,18 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER insights_chairs_changed AFTER INSERT OR UPDATE OR DELETE ON chairs_chair
+-- (Updates only when a column the figures read changes: reordering chairs on the board changes nothing.)
+CREATE TRIGGER insights_chairs_added_or_removed AFTER INSERT OR DELETE ON chairs_chair
     FOR EACH ROW EXECUTE FUNCTION insights_center_setup_changed();
-CREATE TRIGGER insights_hours_changed AFTER INSERT OR UPDATE OR DELETE ON chairs_openinghours
+CREATE TRIGGER insights_chairs_changed AFTER UPDATE ON chairs_chair
+    FOR EACH ROW WHEN ((OLD.center_id, OLD.kind, OLD.is_active) IS DISTINCT FROM (NEW.center_id, NEW.kind, NEW.is_active))
+    EXECUTE FUNCTION insights_center_setup_changed();
+CREATE TRIGGER insights_hours_added_or_removed AFTER INSERT OR DELETE ON chairs_openinghours
     FOR EACH ROW EXECUTE FUNCTION insights_center_setup_changed();
+CREATE TRIGGER insights_hours_changed AFTER UPDATE ON chairs_openinghours
+    FOR EACH ROW WHEN ((OLD.center_id, OLD.weekday, OLD.opens, OLD.closes, OLD.break_starts, OLD.break_ends)
+                       IS DISTINCT FROM (NEW.center_id, NEW.weekday, NEW.opens, NEW.closes, NEW.break_starts, NEW.break_ends))
+    EXECUTE FUNCTION insights_center_setup_changed();
 
 -- A center's time zone: its local days move.
 CREATE FUNCTION insights_center_zone_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -153,7 +161,9 @@ CREATE TRIGGER insights_center_zone_changed AFTER UPDATE OF timezone ON chairs_c
 BACKWARD = r"""
 DROP TRIGGER IF EXISTS insights_center_zone_changed ON chairs_center;
 DROP TRIGGER IF EXISTS insights_hours_changed ON chairs_openinghours;
+DROP TRIGGER IF EXISTS insights_hours_added_or_removed ON chairs_openinghours;
 DROP TRIGGER IF EXISTS insights_chairs_changed ON chairs_chair;
+DROP TRIGGER IF EXISTS insights_chairs_added_or_removed ON chairs_chair;
 DROP TRIGGER IF EXISTS insights_closure_changed ON chairs_closure;
 DROP TRIGGER IF EXISTS insights_blocks_deleted ON chairs_chairblock;
 DROP TRIGGER IF EXISTS insights_blocks_updated ON chairs_chairblock;

@@ -21,7 +21,7 @@ import datetime as dt
 
 import pytest
 
-from chairs.models import ChairBlock, Closure, OpeningHours
+from chairs.models import Chair, ChairBlock, Closure, OpeningHours
 from insights import selectors
 from insights.models import SlotFigure, SummarizedDay
 from insights.period import Period
@@ -108,6 +108,10 @@ def test_a_stored_day_follows_every_change_it_was_computed_from(center, blocked)
     assert occupancy_by_slot(center, NOW)[dt.time(9)]["day_watch_capacity"] == before + 2
     # Confirming a reminder touches none of the figures' columns: the day stays stored.
     Appointment.objects.filter(pk=blocked["A"].pk).update(confirmed_at=at(8))
+    assert SummarizedDay.objects.filter(center=center, day=MONDAY).exists()
+    # Nor does reordering the chairs on the board, or saving unchanged opening hours.
+    Chair.objects.filter(pk=blocked["chairs"][0].pk).update(position=9)
+    OpeningHours.objects.get(center=center, weekday=0).save()
     assert SummarizedDay.objects.filter(center=center, day=MONDAY).exists()
     # A closure added afterwards removes the day.
     Closure.objects.create(center=center, date=MONDAY, reason="Snow")
