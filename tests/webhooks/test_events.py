@@ -124,3 +124,22 @@ def test_only_the_subscribed_events_and_only_active_subscriptions(center, chair,
         transition(actor=nurse, appointment=appointment, action="cancel", cancelled_by="center")
     assert events_of(cancels_only) == [EventType.APPOINTMENT_CANCELLED]
     assert events_of(paused) == []
+
+
+def test_an_authorization_saved_in_the_django_admin_goes_through_the_door(client, center, patient, drug_protocol, both):
+    from tests.factories import UserFactory
+
+    _, office = both
+    order = Order.objects.create(
+        patient=patient, protocol=drug_protocol, ordering_provider="Dr. Alvarez", start_date=dt.date(2026, 11, 1)
+    )
+    root = UserFactory(username="root", is_superuser=True, is_staff=True, center=center)
+    client.force_login(root)
+    response = client.post(
+        "/admin/treatment/priorauthorization/add/",
+        {"patient": patient.pk, "order": order.pk, "payer": "Aetna", "status": "pending", "reference_number": "PA-3"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    authorization = PriorAuthorization.objects.get()
+    assert authorization.history.latest().history_user == root
+    assert events_of(office) == [EventType.AUTHORIZATION_CHANGED]
