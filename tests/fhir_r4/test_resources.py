@@ -155,3 +155,14 @@ def test_a_role_without_the_permission_is_403(center, patient):
     system = client_for(UserFactory(role="system_admin", center=center))
     response = fhir_get(system, "Patient")
     assert response.status_code == 403 and validated(response.json())["issue"][0]["code"] == "forbidden"
+
+
+def test_an_expired_api_token_is_refused_with_the_apis_code(engine, patient):
+    import time_machine
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now() + dt.timedelta(days=31), tick=False):
+        response = fhir_get(engine, f"Patient/{patient.pk}")
+    assert response.status_code == 401
+    issue = validated(response.json())["issue"][0]
+    assert issue["details"]["coding"][0]["code"] == "token_expired" and "expired" in issue["diagnostics"]
