@@ -508,15 +508,11 @@ class _Day:
                     wanted[minutes] -= 1
         return {minutes: max(count, 0) for minutes, count in wanted.items()}
 
-    def usable(self, begin: dt.datetime, end: dt.datetime) -> dt.timedelta:
-        """The part of the free stretch [begin, end) from its first start on the grid on."""
-        step = dt.timedelta(minutes=self.rules.slot_minutes)
-        first = self.opens + -(-(begin - self.opens) // step) * step
-        return max(end - first, timedelta_zero)
-
     def fits_in(self, begin: dt.datetime, end: dt.datetime, minutes: int) -> int:
         """How many chair times of ``minutes`` fit one after another in the free stretch [begin, end)."""
-        return int(self.usable(begin, end).total_seconds() // 60) // minutes
+        step = dt.timedelta(minutes=self.rules.slot_minutes)
+        first = self.opens + -(-(begin - self.opens) // step) * step  # its first start on the grid
+        return int((end - first).total_seconds() // 60) // minutes if end > first else 0
 
     @cached_property
     def long_room(self) -> dict[int, int]:
@@ -719,7 +715,7 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
     minutes_class = duration_class(d.rules, request.chair_minutes)
     # Only the room for longer infusions than this one is weighed (see _long_room_cost).
     long_classes = {m: n for m, n in d.long_room_expected.items() if m > minutes_class}
-    best = _best_chair_per_start(d, chairs, duration, sliver, bool(request.required_kind), long_classes)
+    best = _best_chair_per_start(d, chairs, duration, bool(request.required_kind), long_classes)
     considered = 0
     for index, start in enumerate(d.grid):
         end = start + duration
@@ -738,7 +734,9 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
                 refused[code] += 1
             continue
         assert placement is not None  # a missing placement added "chairs_full" above
-        fit, chair, before, after, slivers, room = placement
+        fit, chair, gap_start, gap_end, room = placement
+        before, after = start - gap_start, gap_end - end
+        slivers = (timedelta_zero < before < sliver) + (timedelta_zero < after < sliver)
         score = fit + AT_CAP_WEIGHT * fills_window
         reason = _describe(d, start, slivers, before, after)
         if long_classes:
@@ -753,39 +751,28 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
     return candidates, reasons
 
 
-def _long_room_cost(d: _Day, long_classes: Mapping[int, int], gap_start, gap_end, start, end) -> float:
-    """What placing [start, end) in the free stretch [gap_start, gap_end) does to the room for long infusions.
-
-    For each long duration class the template still expects (``long_classes``: class -> starts), the
-    placement may take away room for some of them. Room the template still needs costs
-    ``LONG_ROOM_WEIGHT`` each; room beyond what it expects earns ``LONG_ROOM_WEIGHT`` each, since
-    a chair day kept free for a long infusion nobody books is worth less than the shorter ones it would hold.
-    """
-    cost = 0.0
-    for minutes, expected in long_classes.items():
-        lost = (
-            d.fits_in(gap_start, gap_end, minutes)
-            - d.fits_in(gap_start, start, minutes)
-            - d.fits_in(end, gap_end, minutes)
-        )
-        if lost <= 0:
-            continue
-        left = d.long_room[minutes]
-        needed = max(expected - (left - lost), 0) - max(expected - left, 0)
-        cost += LONG_ROOM_WEIGHT * (needed - (lost - needed))
-    return cost
-
-
 def _best_chair_per_start(
-    d: _Day, chairs, duration, sliver, kind_required: bool, long_classes: Mapping[int, int]
+    d: _Day, chairs, duration, kind_required: bool, long_classes: Mapping[int, int]
 ) -> dict[int, tuple]:
-    """For each grid index, the best-fitting free chair: (fit, chair, gap before, gap after, slivers, room cost).
+    """For each grid index, the best-fitting free chair: (fit, chair, gap start, gap end, room cost).
 
-    Walks each chair's free gaps once instead of testing every chair at every start.
-    Chairs come in label order and only a strictly better fit replaces one, so ties go to the first label.
+    Walks each chair's free gaps once instead of testing every chair at every start, in whole
+    minutes counted from the opening (starts are on the grid). Chairs come in label order and only
+    a strictly better fit replaces one, so ties go to the first label.
+
+    The room cost weighs what the placement does to the room for long infusions. For each long
+    duration class the template still expects (``long_classes``: class minutes -> starts), the
+    placement may leave the chairs' free stretches holding fewer of them. Room the template still
+    needs costs ``LONG_ROOM_WEIGHT`` each; room beyond what it expects earns ``LONG_ROOM_WEIGHT``
+    each, since a chair day kept free for a long infusion nobody books holds fewer patients than the
+    shorter ones it could take.
     """
-    step = d.rules.slot_minutes * 60
-    span = (d.closes - d.opens).total_seconds() + 1
+    slot = d.rules.slot_minutes
+    step = slot * 60
+    chair_slots = -(-int(duration.total_seconds()) // step)  # grid steps from a start to the first start after it
+    day_minutes = (d.closes - d.opens).total_seconds() / 60 + 1
+    # (class minutes, starts the template still expects, how many the free stretches hold now)
+    room_now = [(minutes, expected, d.long_room[minutes]) for minutes, expected in long_classes.items()]
     best: dict[int, tuple] = {}
     for chair in chairs:
         kind_penalty = SPARE_KIND_WEIGHT if not kind_required and chair.kind != "chair" else 0.0
@@ -794,25 +781,25 @@ def _best_chair_per_start(
                 continue
             first = -(-int((gap_start - d.opens).total_seconds()) // step)
             last = int((gap_end - duration - d.opens).total_seconds()) // step
+            end_minute = int((gap_end - d.opens).total_seconds() // 60)
+            whole = max(end_minute - first * slot, 0)  # the stretch's usable minutes, from its first grid start
             # Best fit: the tightest free stretch that holds the chair time, so long ones stay whole.
-            tightness = TIGHT_WEIGHT * d.usable(gap_start, gap_end).total_seconds() / span
+            tightness = TIGHT_WEIGHT * whole / day_minutes
             for index in range(first, last + 1):
-                start = d.grid[index]
-                before = start - gap_start
-                after = gap_end - start - duration
-                slivers = (timedelta_zero < before < sliver) + (timedelta_zero < after < sliver)
-                room = (
-                    _long_room_cost(d, long_classes, gap_start, gap_end, start, start + duration)
-                    if long_classes
-                    else 0.0
-                )
+                before = (index - first) * slot
+                after = max(end_minute - (index + chair_slots) * slot, 0)
+                room = 0.0
+                for minutes, expected, held in room_now:
+                    lost = whole // minutes - before // minutes - after // minutes
+                    if lost > 0:
+                        needed = max(expected - (held - lost), 0) - max(expected - held, 0)
+                        room += LONG_ROOM_WEIGHT * (2 * needed - lost)
                 # Snug: no grid start left free between it and a booking, a block, the opening or the
                 # closing, on at least one side.
-                not_snug = bool(d.usable(gap_start, start)) and bool(d.usable(start + duration, gap_end))
-                fit = room + kind_penalty + NOT_SNUG_WEIGHT * not_snug + tightness
+                fit = room + kind_penalty + NOT_SNUG_WEIGHT * (before > 0 and after > 0) + tightness
                 current = best.get(index)
                 if current is None or fit < current[0]:
-                    best[index] = (fit, chair, before, after, slivers, room)
+                    best[index] = (fit, chair, gap_start, gap_end, room)
     return best
 
 
