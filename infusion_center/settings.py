@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "setup",
     "insights",
     "waitlist",
+    "fhir_r4",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +254,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChairKindEnum": "chairs.models.ChairKind",
         "ChairFeatureEnum": "chairs.models.ChairFeature",
+        "DocumentKindEnum": "treatment.models.DocumentKind",
     },
 }
 
@@ -283,6 +286,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reminders.dispatch_due_reminders",
         "schedule": env.float("REMINDERS_DISPATCH_SECONDS", default=60.0),
     },
+    # Webhook deliveries wait in their outbox too; this sends the due ones (first tries and retries).
+    "webhooks-dispatch": {
+        "task": "webhooks.dispatch_due_deliveries",
+        "schedule": env.float("WEBHOOKS_DISPATCH_SECONDS", default=30.0),
+    },
     "scheduling-purge-idempotency-keys": {"task": "scheduling.purge_idempotency_keys", "schedule": 3600.0},
     # Waitlist offers: expire unanswered ones, offer the next patients, retry after quiet hours.
     "waitlist-advance": {"task": "waitlist.advance", "schedule": env.float("WAITLIST_ADVANCE_SECONDS", default=60.0)},
@@ -290,6 +298,11 @@ CELERY_BEAT_SCHEDULE = {
     "booking-templates-nightly": {
         "task": "booking_templates.build_all_templates",
         "schedule": crontab(hour=env.int("BOOKING_TEMPLATES_HOUR_UTC", default=7), minute=15),
+    },
+    # Nightly: yesterday into the insights' slot summary (views store what is missing themselves).
+    "insights-store-past-days": {
+        "task": "insights.store_past_days",
+        "schedule": crontab(hour=env.int("INSIGHTS_SUMMARY_HOUR_UTC", default=7), minute=45),
     },
 }
 # Waitlist offers: how long a patient has to answer (minutes; sooner when the time is within 24 h),
