@@ -341,6 +341,13 @@ class ProtocolForm(forms.ModelForm):
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():  # the comparison table draws these bare, one per cell
+            if name not in ("notes", "is_active"):
+                css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+                field.widget.attrs["class"] = css
+
 
 class CenterProtocolForm(forms.ModelForm):
     """The center's own chair-time components and interval; a blank field keeps the installation's value."""
@@ -355,6 +362,7 @@ class CenterProtocolForm(forms.ModelForm):
             field.label = Protocol._meta.get_field(name).verbose_name.capitalize()
             installation = getattr(protocol, name)
             field.widget.attrs["placeholder"] = "" if installation is None else str(installation)
+            field.widget.attrs["class"] = "form-control"
             field.help_text = ""
 
 

@@ -50,6 +50,13 @@ def staff_edit(request, center, user_id: int):
         services.set_roles(actor=request.user, center=center, user=person, roles=form.cleaned_data["roles"])
         messages.success(request, f"Roles of {person.get_full_name() or person.username} saved.")
         return redirect("setup:staff", center_id=center.pk)
+    if request.htmx:  # the row's inline editor on the staff page
+        return render(
+            request,
+            "setup/_staff_row_form.html",
+            {"center": center, "person": person, "form": form},
+            status=400 if form.errors else 200,
+        )
     return render_form(request, center, form, f"Roles of {person.get_full_name() or person.username}", section="staff")
 
 
