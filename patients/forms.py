@@ -8,7 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 
-from chairs.models import ChairFeature
+from chairs.models import ChairFeature, ChairKind
 from patients.models import Patient
 
 # Time zones offered first in the list; every IANA zone is accepted.
@@ -87,6 +87,7 @@ class PatientForm(forms.ModelForm):
             choices=timezone_choices(), required=False, help_text=Patient._meta.get_field("timezone").help_text
         )
         self.fields["mrn"].widget.attrs["autocomplete"] = "off"
+        self.fields["preferred_chair_kind"].choices = [("", "No preference"), *ChairKind.choices]
         if len(centers) == 1:
             self.fields["center"].widget = forms.HiddenInput()
             if not self.instance.pk:

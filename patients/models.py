@@ -60,7 +60,7 @@ class Patient(models.Model):
     care_partner_phone = PhoneNumberField(blank=True)
     care_partner_email = models.EmailField(blank=True)
     preferred_chair_kind = models.CharField(
-        "prefers a",
+        "preferred kind of chair",
         max_length=10,
         choices=ChairKind.choices,
         blank=True,

@@ -188,7 +188,9 @@ class HolidayYearForm(forms.Form):
 
 class ChairForm(CenterScopedForm):
     features = forms.MultipleChoiceField(
-        choices=ChairFeature.choices, required=False, widget=forms.CheckboxSelectMultiple
+        choices=ChairFeature.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
 
     class Meta:

@@ -94,7 +94,8 @@ def protocol_edit(request, center, pk: int):
     if request.method == "POST" and form.is_valid() and center_form.is_valid() and prerequisites.is_valid():
         try:
             with transaction.atomic():
-                services.save_protocol(actor=request.user, protocol=form.instance)
+                if form.has_changed():  # the installation's values, shared by every center
+                    services.save_protocol(actor=request.user, protocol=form.instance)
                 services.save_center_protocol_settings(
                     actor=request.user, settings=center_form.instance, protocol=form.instance
                 )

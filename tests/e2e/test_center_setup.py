@@ -14,10 +14,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from chairs.models import Center, NurseShift
-from scheduling.models import Appointment
+from scheduling.models import Appointment, Protocol
 from scheduling.protocol_library import seed_protocols
 from tests.accounts.conftest import code_for
-from tests.factories import UserFactory
+from tests.factories import ChairFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -192,3 +192,53 @@ def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(
     ocrelizumab = appointment.protocol
     assert ocrelizumab.observation_minutes == 60, "the installation's value is unchanged"
     assert appointment.end - appointment.start == dt.timedelta(minutes=ocrelizumab.chair_minutes(1) + 30)
+
+
+SCREENS = {
+    "1366x768": {"width": 1366, "height": 768},
+    "1024x768": {"width": 1024, "height": 768},
+    "820x1180": {"width": 820, "height": 1180},
+}
+
+
+@pytest.mark.parametrize("viewport", list(SCREENS.values()), ids=list(SCREENS))
+def test_every_setup_page_passes_axe_and_never_scrolls_sideways(page, login, screenshot, axe_audit, viewport, center):
+    seed_protocols()
+    chair = ChairFactory(center=center, label="C01", features=["pump", "recliner", "near_station", "window"])
+    UserFactory(username="ada.admin", role="center_admin", center=center, is_staff=True)
+    UserFactory(username="nina.nurse", role="nurse", center=center)
+    login("ada.admin")
+    page.get_by_label("Code from the app").fill(code_for(TOTPDevice.objects.get(user__username="ada.admin")))
+    page.get_by_role("button", name="Turn on").click()
+    page.get_by_role("link", name=re.compile("I have saved them")).click()
+    ocr = Protocol.objects.get(code="ocr")
+    pages = {
+        "checklist": f"/setup/{center.pk}/",
+        "settings": f"/setup/{center.pk}/settings/",
+        "hours": f"/setup/{center.pk}/hours/",
+        "closures": f"/setup/{center.pk}/closures/",
+        "chairs": f"/setup/{center.pk}/chairs/",
+        "chair-blocks": f"/setup/{center.pk}/chairs/{chair.pk}/blocks/",
+        "staff": f"/setup/{center.pk}/staff/",
+        "rota": f"/setup/{center.pk}/rota/",
+        "protocols": f"/setup/{center.pk}/protocols/",
+        "protocol": f"/setup/{center.pk}/protocols/{ocr.pk}/",
+        "import": f"/setup/{center.pk}/import/",
+    }
+    size = f"{viewport['width']}x{viewport['height']}"
+    too_wide = {}
+    for name, url in pages.items():
+        page.goto(url)
+        page.wait_for_load_state("load")
+        axe_audit.check(page)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if overflow > 0:
+            too_wide[name] = overflow
+        screenshot(f"setup-{size}-{name}")
+    # The inline editors too.
+    page.goto(pages["chairs"])
+    page.locator("tr", has_text="C01").get_by_role("link", name=re.compile("^Edit")).click()
+    expect(page.locator("tr.table-active")).to_be_visible()
+    axe_audit.check(page)
+    screenshot(f"setup-{size}-chair-inline")
+    assert not too_wide, f"setup pages wider than {viewport['width']} px: {too_wide}"
