@@ -142,8 +142,10 @@ def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(
     field(page, "Ends (local time)").fill("19:00")
     field(page, "First week").fill(today.isoformat())
     page.get_by_role("button", name="Add pattern").click()
+    expect(page.get_by_text("Pattern added for Nora Nurse")).to_be_visible()  # the panel is swapped in
     page.get_by_role("button", name=re.compile("^Generate shifts")).click()
-    expect(page.get_by_text(re.compile(r"\d+ shift\(s\) created"))).to_be_visible()
+    # Generating two weeks of shifts and drawing the week's staffing can take a while on a busy machine.
+    expect(page.get_by_text(re.compile(r"\d+ shift\(s\) created"))).to_be_visible(timeout=20_000)
     assert NurseShift.objects.filter(center=center, nurse__username="nora.nurse").count() >= 13
 
     # Protocols: this center observes after ocrelizumab for 90 minutes (the label says at least 60).
