@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('chairs', '0003_addon_reserve'),
+        ('chairs', '0004_addon_reserve'),
         ('patients', '0003_move_treatment_plans_to_treatment'),
         ('scheduling', '0004_dose_rules_and_chair_checks'),
         ('treatment', '0003_protocol_library_label_corrections'),

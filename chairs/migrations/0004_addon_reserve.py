@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chairs', '0002_opening_breaks_and_chair_order'),
+        ('chairs', '0003_chair_feature_window'),
     ]
 
     operations = [
