@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "booking_templates",
     "setup",
     "insights",
+    "regimens",
+    "chairside",
 ]
 
 MIDDLEWARE = [

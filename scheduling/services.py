@@ -103,10 +103,11 @@ def placement_refusals(
             chair_id=chair.pk,
             start=start,
             exclude_appointment_id=exclude_appointment_id,
+            patient=patient,
         )
     ]
     if patient is not None:
-        end = protocol.end_of(start, dose_number)
+        end = protocol.end_of(start, dose_number, patient)
         clash = (
             Appointment.objects.active()
             .filter(patient=patient, start__lt=end, end__gt=start)
@@ -167,7 +168,7 @@ def book_appointment(
         protocol=protocol,
         chair=chair,
         start=start,
-        end=protocol.end_of(start, dose_number),
+        end=protocol.end_of(start, dose_number, patient),
         dose_number=dose_number,
         status=status,
         booked_by=actor,
@@ -209,7 +210,7 @@ def move_appointment(*, actor: Actor, appointment: Appointment, chair: Chair, st
         raise refusal(reasons)
     appointment.chair = chair
     appointment.start = start
-    appointment.end = appointment.protocol.end_of(start, appointment.dose_number)
+    appointment.end = appointment.protocol.end_of(start, appointment.dose_number, appointment.patient)
     appointment.confirmed_at = None
     # A move is a new date for the dose: what cannot be ready by then refuses it, as for a booking
     # (a dose booked under a center admin's recorded override keeps that override).
@@ -427,7 +428,10 @@ def earliest_discharge(appointment: Appointment) -> dt.datetime | None:
         begin = appointment.chair_start_at + dt.timedelta(minutes=protocol.premedication_minutes)
     else:
         return None
-    minutes = protocol.infusion_minutes(appointment.dose_number) + protocol.observation_minutes
+    from regimens.dosing import dose_plan  # the dose's own infusion and observation (ladder, band, reactions)
+
+    plan = dose_plan(protocol=protocol, dose_number=appointment.dose_number, patient=appointment.patient)
+    minutes = plan.infusion_minutes + plan.observation_minutes
     return begin + dt.timedelta(minutes=minutes)
 
 

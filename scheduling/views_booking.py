@@ -262,7 +262,9 @@ def _slot_finder_context(request, *, center: Center, form: SlotSearchForm, appoi
         context["chosen"] = {
             "protocol": form.cleaned_data["protocol"],
             "dose_number": form.cleaned_data["dose_number"],
-            "chair_minutes": form.cleaned_data["protocol"].chair_minutes(form.cleaned_data["dose_number"]),
+            "chair_minutes": form.cleaned_data["protocol"].chair_minutes(
+                form.cleaned_data["dose_number"], form.cleaned_data["patient"]
+            ),
         }
     else:
         patient_id = form["patient"].value()
@@ -325,7 +327,7 @@ def _dose_readiness(*, center: Center, patient, protocol, dose_number: int, chai
         protocol=protocol,
         chair_id=chair_id,
         start=start,
-        end=protocol.end_of(start, dose_number),
+        end=protocol.end_of(start, dose_number, patient),
         dose_number=dose_number,
     )
     return readiness_of(draft)
@@ -389,7 +391,7 @@ def slot_confirm(request):
             "readiness_partial": READINESS_PARTIAL,
             "is_blocked": bool(readiness.blocking) and readiness_required(),
             "can_override": can_override(request.user),
-            "end": protocol.end_of(start, dose_number),
+            "end": protocol.end_of(start, dose_number, patient),
             "search_query": _search_query(search, center),
             "search_fields": _search_query_pairs(search, center),
         },
@@ -512,7 +514,7 @@ def appointment_move_confirm(request, pk: int):
             "dose_number": appointment.dose_number,
             "chair": chair,
             "start": start,
-            "end": appointment.protocol.end_of(start, appointment.dose_number),
+            "end": appointment.protocol.end_of(start, appointment.dose_number, appointment.patient),
             "search_query": _search_query(search, center),
             "search_fields": _search_query_pairs(search, center),
         },

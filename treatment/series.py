@@ -154,9 +154,9 @@ def propose_series(
             dose.note = f"Overdue since {due:%Y-%m-%d}: as soon as possible."
         pin_input = _planner_input(center, earliest, latest, replaced_ids, proposed_slots)
         if dose_number in pins:
-            _place_pinned(dose, pins[dose_number], pin_input, protocol, center)
+            _place_pinned(dose, pins[dose_number], pin_input, protocol, center, patient)
         else:
-            _place_best(dose, pin_input, protocol, time_of_day, now, center)
+            _place_best(dose, pin_input, protocol, time_of_day, now, center, patient)
             if anchor is None and dose.start is not None:
                 dose.note = "First free slot from the chosen day."
         if dose.start is not None:
@@ -227,7 +227,7 @@ def _days_by_closeness(dose: ProposedDose) -> list[dt.date]:
     return sorted(days, key=lambda d: (abs((d - dose.due).days), d))
 
 
-def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.datetime, center) -> None:
+def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.datetime, center, patient) -> None:
     reasons: Counter[str] = Counter()
     for day in _days_by_closeness(dose):
         result = find_candidates(
@@ -240,6 +240,7 @@ def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.dat
             limit=1,
             now=now,
             planner_input=pin,
+            dose_patient=patient,
         )
         if result.candidates:
             best = result.candidates[0]
@@ -263,18 +264,18 @@ def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.dat
     )
 
 
-def _place_pinned(dose: ProposedDose, pinned: tuple[int, dt.datetime], pin, protocol, center) -> None:
+def _place_pinned(dose: ProposedDose, pinned: tuple[int, dt.datetime], pin, protocol, center, patient) -> None:
     chair_id, start = pinned
     dose.is_pinned = True
     dose.chair_id, dose.start = chair_id, start
-    dose.end = protocol.end_of(start, dose.dose_number)
+    dose.end = protocol.end_of(start, dose.dose_number, patient)
     dose.chair_label = next((c.label for c in pin.chairs if c.id == chair_id), "")
     day = _local(start, center.tzinfo)
     if not dose.earliest <= day <= dose.latest:
         dose.note = f"Outside the window {dose.earliest:%Y-%m-%d} – {dose.latest:%Y-%m-%d}."
         pin = planner_input_for(center=center, date_from=day, date_to=day)
     refusals = check_dose_placement(
-        pin, protocol=protocol, dose_number=dose.dose_number, chair_id=chair_id, start=start
+        pin, protocol=protocol, dose_number=dose.dose_number, chair_id=chair_id, start=start, patient=patient
     )
     dose.problems = [r.message for r in refusals]
 
