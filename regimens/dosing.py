@@ -10,8 +10,8 @@ and the API all book the same length.
 
 Infusion time, in order of precedence: the weight band's time (ravulizumab), else the rate
 ladder's time for the dose's volume (ublituximab, ocrelizumab, IVIG by weight, inebilizumab), else
-the protocol's first- or later-dose minutes. A short-option ladder (ocrelizumab 2 h) is used only
-when the patient never had a serious reaction to the protocol; after any reaction later doses
+the protocol's first- or later-dose minutes. A short-option ladder (ocrelizumab 2 h), where the
+regimen uses it, is booked only when the patient never had a serious reaction to the protocol; after any reaction later doses
 get the regimen's extra observation.
 """
 
@@ -158,7 +158,8 @@ def dose_plan(
         plan.amount_mg = amount.per_infusion_mg(plan.weight_kg)
         plan.needs_weight = plan.needs_weight or amount.is_by_weight
         plan.amount_label = _amount_label(amount, plan)
-    ladder = _choose_ladder(rows, dose_number, had_serious=had_serious, plan=plan)
+    uses_short = bool(rows.regimen and rows.regimen.uses_short_option)
+    ladder = _choose_ladder(rows, dose_number, had_serious=had_serious, uses_short=uses_short, plan=plan)
     if ladder is not None and band is None:
         _run_ladder(plan, ladder)
     if earlier:
@@ -221,9 +222,11 @@ def _amount_label(amount: DoseAmount, plan: DosePlan) -> str:
     return f"{shown} ({rate})"
 
 
-def _choose_ladder(rows: RegimenRows, dose_number: int, *, had_serious: bool, plan: DosePlan) -> RateLadder | None:
+def _choose_ladder(
+    rows: RegimenRows, dose_number: int, *, had_serious: bool, uses_short: bool, plan: DosePlan
+) -> RateLadder | None:
     covering = [ladder for ladder in rows.ladders if ladder.covers(dose_number)]
-    short = [ladder for ladder in covering if ladder.is_short_option]
+    short = [ladder for ladder in covering if ladder.is_short_option and uses_short]
     standard = [ladder for ladder in covering if not ladder.is_short_option]
     for ladder in short:
         if ladder.requires_no_serious_reaction and had_serious:

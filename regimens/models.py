@@ -91,6 +91,10 @@ class Regimen(models.Model):
     stability_minutes = models.PositiveSmallIntegerField(
         default=240, help_text="Minutes the diluted drug stays usable: prepare no earlier than this before use."
     )
+    uses_short_option = models.BooleanField(
+        default=False,
+        help_text="Book the short-option ladder (e.g. ocrelizumab's 2-hour infusion) for patients it allows.",
+    )
     reaction_observation_minutes = models.PositiveSmallIntegerField(
         default=30,
         validators=[MaxValueValidator(240)],

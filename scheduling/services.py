@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chairs.models import Center, Chair
+from chairside import gates as chairside_gates
 from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, Actor, roles_of
 from patients.models import Patient
 from scheduling import dose_rules
@@ -402,6 +403,7 @@ def transition(
         appointment.cancelled_by = cancelled_by
         appointment.cancel_reason = reason.strip()[:255]
     dose_rules.chair_gate(actor=actor, appointment=appointment, action=action, reason=readiness_reason, now=now)
+    chairside_gates.chair_gate(appointment=appointment, action=action)  # allergies at seating, dispensed dose
     if chair is not None and chair.pk != appointment.chair_id:
         _change_chair(appointment, chair=chair)
     _, (status, stage), stamp = TRANSITIONS[action]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from chairs.models import Chair
+from chairs.models import Chair, NurseShift
 from chairs.roles import Actor
 from scheduling import planner
 from scheduling.dose_rules import gap_after, min_days_before
@@ -35,6 +35,7 @@ from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus,
 from scheduling.planner_input import check_dose_placement, planner_input_for
 from scheduling.slot_search import find_candidates
 from treatment.models import AuthorizationStatus, Order, PriorAuthorization
+from regimens.dosing import DosePlan, dose_plan
 from treatment.readiness import Readiness, assess
 
 GIVEN_STATUSES = (AppointmentStatus.ARRIVED, AppointmentStatus.CHECKED_IN, AppointmentStatus.FULFILLED)
@@ -60,6 +61,7 @@ class ProposedDose:
     problems: list[str] = field(default_factory=list)
     is_pinned: bool = False
     readiness: Readiness | None = None
+    plan: DosePlan | None = None
 
     @property
     def is_placed(self) -> bool:
@@ -73,6 +75,9 @@ class SeriesProposal:
     replaces: list[Appointment]
     notes: list[str]
     is_reflow: bool
+    # Doses the order allows but the proposal leaves to book later (beyond the nurse rota), as (first, last).
+    left_for_later: tuple[int, int | None] | None = None
+    is_course: bool = False
 
     @property
     def is_bookable(self) -> bool:
@@ -96,8 +101,11 @@ def propose_series(
     time_of_day: str = "any",
     pins: dict[int, tuple[int, dt.datetime]] | None = None,
     now: dt.datetime | None = None,
+    course_days: int | None = None,
 ) -> SeriesProposal:
-    """Every remaining dose of the order, each placed by the planner (or explained)."""
+    """Every remaining dose of the order, each placed by the planner (or explained), up to the last day
+    nurses are on the rota (what lies beyond is named in ``left_for_later``). A course of consecutive
+    daily doses (``regimens.courses``) is proposed whole, ``course_days`` long."""
     pins = pins or {}
     now = now or timezone.now()
     patient, protocol = order.patient, order.protocol
@@ -131,6 +139,16 @@ def propose_series(
     doses: list[ProposedDose] = []
     proposed_slots: list[planner.BookedSlot] = []
     previous = last.dose_number if last else None
+    horizon = bookable_horizon(center)
+    left_for_later = None
+    if not reflow and not pins:
+        from regimens.courses import propose_course
+
+        course = propose_course(
+            order=order, next_dose=next_dose, first_day=first_day, time_of_day=time_of_day, now=now, days=course_days
+        )
+        if course is not None:
+            return course
     for dose_number in range(next_dose, final_dose + 1):
         if visits_left is not None and len(doses) >= visits_left:
             assert authorization is not None  # visits are counted only under an authorization
@@ -149,6 +167,14 @@ def propose_series(
         if stop:
             notes.append(stop)
             break
+        if horizon is None or earliest > horizon:
+            # Nobody is on the rota yet that far ahead: a proposal must be bookable whole, so it ends here.
+            left_for_later = (dose_number, order.last_dose_number)
+            until = f"until {horizon:%Y-%m-%d}" if horizon else "for no day yet"
+            rest = f"doses {dose_number}–{order.last_dose_number}" if order.last_dose_number else f"dose {dose_number} on"
+            notes.append(f"Nurse shifts are planned {until}: {rest} are left to book later.")
+            break
+        latest = min(latest, horizon)
         dose = ProposedDose(dose_number, due, earliest, latest)
         if due < today:
             dose.note = f"Overdue since {due:%Y-%m-%d}: as soon as possible."
@@ -165,9 +191,17 @@ def propose_series(
         else:
             anchor = due
         previous = dose_number
+        dose.plan = dose_plan(protocol=protocol, dose_number=dose_number, patient=patient, on=due)
         doses.append(dose)
     _attach_readiness(order, doses)
-    return SeriesProposal(order, doses, replaces, notes, reflow)
+    return SeriesProposal(order, doses, replaces, notes, reflow, left_for_later=left_for_later)
+
+
+def bookable_horizon(center) -> dt.date | None:
+    """The last local day anyone is on the rota: beyond it the planner cannot place a dose (no nurse),
+    so series proposals stop there and say what is left to book later."""
+    last = NurseShift.objects.filter(center=center).order_by("-start").values_list("start", flat=True).first()
+    return _local(last, center.tzinfo) if last else None
 
 
 def _window(protocol, previous, anchor, today, first_day) -> tuple[dt.date, dt.date, dt.date] | None:
