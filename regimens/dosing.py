@@ -215,7 +215,7 @@ def _amount_label(amount: DoseAmount, plan: DosePlan) -> str:
     unit = amount.unit
     rate = f"{_fmt(per_day)} {unit}"
     if amount.divided_over_days > 1:
-        rate += f" (of {_fmt(amount.amount)} {unit} over {amount.divided_over_days} days)"
+        rate += f"; {_fmt(amount.amount)} {unit} over {amount.divided_over_days} days"
     if plan.amount_mg is None:
         return f"{rate}: no weight"
     shown = f"{_fmt(plan.amount_mg / 1000)} g" if unit == "g/kg" else f"{_fmt(plan.amount_mg)} mg"
