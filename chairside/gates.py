@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from chairs.roles import PHARMACY
 from chairside.errors import ChairSideRefused
-from chairside.models import Allergy, DosePreparation, PreparationStatus, PremedicationOrder
+from chairside.models import Allergy, DosePreparation, PremedicationOrder, PreparationStatus
 from scheduling.errors import Reason
 from scheduling.models import Appointment
 

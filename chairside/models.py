@@ -136,7 +136,9 @@ class RateGiven(models.Model):
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="rates_given")
     started_at = models.DateTimeField()
     rate_ml_per_h = models.DecimalField(
-        max_digits=7, decimal_places=1, validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("2000"))]
+        max_digits=7,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("2000"))],
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     history = HistoricalRecords()

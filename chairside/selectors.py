@@ -58,7 +58,9 @@ def pharmacy_queue(*, center: Center, day: dt.date) -> list[QueueRow]:
         regimen = regimen_rows(appointment.protocol).regimen
         if regimen is None or not regimen.is_prepared_by_pharmacy:
             continue
-        plan = dose_plan(protocol=appointment.protocol, dose_number=appointment.dose_number, patient=appointment.patient, on=day)
+        plan = dose_plan(
+            protocol=appointment.protocol, dose_number=appointment.dose_number, patient=appointment.patient, on=day
+        )
         preparation = getattr(appointment, "preparation", None)
         status = preparation.status if preparation else PreparationStatus.TO_PREPARE
         needed = appointment.start + dt.timedelta(minutes=plan.setup_minutes + plan.premedication_minutes)
@@ -89,9 +91,7 @@ def wasted_doses(*, center: Center, date_from: dt.date, date_to: dt.date) -> dic
         appointment__start__gte=start,
         appointment__start__lt=end,
         status=PreparationStatus.WASTED,
-    ).aggregate(
-        wasted=Count("pk"), after_no_show=Count("pk", filter=Q(appointment__status=AppointmentStatus.NOSHOW))
-    )
+    ).aggregate(wasted=Count("pk"), after_no_show=Count("pk", filter=Q(appointment__status=AppointmentStatus.NOSHOW)))
     return {"wasted": totals["wasted"], "after_no_show": totals["after_no_show"]}
 
 

@@ -16,8 +16,8 @@ from chairside.models import (
     DosePreparation,
     DrugLot,
     InfusionReaction,
-    PreparationStatus,
     PremedicationOrder,
+    PreparationStatus,
     RateGiven,
     VitalSigns,
 )
@@ -46,10 +46,14 @@ def _refuse_unless_seated(appointment: Appointment, what: str) -> None:
         raise ChairSideInvalid(f"{what} can be recorded only for a patient who has arrived.", code="not_at_chair")
 
 
-def record_vitals(*, actor: Actor, appointment: Appointment, phase: str, taken_at: dt.datetime | None = None, **values) -> VitalSigns:
+def record_vitals(
+    *, actor: Actor, appointment: Appointment, phase: str, taken_at: dt.datetime | None = None, **values
+) -> VitalSigns:
     _refuse_unless_clinical(actor)
     _refuse_unless_seated(appointment, "Vital signs")
-    vitals = VitalSigns(appointment=appointment, phase=phase, taken_at=taken_at or timezone.now(), recorded_by=actor, **values)
+    vitals = VitalSigns(
+        appointment=appointment, phase=phase, taken_at=taken_at or timezone.now(), recorded_by=actor, **values
+    )
     _save(vitals, actor=actor)
     return vitals
 
@@ -70,7 +74,9 @@ def record_reaction(
     (``regimens.dosing.dose_plan``), shown when they are booked and at the chair."""
     _refuse_unless_clinical(actor)
     if appointment.status != IN_CHAIR and appointment.status != AppointmentStatus.FULFILLED:
-        raise ChairSideInvalid("A reaction is recorded for a patient in the chair (or just discharged).", code="not_at_chair")
+        raise ChairSideInvalid(
+            "A reaction is recorded for a patient in the chair (or just discharged).", code="not_at_chair"
+        )
     reaction = InfusionReaction(
         appointment=appointment,
         patient_id=appointment.patient_id,
@@ -98,11 +104,15 @@ def record_lot(*, actor: Actor, appointment: Appointment, lot_number: str, expir
     return lot
 
 
-def record_rate(*, actor: Actor, appointment: Appointment, rate_ml_per_h: Decimal, started_at: dt.datetime | None = None) -> RateGiven:
+def record_rate(
+    *, actor: Actor, appointment: Appointment, rate_ml_per_h: Decimal, started_at: dt.datetime | None = None
+) -> RateGiven:
     _refuse_unless_clinical(actor)
     if appointment.status != IN_CHAIR:
         raise ChairSideInvalid("Rates are recorded while the patient is in the chair.", code="not_at_chair")
-    rate = RateGiven(appointment=appointment, rate_ml_per_h=rate_ml_per_h, started_at=started_at or timezone.now(), recorded_by=actor)
+    rate = RateGiven(
+        appointment=appointment, rate_ml_per_h=rate_ml_per_h, started_at=started_at or timezone.now(), recorded_by=actor
+    )
     _save(rate, actor=actor)
     return rate
 
@@ -116,7 +126,9 @@ def record_weight(*, actor: Actor, patient: Patient, kg: Decimal, measured_on: d
 
 
 def add_allergy(*, actor: Actor, patient: Patient, substance: str, severity: str, reaction: str = "") -> Allergy:
-    allergy = Allergy(patient=patient, substance=substance.strip(), severity=severity, reaction=reaction.strip(), recorded_by=actor)
+    allergy = Allergy(
+        patient=patient, substance=substance.strip(), severity=severity, reaction=reaction.strip(), recorded_by=actor
+    )
     _save(allergy, actor=actor)
     return allergy
 
@@ -130,7 +142,9 @@ def set_allergy_active(*, actor: Actor, allergy: Allergy, is_active: bool) -> Al
 def add_premedication(
     *, actor: Actor, patient: Patient, protocol: Protocol, drug: str, dose: str, minutes_before: int
 ) -> PremedicationOrder:
-    order = PremedicationOrder(patient=patient, protocol=protocol, drug=drug.strip(), dose=dose.strip(), minutes_before=minutes_before)
+    order = PremedicationOrder(
+        patient=patient, protocol=protocol, drug=drug.strip(), dose=dose.strip(), minutes_before=minutes_before
+    )
     _save(order, actor=actor)
     return order
 

@@ -5,8 +5,8 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from infusion_center.admin_scoping import CenterScopedAdmin
-from scheduling.admin import ProtocolAdmin
 from regimens.models import DoseAmount, PatientWeight, RateLadder, RateStep, Regimen, WeightBand
+from scheduling.admin import ProtocolAdmin
 
 
 class DoseAmountInline(admin.TabularInline):

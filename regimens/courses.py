@@ -31,7 +31,9 @@ def course_length(*, regimen, order, next_dose: int, days: int | None) -> int:
     return max(wanted, 1)
 
 
-def course_days(start: dt.date, count: int, rules: planner.CenterRules, *, may_skip_closed: bool) -> list[dt.date] | None:
+def course_days(
+    start: dt.date, count: int, rules: planner.CenterRules, *, may_skip_closed: bool
+) -> list[dt.date] | None:
     """The ``count`` open days of a course starting on ``start`` (None when it cannot start there)."""
     days: list[dt.date] = []
     day = start
@@ -48,7 +50,9 @@ def course_days(start: dt.date, count: int, rules: planner.CenterRules, *, may_s
     return days
 
 
-def propose_course(*, order, next_dose: int, first_day: dt.date | None, time_of_day: str, now: dt.datetime, days: int | None = None):
+def propose_course(
+    *, order, next_dose: int, first_day: dt.date | None, time_of_day: str, now: dt.datetime, days: int | None = None
+):
     """The course as a series proposal, or None when the next dose is not part of a course."""
     from treatment.series import ProposedDose, SeriesProposal, bookable_horizon
 

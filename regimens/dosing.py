@@ -65,6 +65,12 @@ class DosePlan:
         return self.setup_minutes + self.premedication_minutes + self.infusion_minutes + self.observation_minutes
 
     @property
+    def tile_text(self) -> str:
+        """The dose's amount and weight for a board tile's detail: " · 600 mg · 72 kg (…)"."""
+        parts = [self.amount_label, self.weight_label]
+        return "".join(f" · {p}" for p in parts if p)
+
+    @property
     def weight_label(self) -> str:
         if self.weight_kg is None:
             return "no weight" if self.needs_weight else ""
@@ -273,6 +279,8 @@ def _run_ladder(plan: DosePlan, ladder: RateLadder) -> None:
     plan.ladder_name = ladder.name
 
 
-def chair_minutes(*, protocol: Protocol, dose_number: int, patient: Patient | None = None, on: dt.date | None = None) -> int:
+def chair_minutes(
+    *, protocol: Protocol, dose_number: int, patient: Patient | None = None, on: dt.date | None = None
+) -> int:
     """The whole chair time of the dose: what every path books (see the module docstring)."""
     return dose_plan(protocol=protocol, dose_number=dose_number, patient=patient, on=on).chair_minutes

@@ -196,7 +196,11 @@ class RateLadder(DoseRange):
         null=True, blank=True, help_text="Bag volume (fixed-dose drugs); blank: from the amount and concentration."
     )
     concentration_mg_per_ml = models.DecimalField(
-        max_digits=7, decimal_places=2, null=True, blank=True, help_text="For volumes computed from the amount (IVIG 10 %: 100)."
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="For volumes computed from the amount (IVIG 10 %: 100).",
     )
     is_short_option = models.BooleanField(
         default=False, help_text="A faster alternative to the standard ladder for the same doses."

@@ -24,8 +24,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from chairs.models import Center, Chair
-from chairside import gates as chairside_gates
 from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, Actor, roles_of
+from chairside import gates as chairside_gates
 from patients.models import Patient
 from scheduling import dose_rules
 from scheduling.errors import (  # noqa: F401  (CenterBusy is re-exported for callers)

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from chairs.models import Chair, NurseShift
 from chairs.roles import Actor
+from regimens.dosing import DosePlan, dose_plan
 from scheduling import planner
 from scheduling.dose_rules import gap_after, min_days_before
 from scheduling.errors import BookingRefused, Reason
@@ -35,7 +36,6 @@ from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus,
 from scheduling.planner_input import check_dose_placement, planner_input_for
 from scheduling.slot_search import find_candidates
 from treatment.models import AuthorizationStatus, Order, PriorAuthorization
-from regimens.dosing import DosePlan, dose_plan
 from treatment.readiness import Readiness, assess
 
 GIVEN_STATUSES = (AppointmentStatus.ARRIVED, AppointmentStatus.CHECKED_IN, AppointmentStatus.FULFILLED)
@@ -171,7 +171,9 @@ def propose_series(
             # Nobody is on the rota yet that far ahead: a proposal must be bookable whole, so it ends here.
             left_for_later = (dose_number, order.last_dose_number)
             until = f"until {horizon:%Y-%m-%d}" if horizon else "for no day yet"
-            rest = f"doses {dose_number}–{order.last_dose_number}" if order.last_dose_number else f"dose {dose_number} on"
+            rest = (
+                f"doses {dose_number}–{order.last_dose_number}" if order.last_dose_number else f"dose {dose_number} on"
+            )
             notes.append(f"Nurse shifts are planned {until}: {rest} are left to book later.")
             break
         latest = min(latest, horizon)

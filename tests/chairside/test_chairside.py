@@ -44,7 +44,9 @@ def pharmacist(center):
 
 
 def test_seating_is_refused_for_an_allergy_to_the_drug(arrived, nurse):
-    services.add_allergy(actor=nurse, patient=arrived.patient, substance="Eptinezumab", severity="severe", reaction="anaphylaxis")
+    services.add_allergy(
+        actor=nurse, patient=arrived.patient, substance="Eptinezumab", severity="severe", reaction="anaphylaxis"
+    )
     with pytest.raises(ChairSideRefused) as refused:
         transition(actor=nurse, appointment=arrived, action="seat")
     assert refused.value.reasons[0].code == "allergy_conflict"
@@ -54,9 +56,16 @@ def test_seating_is_refused_for_an_allergy_to_the_drug(arrived, nurse):
 
 def test_seating_is_refused_for_an_allergy_to_an_ordered_premedication(arrived, nurse):
     services.add_premedication(
-        actor=nurse, patient=arrived.patient, protocol=arrived.protocol, drug="diphenhydramine", dose="50 mg IV", minutes_before=30
+        actor=nurse,
+        patient=arrived.patient,
+        protocol=arrived.protocol,
+        drug="diphenhydramine",
+        dose="50 mg IV",
+        minutes_before=30,
     )
-    allergy = services.add_allergy(actor=nurse, patient=arrived.patient, substance="diphenhydramine", severity="moderate")
+    allergy = services.add_allergy(
+        actor=nurse, patient=arrived.patient, substance="diphenhydramine", severity="moderate"
+    )
     with pytest.raises(ChairSideRefused, match="pre-medication diphenhydramine"):
         transition(actor=nurse, appointment=arrived, action="seat")
     services.set_allergy_active(actor=nurse, allergy=allergy, is_active=False)  # resolved: entered in error
@@ -95,7 +104,9 @@ def test_only_pharmacy_or_center_admins_change_a_preparation(arrived, nurse, cen
 
 def test_a_dose_is_dispensed_only_once_the_patient_arrived(center, chair, library, patient, pharmacist):
     make_order(patient, library["ept"])
-    booked = AppointmentFactory(center=center, patient=patient, protocol=library["ept"], chair=chair, dose_number=2, start=at(TODAY, 13))
+    booked = AppointmentFactory(
+        center=center, patient=patient, protocol=library["ept"], chair=chair, dose_number=2, start=at(TODAY, 13)
+    )
     services.set_preparation_status(actor=pharmacist, appointment=booked, status=PreparationStatus.PREPARED)
     with pytest.raises(ChairSideInvalid, match="arrived"):
         services.set_preparation_status(actor=pharmacist, appointment=booked, status=PreparationStatus.DISPENSED)
@@ -103,7 +114,9 @@ def test_a_dose_is_dispensed_only_once_the_patient_arrived(center, chair, librar
 
 def test_a_no_show_after_preparation_is_wasted_and_counted(center, chair, library, patient, pharmacist, front_desk):
     make_order(patient, library["ept"])
-    booked = AppointmentFactory(center=center, patient=patient, protocol=library["ept"], chair=chair, dose_number=2, start=at(TODAY, 8))
+    booked = AppointmentFactory(
+        center=center, patient=patient, protocol=library["ept"], chair=chair, dose_number=2, start=at(TODAY, 8)
+    )
     unprepared = AppointmentFactory(
         center=center, patient=PatientFactory(center=center), protocol=library["ept"], chair=chair, dose_number=1,
         start=at(TODAY, 7),
@@ -123,7 +136,9 @@ def test_pharmacy_queue_orders_doses_by_when_preparation_must_start(center, chai
     make_order(patient, library["ept"])
     ocr_patient = PatientFactory(center=center)
     Regimen.objects.filter(protocol=library["ocr"]).update(preparation_lead_minutes=90)
-    late_ept = AppointmentFactory(center=center, patient=patient, protocol=library["ept"], chair=chair, dose_number=2, start=at(TODAY, 10))
+    late_ept = AppointmentFactory(
+        center=center, patient=patient, protocol=library["ept"], chair=chair, dose_number=2, start=at(TODAY, 10)
+    )
     early_ocr = AppointmentFactory(
         center=center, patient=ocr_patient, protocol=library["ocr"], chair=ChairFactory(center=center), dose_number=3,
         start=at(TODAY, 10, 15),
@@ -164,14 +179,20 @@ def test_vitals_out_of_range_are_refused_not_stored(arrived, nurse):
     with pytest.raises(ValidationError):
         services.record_vitals(actor=nurse, appointment=arrived, phase="pre", systolic=900, diastolic=80, pulse=70)
     assert not arrived.vitals.exists()
-    vitals = services.record_vitals(actor=nurse, appointment=arrived, phase="pre", systolic=128, diastolic=82, pulse=71, spo2=98)
+    vitals = services.record_vitals(
+        actor=nurse, appointment=arrived, phase="pre", systolic=128, diastolic=82, pulse=71, spo2=98
+    )
     assert vitals.history.first().history_user == nurse
 
 
 def test_an_expired_lot_is_refused(arrived, nurse):
     with pytest.raises(ChairSideInvalid, match="expired"):
-        services.record_lot(actor=nurse, appointment=arrived, lot_number="A123", expires_on=TODAY - dt.timedelta(days=1))
-    assert services.record_lot(actor=nurse, appointment=arrived, lot_number="A124", expires_on=TODAY).lot_number == "A124"
+        services.record_lot(
+            actor=nurse, appointment=arrived, lot_number="A123", expires_on=TODAY - dt.timedelta(days=1)
+        )
+    assert (
+        services.record_lot(actor=nurse, appointment=arrived, lot_number="A124", expires_on=TODAY).lot_number == "A124"
+    )
 
 
 def test_rates_are_recorded_while_in_the_chair(arrived, nurse):

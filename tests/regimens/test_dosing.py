@@ -27,7 +27,14 @@ def amounts(protocol, doses, patient=None):
 
 
 def test_donanemab_titrates_350_700_1050_then_1400(library):
-    assert amounts(library["don"], [1, 2, 3, 4, 5, 12]) == ["350 mg", "700 mg", "1050 mg", "1400 mg", "1400 mg", "1400 mg"]
+    assert amounts(library["don"], [1, 2, 3, 4, 5, 12]) == [
+        "350 mg",
+        "700 mg",
+        "1050 mg",
+        "1400 mg",
+        "1400 mg",
+        "1400 mg",
+    ]
 
 
 def test_eculizumab_900_weekly_four_times_then_1200(library):
@@ -85,15 +92,20 @@ def test_ublituximab_first_dose_ladder_is_four_hours_then_one_hour(library):
 
 def test_ivig_infusion_time_grows_with_weight_through_the_ladder(library, patient):
     ivig = library["ivig"]
-    light, heavy = patient, type(patient).objects.create(
-        center=patient.center, mrn="HEAVY1", first_name="A", last_name="B", date_of_birth=dt.date(1970, 1, 1)
+    light, heavy = (
+        patient,
+        type(patient).objects.create(
+            center=patient.center, mrn="HEAVY1", first_name="A", last_name="B", date_of_birth=dt.date(1970, 1, 1)
+        ),
     )
     weigh(light, "50")
     weigh(heavy, "100")
     # 0.4 g/kg a day (2 g/kg over 5 days): 200 mL at 50 kg, 400 mL at 100 kg; rates in mL/kg/h scale too.
     light_plan = dose_plan(protocol=ivig, dose_number=1, patient=light, on=TODAY)
     assert light_plan.amount_label == "20 g (0.4 g/kg; 2 g/kg over 5 days)"
-    assert light_plan.infusion_minutes == dose_plan(protocol=ivig, dose_number=1, patient=heavy, on=TODAY).infusion_minutes
+    assert (
+        light_plan.infusion_minutes == dose_plan(protocol=ivig, dose_number=1, patient=heavy, on=TODAY).infusion_minutes
+    )
     # Maintenance 1 g/kg: 500 mL at 50 kg: 30+60+90 mL in 90 min, then 320 mL at 240 mL/h = 80 min.
     assert dose_plan(protocol=ivig, dose_number=6, patient=light, on=TODAY).infusion_minutes == 170
 

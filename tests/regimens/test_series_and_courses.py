@@ -43,7 +43,9 @@ def test_methylprednisolone_course_is_consecutive_open_days(staffed, library, pa
     assert days == [monday_in(4), monday_in(4) + dt.timedelta(days=1), monday_in(4) + dt.timedelta(days=2)]
     assert proposal.is_course and proposal.is_bookable
     assert "whole course fits" in " ".join(proposal.notes)
-    booked = book_series(actor=front_desk, order=order, doses=[(d.dose_number, d.chair_id, d.start) for d in proposal.doses])
+    booked = book_series(
+        actor=front_desk, order=order, doses=[(d.dose_number, d.chair_id, d.start) for d in proposal.doses]
+    )
     assert [a.dose_number for a in booked] == [1, 2, 3]
 
 
@@ -51,7 +53,10 @@ def test_a_course_may_jump_closed_days_when_its_regimen_allows(staffed, library,
     Regimen.objects.filter(protocol=library["mp"]).update(course_may_skip_closed_days=True)
     order = make_order(patient, library["mp"], start=dt.date.today(), doses=5)
     friday = monday_in(3) + dt.timedelta(days=4)
-    days = [d.start.astimezone(staffed.tzinfo).date() for d in propose_series(order=order, first_day=friday, course_days=3).doses]
+    days = [
+        d.start.astimezone(staffed.tzinfo).date()
+        for d in propose_series(order=order, first_day=friday, course_days=3).doses
+    ]
     assert days == [friday, monday_in(4), monday_in(4) + dt.timedelta(days=1)]
 
 
