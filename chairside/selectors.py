@@ -11,7 +11,8 @@ from chairs.models import Center
 from chairs.selectors import day_bounds
 from chairside.gates import pharmacy_dispenses
 from chairside.models import DosePreparation, PreparationStatus
-from regimens.dosing import DosePlan, dose_plan, regimen_rows
+from regimens.dosing import DosePlan, regimen_rows
+from regimens.selectors import dose_plans_for
 from scheduling.models import Appointment, AppointmentStatus
 
 QUEUE_STATUSES = (
@@ -45,22 +46,19 @@ class QueueRow:
 def pharmacy_queue(*, center: Center, day: dt.date) -> list[QueueRow]:
     """The day's pharmacy-prepared doses in the order they must be prepared (latest start of preparation first)."""
     start, end = day_bounds(center=center, day=day)
-    appointments = (
+    appointments = list(
         Appointment.objects.filter(center=center, start__gte=start, start__lt=end, status__in=QUEUE_STATUSES)
         .select_related("patient", "protocol", "chair", "center", "preparation")
         .order_by("start")
     )
+    # Every dose's plan in a fixed number of queries; its protocol's regimen rows are then cached on it.
+    plans = dose_plans_for(appointments, tz=center.tzinfo)
     rows = []
-    protocols: dict = {}
     for appointment in appointments:
-        # One instance per protocol, so its regimen rows are read once (regimens.dosing caches them on it).
-        appointment.protocol = protocols.setdefault(appointment.protocol_id, appointment.protocol)
         regimen = regimen_rows(appointment.protocol).regimen
         if regimen is None or not regimen.is_prepared_by_pharmacy:
             continue
-        plan = dose_plan(
-            protocol=appointment.protocol, dose_number=appointment.dose_number, patient=appointment.patient, on=day
-        )
+        plan = plans[appointment.pk]
         preparation = getattr(appointment, "preparation", None)
         status = preparation.status if preparation else PreparationStatus.TO_PREPARE
         needed = appointment.start + dt.timedelta(minutes=plan.setup_minutes + plan.premedication_minutes)

@@ -106,7 +106,7 @@ def propose_course(
 def _place_all(order, numbers, plan_days, pin, time_of_day, now):
     from treatment.series import ProposedDose
 
-    doses = []
+    doses: list[ProposedDose] = []
     for dose_number, day in zip(numbers, plan_days, strict=True):
         result = find_candidates(
             center=order.patient.center,

@@ -105,6 +105,7 @@ def regimen_rows(protocol: Protocol) -> RegimenRows:
 
 def forget_regimen_rows(protocol: Protocol) -> None:
     protocol.__dict__.pop("_regimen_rows", None)
+    protocol.__dict__.pop("_regimen_rows_partial", None)
 
 
 @dataclass(frozen=True)

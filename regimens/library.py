@@ -125,3 +125,26 @@ def seed_regimens() -> int:
                     RateStep(ladder=ladder, position=i, rate=rate, minutes=m) for i, (rate, m) in enumerate(steps, 1)
                 )
     return seeded
+
+
+def seed_demo_weights(patients, *, today) -> int:
+    """Give demo patients a weight (45–110 kg), most measured lately and some weeks ago (stale), once."""
+    import datetime as dt
+    import random
+    from decimal import Decimal
+
+    from regimens.models import PatientWeight
+
+    rng = random.Random(20)
+    weighed = set(PatientWeight.objects.filter(patient__in=patients).values_list("patient_id", flat=True))
+    rows = [
+        PatientWeight(
+            patient=p,
+            kg=Decimal(rng.randint(450, 1100)) / 10,
+            measured_on=today - dt.timedelta(days=rng.choice([0, 3, 7, 14, 21, 45, 60])),
+        )
+        for p in patients
+        if p.pk not in weighed
+    ]
+    PatientWeight.objects.bulk_create(rows)
+    return len(rows)

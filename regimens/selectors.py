@@ -9,57 +9,70 @@ from collections.abc import Iterable
 from django.db.models import Prefetch
 
 from chairside.models import InfusionReaction
-from regimens.dosing import DosePlan, PatientFacts, RegimenRows, dose_plan
+from regimens.dosing import DosePlan, PatientFacts, RegimenRows, dose_plan, forget_regimen_rows
 from regimens.models import DoseAmount, PatientWeight, RateLadder, RateStep, Regimen, WeightBand
-from scheduling.models import Appointment
+from scheduling.models import Appointment, Protocol
 
 
-def _load_regimen_rows(protocols: dict[int, object]) -> None:
+def _load_regimen_rows(protocols: dict[int, Protocol], *, amounts_only: bool) -> None:
+    """Read the protocols' regimen rows in one query per kind; ``amounts_only`` (a board tile) skips the
+    ladders, and the regimen itself unless a dose depends on a weight."""
     ids = list(protocols)
-    regimens = {r.protocol_id: r for r in Regimen.objects.filter(protocol_id__in=ids)}
-    grouped: dict[str, dict[int, list]] = {
-        "amounts": defaultdict(list),
-        "bands": defaultdict(list),
-        "ladders": defaultdict(list),
-    }
-    for row in DoseAmount.objects.filter(protocol_id__in=ids):
-        grouped["amounts"][row.protocol_id].append(row)
-    for row in WeightBand.objects.filter(protocol_id__in=ids):
-        grouped["bands"][row.protocol_id].append(row)
-    steps = Prefetch("steps", queryset=RateStep.objects.order_by("position"))
-    for row in RateLadder.objects.filter(protocol_id__in=ids).prefetch_related(steps):
-        grouped["ladders"][row.protocol_id].append(row)
+    amounts: dict[int, list[DoseAmount]] = defaultdict(list)
+    bands: dict[int, list[WeightBand]] = defaultdict(list)
+    ladders: dict[int, list[RateLadder]] = defaultdict(list)
+    for amount in DoseAmount.objects.filter(protocol_id__in=ids):
+        amounts[amount.protocol_id].append(amount)
+    for band in WeightBand.objects.filter(protocol_id__in=ids):
+        bands[band.protocol_id].append(band)
+    by_weight = {pk for pk, rows in amounts.items() if any(a.is_by_weight for a in rows)} | set(bands)
+    wanted = by_weight if amounts_only else set(ids)
+    regimens = {r.protocol_id: r for r in Regimen.objects.filter(protocol_id__in=wanted)} if wanted else {}
+    if not amounts_only:
+        steps = Prefetch("steps", queryset=RateStep.objects.order_by("position"))
+        for ladder in RateLadder.objects.filter(protocol_id__in=ids).prefetch_related(steps):
+            ladders[ladder.protocol_id].append(ladder)
     for pk, protocol in protocols.items():
         protocol._regimen_rows = RegimenRows(  # type: ignore[attr-defined]  # read by regimens.dosing
             regimen=regimens.get(pk),
-            amounts=tuple(grouped["amounts"][pk]),
-            bands=tuple(grouped["bands"][pk]),
-            ladders=tuple(grouped["ladders"][pk]),
+            amounts=tuple(amounts[pk]),
+            bands=tuple(bands[pk]),
+            ladders=tuple(ladders[pk]),
         )
+        protocol._regimen_rows_partial = amounts_only  # type: ignore[attr-defined]
 
 
-def dose_plans_for(appointments: Iterable[Appointment], *, tz=None) -> dict[int, DosePlan]:
+def dose_plans_for(appointments: Iterable[Appointment], *, tz=None, amounts_only: bool = False) -> dict[int, DosePlan]:
     """Each appointment's dose plan on its own local day (in ``tz``, the center's zone), keyed by
-    appointment id, in seven queries however many appointments."""
+    appointment id, in a fixed number of queries however many appointments (at most seven).
+
+    ``amounts_only`` is for a board tile, which shows the amount and the weight: the rate ladders
+    and the reactions to earlier doses (infusion and observation minutes) are not read, so those
+    plans' minutes are the protocol's.
+    """
     appointments = list(appointments)
     if not appointments:
         return {}
-    protocols: dict[int, object] = {}
+    protocols: dict[int, Protocol] = {}
     for a in appointments:
         a.protocol = protocols.setdefault(a.protocol_id, a.protocol)
-    uncached = {pk: p for pk, p in protocols.items() if getattr(p, "_regimen_rows", None) is None}
-    if uncached:
-        _load_regimen_rows(uncached)
-    patient_ids = {a.patient_id for a in appointments}
-    weights = {
-        w.patient_id: w
-        for w in PatientWeight.objects.filter(patient_id__in=patient_ids)
-        .order_by("patient_id", "-measured_on", "-recorded_at")
-        .distinct("patient_id")
-    }
+    _load_regimen_rows(protocols, amounts_only=amounts_only)
+    by_weight = {pk for pk, p in protocols.items() if p._regimen_rows.regimen is not None} if amounts_only else None  # type: ignore[attr-defined]
+    patient_ids = {a.patient_id for a in appointments if by_weight is None or a.protocol_id in by_weight}
+    weights = (
+        {
+            w.patient_id: w
+            for w in PatientWeight.objects.filter(patient_id__in=patient_ids)
+            .order_by("patient_id", "-measured_on", "-recorded_at")
+            .distinct("patient_id")
+        }
+        if patient_ids
+        else {}
+    )
     reactions: dict[tuple[int, int], list] = defaultdict(list)
-    for r in InfusionReaction.objects.filter(patient_id__in=patient_ids).select_related("appointment"):
-        reactions[(r.patient_id, r.protocol_id)].append(r)
+    if not amounts_only:
+        for r in InfusionReaction.objects.filter(patient_id__in=patient_ids).select_related("appointment"):
+            reactions[(r.patient_id, r.protocol_id)].append(r)
     plans = {}
     for a in appointments:
         facts = PatientFacts(
@@ -67,6 +80,9 @@ def dose_plans_for(appointments: Iterable[Appointment], *, tz=None) -> dict[int,
         )
         on = a.start.astimezone(tz).date() if tz else a.start.date()
         plans[a.pk] = dose_plan(protocol=a.protocol, dose_number=a.dose_number, facts=facts, on=on)
+    for protocol in protocols.values():
+        if getattr(protocol, "_regimen_rows_partial", False):
+            forget_regimen_rows(protocol)  # never leave partial rows for a later full plan
     return plans
 
 

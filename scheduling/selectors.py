@@ -374,7 +374,7 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
     readiness = readiness_for(waiting)
     for appointment in waiting:
         appointment.readiness = readiness[appointment.pk]
-    dose_plans = dose_plans_for(shown, tz=tz)  # dose amount and weight for the tile's detail (regimens, 7 queries)
+    dose_plans = dose_plans_for(shown, tz=tz, amounts_only=True)  # amount and weight on the tile (2–4 queries)
 
     actual = {a.pk: actual_chair_time(a, now=now) for a in shown}
     opens, closes = _day_bounds(

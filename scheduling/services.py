@@ -449,6 +449,7 @@ def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
         dose_number=appointment.dose_number,
         start=appointment.start,
         exclude_appointment_id=appointment.pk,
+        patient=appointment.patient,  # the dose's own length (regimens: weight band, ladder, reactions)
     )
     if reasons:
         raise refusal(reasons)

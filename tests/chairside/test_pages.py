@@ -160,3 +160,16 @@ def test_no_show_waste_is_counted_on_the_queue(pharmacist_client, efgartigimod_t
     transition(actor=front_desk, appointment=efgartigimod_today, action="no_show")
     html = pharmacist_client.get(reverse("pharmacy_queue"), {"center": center.pk}).content.decode()
     assert "Wasted today: 1 (1 after a no-show)" in html
+
+
+def test_pharmacy_queue_queries_do_not_grow_with_the_doses(
+    pharmacist_client, center, library, django_assert_max_num_queries
+):
+    for n in range(12):
+        AppointmentFactory(
+            center=center, patient=PatientFactory(center=center), protocol=library["ocr" if n % 2 else "efg"],
+            chair=ChairFactory(center=center), dose_number=3, start=at(TODAY, 8 + n % 9),
+        )  # fmt: skip
+    with django_assert_max_num_queries(30):
+        response = pharmacist_client.get(reverse("pharmacy_queue"), {"center": center.pk, "date": TODAY.isoformat()})
+    assert response.content.decode().count("Mark prepared") == 12
