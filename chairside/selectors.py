@@ -104,3 +104,17 @@ def chairside_record(appointment: Appointment) -> dict[str, QuerySet]:
 
 def must_be_dispensed(appointment: Appointment) -> bool:
     return pharmacy_dispenses(appointment)
+
+
+def vitals_due_at(appointment: Appointment, *, interval_minutes: int) -> dt.datetime | None:
+    """When the next vital signs are due: before the infusion (now) once seated; during it every
+    ``interval_minutes`` from its start or the last set taken during it; after observation at discharge.
+    None when the patient is not in the chair."""
+    if appointment.status != AppointmentStatus.CHECKED_IN:
+        return None
+    taken = list(appointment.vitals.order_by("taken_at").values_list("phase", "taken_at"))
+    if appointment.infusion_start_at is None:
+        return None if any(phase == "pre" for phase, _ in taken) else appointment.chair_start_at
+    during = [at for phase, at in taken if phase == "during" and at >= appointment.infusion_start_at]
+    last = max(during, default=appointment.infusion_start_at)
+    return last + dt.timedelta(minutes=interval_minutes)

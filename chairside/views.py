@@ -64,6 +64,7 @@ def dose_record(request, pk: int):
                 return redirect("chairside_dose", pk=pk)
         bound[kind] = form
     patient = appointment.patient
+    interval = getattr(regimen_rows(appointment.protocol).regimen, "vitals_interval_minutes", 30)
     context = {
         "appointment": appointment,
         "patient": patient,
@@ -74,7 +75,8 @@ def dose_record(request, pk: int):
             patient=patient,
             on=appointment.start.astimezone(appointment.center.tzinfo).date(),
         ),
-        "vitals_interval": getattr(regimen_rows(appointment.protocol).regimen, "vitals_interval_minutes", 30),
+        "vitals_interval": interval,
+        "vitals_due_at": selectors.vitals_due_at(appointment, interval_minutes=interval),
         "allergies": Allergy.objects.filter(patient=patient, is_active=True),
         "conflicts": allergy_conflicts(appointment),
         "premeds": PremedicationOrder.objects.filter(patient=patient, protocol=appointment.protocol, is_active=True),

@@ -204,3 +204,20 @@ def test_rates_are_recorded_while_in_the_chair(arrived, nurse):
 def test_weight_in_the_future_is_refused(patient, nurse):
     with pytest.raises(ChairSideInvalid):
         services.record_weight(actor=nurse, patient=patient, kg=Decimal("70"), measured_on=TODAY + dt.timedelta(days=5))
+
+
+def test_vitals_fall_due_at_the_regimens_interval_during_the_infusion(arrived, nurse, pharmacist):
+    Regimen.objects.filter(protocol=arrived.protocol).update(vitals_interval_minutes=15, is_prepared_by_pharmacy=False)
+    seated = transition(actor=nurse, appointment=arrived, action="seat", now=NOW)
+    assert selectors.vitals_due_at(seated, interval_minutes=15) == NOW  # before the infusion: now
+    services.record_vitals(
+        actor=nurse, appointment=seated, phase="pre", systolic=120, diastolic=80, pulse=70, taken_at=NOW
+    )
+    assert selectors.vitals_due_at(seated, interval_minutes=15) is None
+    started = transition(actor=nurse, appointment=seated, action="start_infusion", now=NOW + dt.timedelta(minutes=10))
+    assert selectors.vitals_due_at(started, interval_minutes=15) == NOW + dt.timedelta(minutes=25)
+    services.record_vitals(
+        actor=nurse, appointment=started, phase="during", systolic=118, diastolic=78, pulse=72,
+        taken_at=NOW + dt.timedelta(minutes=27),
+    )  # fmt: skip
+    assert selectors.vitals_due_at(started, interval_minutes=15) == NOW + dt.timedelta(minutes=42)
