@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "booking_templates",
     "setup",
     "insights",
+    "fhir_r4",
+    "webhooks",
     "regimens",
     "chairside",
 ]
@@ -253,6 +255,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChairKindEnum": "chairs.models.ChairKind",
         "ChairFeatureEnum": "chairs.models.ChairFeature",
+        "DocumentKindEnum": "treatment.models.DocumentKind",
     },
 }
 
@@ -284,11 +287,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reminders.dispatch_due_reminders",
         "schedule": env.float("REMINDERS_DISPATCH_SECONDS", default=60.0),
     },
+    # Webhook deliveries wait in their outbox too; this sends the due ones (first tries and retries).
+    "webhooks-dispatch": {
+        "task": "webhooks.dispatch_due_deliveries",
+        "schedule": env.float("WEBHOOKS_DISPATCH_SECONDS", default=30.0),
+    },
     "scheduling-purge-idempotency-keys": {"task": "scheduling.purge_idempotency_keys", "schedule": 3600.0},
     # Nightly: rebuild every center's booking templates from its recent bookings (issue 15).
     "booking-templates-nightly": {
         "task": "booking_templates.build_all_templates",
         "schedule": crontab(hour=env.int("BOOKING_TEMPLATES_HOUR_UTC", default=7), minute=15),
+    },
+    # Nightly: yesterday into the insights' slot summary (views store what is missing themselves).
+    "insights-store-past-days": {
+        "task": "insights.store_past_days",
+        "schedule": crontab(hour=env.int("INSIGHTS_SUMMARY_HOUR_UTC", default=7), minute=45),
     },
 }
 # Booking templates: weeks of bookings they are built from, and CP-SAT's time limit per weekday.
