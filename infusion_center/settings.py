@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "waitlist",
     "fhir_r4",
     "webhooks",
+    "regimens",
+    "chairside",
 ]
 
 MIDDLEWARE = [

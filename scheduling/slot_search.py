@@ -40,11 +40,14 @@ def find_candidates(
     limit: int = 10,
     now: dt.datetime | None = None,
     planner_input: planner.PlannerInput | None = None,
+    dose_patient: Patient | None = None,
 ) -> planner.PlanResult:
     """The planner's best ``limit`` candidates for the dose, none at a time the patient is already booked.
 
     ``planner_input`` lets a caller search a schedule it changed in memory (series booking adds the
-    doses it proposed); otherwise the center's schedule over the range is loaded. Times before
+    doses it proposed); otherwise the center's schedule over the range is loaded. The dose's length is
+    the patient's (``regimens.dosing``: weight band, rate ladder, earlier reactions); ``dose_patient``
+    names whose dose it is when ``patient`` is not given (series booking screens the patient itself). Times before
     ``now`` (default: the current time) are never offered.
     """
     protocol = protocol_for_center(protocol, center)
@@ -74,6 +77,7 @@ def find_candidates(
         # Ask for more when the patient's own bookings may strike some candidates out.
         limit=min(planner.MAX_LIMIT, limit * 3) if patient is not None else limit,
         not_before=now or timezone.now(),
+        patient=patient or dose_patient,
     )
     request = dataclasses.replace(request, required_kind=chair_preference.required_kind(request.required_kind, patient))
     result = planner.find_slots(pin, request)
