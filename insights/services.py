@@ -2,9 +2,11 @@
 
 A protocol's chair time is set-up + pre-medication + infusion + observation. The infusion and
 observation times come from the label, so the observed difference goes into the set-up time (the
-operational part: access, pump, turnover). The new length applies to bookings made from now on:
-an appointment stores its own end, so existing appointments keep theirs. The change is recorded in
-the protocol's history with who made it and why.
+operational part: access, pump, turnover). Insights are per center, so the new set-up time is that
+center's own value (:class:`scheduling.models.CenterProtocolSettings`, read by every path through
+``protocol_for_center``); other centers keep theirs. The new length applies to bookings made from now
+on: an appointment stores its own end, so existing appointments keep theirs. The change is recorded
+in the center's protocol-settings history with who made it and why.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from scheduling.models import Protocol
+from chairs.models import Center
+from scheduling.models import CenterProtocolSettings, Protocol
+from scheduling.protocol_settings import protocol_for_center
 
 MAX_SETUP_MINUTES = 120
 
@@ -28,22 +32,25 @@ def new_setup_minutes(*, protocol: Protocol, is_first: bool, minutes: int) -> in
 
 
 @transaction.atomic
-def use_observed_chair_time(*, actor, protocol: Protocol, is_first: bool, minutes: int, basis: str) -> Protocol:
-    """Set the protocol's set-up time so that the dose group's chair time is ``minutes`` (future bookings)."""
-    protocol = Protocol.objects.select_for_update().get(pk=protocol.pk)
-    setup = new_setup_minutes(protocol=protocol, is_first=is_first, minutes=minutes)
+def use_observed_chair_time(
+    *, actor, center: Center, protocol: Protocol, is_first: bool, minutes: int, basis: str
+) -> Protocol:
+    """Set the center's set-up time for the protocol so that the dose group's chair time is ``minutes``
+    (future bookings at this center); returns the protocol as the center now runs it."""
+    settings, _ = CenterProtocolSettings.objects.select_for_update().get_or_create(center=center, protocol=protocol)
+    setup = new_setup_minutes(protocol=protocol_for_center(protocol, center), is_first=is_first, minutes=minutes)
     if not 0 <= setup <= MAX_SETUP_MINUTES:
         raise ChairTimeRefused(
             f"{minutes} min would need a set-up time of {setup} min (0–{MAX_SETUP_MINUTES} allowed); "
             "change the protocol's infusion or observation time in Center setup instead."
         )
-    protocol.setup_minutes = setup
+    settings.setup_minutes = setup
     try:
-        protocol.full_clean()
+        settings.full_clean()
     except ValidationError as error:
         raise ChairTimeRefused("; ".join(error.messages)) from error
     group = "first doses" if is_first else "later doses"
-    protocol._history_user = actor  # type: ignore[attr-defined]  # django-simple-history
-    protocol._change_reason = f"Insights: observed {basis} chair time of {group}, {minutes} min"[:100]  # type: ignore[attr-defined]
-    protocol.save(update_fields=["setup_minutes"])
-    return protocol
+    settings._history_user = actor  # type: ignore[attr-defined]  # django-simple-history
+    settings._change_reason = f"Insights: observed {basis} chair time of {group}, {minutes} min"[:100]  # type: ignore[attr-defined]
+    settings.save()
+    return protocol_for_center(protocol, center)

@@ -215,7 +215,9 @@ def apply_chair_time(request):
     minutes = round(observed[basis])
     label = "median" if basis == "median" else "80th percentile"
     try:
-        use_observed_chair_time(actor=request.user, protocol=protocol, is_first=is_first, minutes=minutes, basis=label)
+        use_observed_chair_time(
+            actor=request.user, center=period.center, protocol=protocol, is_first=is_first, minutes=minutes, basis=label
+        )
     except ChairTimeRefused as error:
         messages.error(request, str(error))
         return redirect(back)

@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 
 from chairs.models import Center
 from insights.views import INSIGHTS
-from scheduling.models import Appointment, Protocol
+from scheduling.models import Appointment, CenterProtocolSettings, Protocol
+from scheduling.protocol_settings import protocol_for_center
 from tests.factories import AppointmentFactory, ChairFactory, UserFactory
 from tests.insights.conftest import MONDAY, at
 
@@ -155,7 +156,7 @@ def _apply(client, center, protocol, basis="median", group="later"):
 
 
 def test_center_admin_applies_the_observed_median_for_future_bookings_only(
-    admin_client_for_center, center, center_admin, monday, protocol
+    admin_client_for_center, center, other_center, center_admin, monday, protocol
 ):
     # The protocol books later doses for 60 minutes (as the visits were); they took 70 (median).
     Protocol.objects.filter(pk=protocol.pk).update(
@@ -163,18 +164,24 @@ def test_center_admin_applies_the_observed_median_for_future_bookings_only(
     )
     protocol.refresh_from_db()
     existing = {a.pk: a.end for a in Appointment.objects.all()}
+    installation_setup = protocol.setup_minutes
     response = _apply(admin_client_for_center, center, protocol)
     assert response.status_code == 302
     protocol.refresh_from_db()
-    assert protocol.chair_minutes(3) == 70
-    assert protocol.setup_minutes == 20
-    assert protocol.first_dose_infusion_minutes == 150  # the label's times are untouched
+    assert protocol.setup_minutes == installation_setup  # the installation's value (other centers) is untouched
+    runs = protocol_for_center(protocol, center)
+    assert runs.chair_minutes(3) == 70
+    assert runs.setup_minutes == 20
+    assert runs.first_dose_infusion_minutes == 150  # the label's times are untouched
     assert {a.pk: a.end for a in Appointment.objects.all()} == existing  # booked appointments keep their end
-    latest = protocol.history.first()
+    latest = CenterProtocolSettings.objects.get(center=center, protocol=protocol).history.first()
     assert latest.history_user == center_admin
     assert "observed median" in latest.history_change_reason
-    booked = AppointmentFactory(center=center, protocol=protocol, start=at(9, day=dt.date(2026, 12, 14)))
-    assert booked.end - booked.start == dt.timedelta(minutes=70)
+    start = at(9, day=dt.date(2026, 12, 14))
+    assert runs.end_of(start, 3) - start == dt.timedelta(minutes=70)  # what booking, moves and the planner ask
+    assert (
+        protocol_for_center(protocol, other_center).chair_minutes(3) == 50 + installation_setup
+    )  # other centers keep theirs
 
 
 def test_applying_a_length_the_set_up_time_cannot_reach_is_refused_with_a_message(
@@ -186,7 +193,8 @@ def test_applying_a_length_the_set_up_time_cannot_reach_is_refused_with_a_messag
     response = _apply(admin_client_for_center, center, protocol, basis="p80")
     assert response.status_code == 302
     protocol.refresh_from_db()
-    assert protocol.setup_minutes == 0
+    assert protocol_for_center(protocol, center).setup_minutes == 0
+    assert not CenterProtocolSettings.objects.filter(center=center, setup_minutes__isnull=False).exists()
     messages = [str(m) for m in response.wsgi_request._messages]
     assert any("set-up time of" in m for m in messages)
 

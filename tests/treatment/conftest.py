@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 
 from scheduling.models import Protocol
 from scheduling.protocol_library import seed_protocols
@@ -12,6 +13,15 @@ from tests.factories import NEW_YORK
 from treatment.models import AuthorizationStatus, Order, PriorAuthorization
 
 TODAY = dt.date(2026, 12, 1)  # a Tuesday; the tests' "today"
+
+
+@pytest.fixture(autouse=True)
+def the_tests_today():
+    """Every treatment test runs on TODAY at 10:00 in New York, the clock ticking: the pages count days in the
+    center's zone, the tests in the machine's, and between 19:00 and midnight in New York the two dates differ
+    (an authorization "in 30 days" read as 31). Found by a run at 00:10 UTC."""
+    with time_machine.travel(dt.datetime.combine(TODAY, dt.time(10), tzinfo=NEW_YORK), tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
