@@ -42,6 +42,10 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("treatment", "priorauthorization"): ("view",),
         ("treatment", "prerequisitedocument"): ("view", "add", "change"),
         ("treatment", "protocolprerequisite"): ("view",),
+        ("treatment", "authorizationstage"): ("view",),
+        ("treatment", "medicationhistory"): ("view", "add", "change"),
+        ("treatment", "steptherapyrule"): ("view",),
+        ("treatment", "tentativehold"): ("view",),
         ("reminders", "reminder"): ("view", "change"),
     },
     FRONT_DESK: {
@@ -58,6 +62,11 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("treatment", "priorauthorization"): ("view", "add", "change"),
         ("treatment", "prerequisitedocument"): ("view", "add", "change"),
         ("treatment", "protocolprerequisite"): ("view",),
+        # The access coordinator's work: stages, medication history, holds.
+        ("treatment", "authorizationstage"): ("view", "add"),
+        ("treatment", "medicationhistory"): ("view", "add", "change", "delete"),
+        ("treatment", "steptherapyrule"): ("view",),
+        ("treatment", "tentativehold"): ("view", "add"),
         ("reminders", "reminder"): ("view", "change"),
     },
     CENTER_ADMIN: {
@@ -74,6 +83,10 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("treatment", "priorauthorization"): _ALL,
         ("treatment", "prerequisitedocument"): _ALL,
         ("treatment", "protocolprerequisite"): _ALL,
+        ("treatment", "authorizationstage"): ("view", "add"),
+        ("treatment", "medicationhistory"): _ALL,
+        ("treatment", "steptherapyrule"): _ALL,
+        ("treatment", "tentativehold"): ("view", "add"),
         ("reminders", "reminder"): ("view", "change"),
         ("audit", "patientaccess"): ("view",),
     },

@@ -31,6 +31,7 @@ urlpatterns = [
     re_path(r"^auth/token/?$", ObtainTokenView.as_view(), name="api-token"),
     re_path(r"^availability/?$", AvailabilityView.as_view(), name="api-availability"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("", include("treatment.api_urls")),  # the prior-authorization workflow (issue 22)
     path("", include(router.urls)),
     re_path(r"^.*$", api_not_found),
 ]

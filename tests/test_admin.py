@@ -25,7 +25,13 @@ pytestmark = pytest.mark.django_db
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 # Global reference data every center shares, and Django's own models.
-UNSCOPED = {"scheduling.protocol", "treatment.protocolprerequisite", "auth.user", "auth.group"}
+UNSCOPED = {
+    "scheduling.protocol",
+    "treatment.protocolprerequisite",
+    "treatment.steptherapyrule",
+    "auth.user",
+    "auth.group",
+}
 
 
 @pytest.fixture

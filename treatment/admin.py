@@ -9,7 +9,15 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from infusion_center.admin_scoping import CenterScopedAdmin, CenterScopedInline
 from scheduling.admin import ProtocolAdmin
-from treatment.models import Order, PrerequisiteDocument, PriorAuthorization, ProtocolPrerequisite
+from treatment.models import (
+    AuthorizationStage,
+    MedicationHistory,
+    Order,
+    PrerequisiteDocument,
+    PriorAuthorization,
+    ProtocolPrerequisite,
+    StepTherapyRule,
+)
 
 
 class PriorAuthorizationInline(CenterScopedInline, admin.TabularInline):
@@ -67,3 +75,36 @@ ProtocolAdmin.inlines = [*ProtocolAdmin.inlines, ProtocolPrerequisiteInline]
 class ProtocolPrerequisiteAdmin(SimpleHistoryAdmin):
     list_display = ["protocol", "__str__", "applies_to", "window_days", "min_days_before", "is_active"]
     list_filter = ["protocol", "kind", "is_active"]
+
+
+# --- The prior-authorization workflow: stages are read-only here (treatment.authorizations.record_stage
+# is their one door); medication history and step-therapy rules are edited here or on the pages and API.
+
+
+class AuthorizationStageInline(CenterScopedInline, admin.TabularInline):
+    model = AuthorizationStage
+    extra = 0
+    can_delete = False
+    fields = ["occurred_on", "stage", "due_on", "peer_to_peer_at", "reviewer", "outcome", "denial_reason", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+PriorAuthorizationAdmin.inlines = [AuthorizationStageInline]
+PriorAuthorizationAdmin.readonly_fields = ["stage"]
+
+
+@admin.register(MedicationHistory)
+class MedicationHistoryAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
+    list_display = ["patient", "therapy", "started_on", "ended_on", "outcome"]
+    list_filter = ["outcome"]
+    search_fields = ["patient__mrn", "patient__last_name", "therapy"]
+    raw_id_fields = ["patient"]
+
+
+@admin.register(StepTherapyRule)
+class StepTherapyRuleAdmin(SimpleHistoryAdmin):
+    list_display = ["payer", "protocol", "position", "name", "min_trial_days", "is_active"]
+    list_filter = ["protocol", "payer", "is_active"]

@@ -15,11 +15,12 @@ from django.db import transaction
 
 from chairs.roles import CENTER_ADMIN, Actor, has_role
 from patients.models import Patient
-from scheduling.errors import Reason
+from scheduling.errors import InvalidTransition, Reason
 from scheduling.models import Appointment
 from treatment.errors import DoseNotReady
 from treatment.models import Order, PrerequisiteDocument, PriorAuthorization
 from treatment.readiness import Item, readiness_of
+from treatment.selectors import missing_kind
 
 
 def readiness_required() -> bool:
@@ -51,6 +52,22 @@ def guard_booking(*, actor: Actor, appointment: Appointment, override_reason: st
         appointment.readiness_override_reason = override_reason[:255]
         appointment.readiness_override_by = actor
     return readiness.warnings
+
+
+def guard_hold_confirmation(*, appointment: Appointment) -> None:
+    """A tentative hold becomes a booking only once its prior authorization is approved for the dose's date.
+
+    Asked by the state machine (``scheduling.services.transition``, action ``confirm_hold``), whoever confirms.
+    """
+    if not readiness_required():
+        return
+    waiting = [i for i in readiness_of(appointment).missing if missing_kind(i.code) == "authorization"]
+    if waiting:
+        raise InvalidTransition(
+            "The tentative hold can be confirmed only once the prior authorization is approved for its date: "
+            + " ".join(item.message for item in waiting),
+            code="authorization_not_approved",
+        )
 
 
 def _save(instance, *, actor: Actor) -> None:
