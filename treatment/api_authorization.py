@@ -392,7 +392,7 @@ class StepTherapyRuleViewSet(viewsets.ModelViewSet):
 
 
 class TimeToTreatmentSerializer(serializers.Serializer):
-    order = serializers.IntegerField()
+    order = serializers.IntegerField(source="order_id")
     ordered_on = serializers.DateField()
     submitted_on = serializers.DateField(allow_null=True)
     approved_on = serializers.DateField(allow_null=True)
@@ -416,9 +416,7 @@ class OrderTimeToTreatmentView(GenericAPIView):
             pk=pk,
         )
         timeline = time_to_treatment_of(order)
-        data = TimeToTreatmentSerializer(timeline).data
-        data["order"] = order.pk
-        return Response(data)
+        return Response(TimeToTreatmentSerializer(timeline).data)
 
 
 class AuthorizationTaskSerializer(serializers.Serializer):

@@ -137,6 +137,7 @@ class TimeToTreatment:
     submitted_on: dt.date | None
     approved_on: dt.date | None
     first_dose_on: dt.date | None
+    order_id: int | None = None
 
     @staticmethod
     def _days(begin: dt.date | None, end: dt.date | None) -> int | None:
@@ -180,4 +181,4 @@ def time_to_treatment_of(order: Order) -> TimeToTreatment:
         .values_list("start", flat=True)
     )
     first_dose = next((s.astimezone(tz).date() for s in first if s.astimezone(tz).date() >= order.start_date), None)
-    return TimeToTreatment(order.start_date, submitted.first(), approved.first(), first_dose)
+    return TimeToTreatment(order.start_date, submitted.first(), approved.first(), first_dose, order.pk)
