@@ -53,7 +53,10 @@ def _claim(task: AuthorizationTask, kind: str) -> bool:
 def _line(task: AuthorizationTask) -> str:
     """One line per task: the MRN, never the drug or diagnosis (staff email leaves the system)."""
     auth = task.authorization
-    when = f"{task.days_overdue} days overdue" if task.is_overdue else f"due {task.action.due_on:%a %Y-%m-%d}"
+    late = task.days_overdue
+    when = (
+        f"{late} day{'s' if late != 1 else ''} overdue" if task.is_overdue else f"due {task.action.due_on:%a %Y-%m-%d}"
+    )
     link = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("authorization_detail", args=[auth.pk])
     return f"- MRN {auth.patient.mrn}, {auth.payer}: {task.action.text} ({when})\n  {link}"
 
