@@ -251,6 +251,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChairKindEnum": "chairs.models.ChairKind",
         "ChairFeatureEnum": "chairs.models.ChairFeature",
+        "AuthorizationStageEnum": "treatment.models.Stage",
+        "PeerToPeerOutcomeEnum": "treatment.models.PeerToPeerOutcome",
+        "MedicationOutcomeEnum": "treatment.models.MedicationOutcome",
     },
 }
 

@@ -17,10 +17,12 @@ Same conventions as ``scheduling/api.py``: model permissions of the role groups,
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
+from typing import cast
+
+from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import serializers, status, viewsets
-from rest_framework.generics import GenericAPIView
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.response import Response
 
 from chairs.models import Chair
@@ -152,6 +154,7 @@ def _workflow_body(authorization: PriorAuthorization) -> dict:
 
 class AuthorizationStagesView(GenericAPIView):
     permission_classes = [ModelPermissions]
+    pagination_class = None  # short lists, answered whole
     queryset = AuthorizationStage.objects.none()
     serializer_class = RecordStageSerializer
 
@@ -199,6 +202,7 @@ class StepTherapyStatusSerializer(serializers.Serializer):
 
 class AuthorizationStepTherapyView(GenericAPIView):
     permission_classes = [ModelPermissions]
+    pagination_class = None  # short lists, answered whole
     queryset = PriorAuthorization.objects.none()
 
     @extend_schema(
@@ -235,6 +239,7 @@ class PlaceHoldSerializer(serializers.Serializer):
 
 class AuthorizationHoldsView(GenericAPIView):
     permission_classes = [ModelPermissions]
+    pagination_class = None  # short lists, answered whole
     queryset = TentativeHold.objects.none()
     serializer_class = PlaceHoldSerializer
 
@@ -288,6 +293,7 @@ class MedicationHistorySerializer(StrictModelSerializer):
 )
 class PatientMedicationHistoryView(GenericAPIView):
     permission_classes = [ModelPermissions]
+    pagination_class = None  # short lists, answered whole
     queryset = MedicationHistory.objects.none()
     serializer_class = MedicationHistorySerializer
 
@@ -316,9 +322,9 @@ class PatientMedicationHistoryView(GenericAPIView):
     destroy=extend_schema(summary="Delete a previous therapy", responses={204: None, 404: _NOT_FOUND}),
 )
 class MedicationHistoryViewSet(
-    viewsets.mixins.RetrieveModelMixin,
-    viewsets.mixins.UpdateModelMixin,
-    viewsets.mixins.DestroyModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
     permission_classes = [ModelPermissions]
@@ -331,10 +337,10 @@ class MedicationHistoryViewSet(
         entry = serializer.instance
         for name, value in serializer.validated_data.items():
             setattr(entry, name, value)
-        authorizations.save_medication(actor=self.request.user, entry=entry, patient=entry.patient)
+        authorizations.save_medication(actor=cast(User, self.request.user), entry=entry, patient=entry.patient)
 
     def perform_destroy(self, instance):
-        authorizations.delete_medication(actor=self.request.user, entry=instance)
+        authorizations.delete_medication(actor=cast(User, self.request.user), entry=instance)
 
 
 # --- Step-therapy rules --------------------------------------------------------------------------
@@ -405,6 +411,7 @@ class TimeToTreatmentSerializer(serializers.Serializer):
 
 class OrderTimeToTreatmentView(GenericAPIView):
     permission_classes = [ModelPermissions]
+    pagination_class = None  # short lists, answered whole
     queryset = Order.objects.none()
 
     @extend_schema(summary="An order's time to treatment", responses={200: TimeToTreatmentSerializer, 404: _NOT_FOUND})
@@ -431,6 +438,7 @@ class AuthorizationTaskSerializer(serializers.Serializer):
 
 class AuthorizationTasksView(GenericAPIView):
     permission_classes = [ModelPermissions]
+    pagination_class = None  # short lists, answered whole
     queryset = PriorAuthorization.objects.none()
 
     @extend_schema(

@@ -13,25 +13,25 @@ router.register("medication-history", api.MedicationHistoryViewSet, basename="ap
 
 urlpatterns = [
     re_path(
-        r"^authorizations/(?P<pk>[0-9]+)/stages/?$",
+        r"^authorizations/(?P<pk>[^/.]+)/stages/?$",
         api.AuthorizationStagesView.as_view(),
         name="api-authorization-stages",
     ),
     re_path(
-        r"^authorizations/(?P<pk>[0-9]+)/step-therapy/?$",
+        r"^authorizations/(?P<pk>[^/.]+)/step-therapy/?$",
         api.AuthorizationStepTherapyView.as_view(),
         name="api-authorization-step-therapy",
     ),
     re_path(
-        r"^authorizations/(?P<pk>[0-9]+)/holds/?$", api.AuthorizationHoldsView.as_view(), name="api-authorization-holds"
+        r"^authorizations/(?P<pk>[^/.]+)/holds/?$", api.AuthorizationHoldsView.as_view(), name="api-authorization-holds"
     ),
     re_path(
-        r"^patients/(?P<pk>[0-9]+)/medication-history/?$",
+        r"^patients/(?P<pk>[^/.]+)/medication-history/?$",
         api.PatientMedicationHistoryView.as_view(),
         name="api-patient-medication-history",
     ),
     re_path(
-        r"^orders/(?P<pk>[0-9]+)/time-to-treatment/?$",
+        r"^orders/(?P<pk>[^/.]+)/time-to-treatment/?$",
         api.OrderTimeToTreatmentView.as_view(),
         name="api-order-time-to-treatment",
     ),

@@ -55,14 +55,16 @@ NEXT: dict[str, tuple[str, ...]] = {
 
 def appeal_level(stages: list[str]) -> int:
     """How many appeal levels were filed: 0 none, 1, 2, 3 (external review)."""
-    return max((APPEALS.index(s) + 1 for s in stages if s in APPEALS), default=0)  # type: ignore[arg-type]
+    levels = [str(level) for level in APPEALS]
+    return max((levels.index(s) + 1 for s in stages if s in levels), default=0)
 
 
 def current_stage(*, stage: str, status: str) -> str:
     """The stage the workflow stands at; an authorization recorded before stages existed stands at its status."""
     if stage:
         return stage
-    return {AuthorizationStatus.APPROVED: Stage.APPROVED, AuthorizationStatus.DENIED: Stage.DENIED}.get(status, "")
+    decided: dict[str, str] = {AuthorizationStatus.APPROVED: Stage.APPROVED, AuthorizationStatus.DENIED: Stage.DENIED}
+    return decided.get(status, "")
 
 
 def allowed_next(*, current: str, history: list[str]) -> tuple[str, ...]:
@@ -75,11 +77,12 @@ def allowed_next(*, current: str, history: list[str]) -> tuple[str, ...]:
 
 def status_for(stage: str) -> str:
     """The authorization status a stage means (what readiness reads)."""
-    return {
+    statuses: dict[str, str] = {
         Stage.APPROVED: AuthorizationStatus.APPROVED,
         Stage.DENIED: AuthorizationStatus.DENIED,
         Stage.WITHDRAWN: AuthorizationStatus.WITHDRAWN,
-    }.get(stage, AuthorizationStatus.PENDING)
+    }
+    return statuses.get(stage, AuthorizationStatus.PENDING)
 
 
 def default_due_on(
@@ -107,7 +110,7 @@ class NextAction:
         return (self.due_on - today).days
 
 
-_ACTIONS = {
+_ACTIONS: dict[str, tuple[str, str]] = {
     Stage.SUBMITTED: ("payer_response", "Payer's decision due"),
     Stage.INFO_SENT: ("payer_response", "Payer's decision due"),
     Stage.INFO_REQUESTED: ("send_information", "Send the information the payer asked for"),

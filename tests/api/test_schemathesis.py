@@ -92,9 +92,30 @@ def world(request, center, protocol, nurse):
         "protocols": protocol.pk,
         "patients": patient.pk,
         "appointments": AppointmentFactory(center=center, chair=chair, patient=patient, protocol=protocol).pk,
+        **_workflow_ids(patient, protocol),
     }
     # Schemathesis's WSGI transport asks for gzip but does not unpack it; compression has its own tests.
     return {"Authorization": f"Token {token.key}", "Accept-Encoding": "identity"}, ids
+
+
+def _workflow_ids(patient, protocol) -> dict[str, int]:
+    """An order with its authorization, a previous therapy and a step-therapy rule (issue 22's routes)."""
+    import datetime as dt
+
+    from treatment.models import MedicationHistory, Order, PriorAuthorization, StepTherapyRule
+
+    order = Order.objects.create(
+        patient=patient, protocol=protocol, ordering_provider="Dr. Alvarez", start_date=dt.date(2026, 11, 1)
+    )
+    authorization = PriorAuthorization.objects.create(patient=patient, order=order, payer="Aetna")
+    entry = MedicationHistory.objects.create(patient=patient, therapy="glatiramer acetate", outcome="contraindicated")
+    rule = StepTherapyRule.objects.create(payer="Aetna", protocol=protocol, name="Injectable", therapies=["x"])
+    return {
+        "orders": order.pk,
+        "authorizations": authorization.pk,
+        "medication-history": entry.pk,
+        "step-therapy-rules": rule.pk,
+    }
 
 
 @schema.parametrize()
