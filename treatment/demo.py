@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import transaction
+
 from patients.models import Patient
 from scheduling.models import Protocol
 from treatment.models import AuthorizationStatus, Order, PrerequisiteDocument, PriorAuthorization
@@ -28,8 +30,10 @@ def _number(patient: Patient) -> int:
     return int(digits or 0)
 
 
+@transaction.atomic
 def prepare_demo_dose(*, patient: Patient, protocol: Protocol, day: dt.date, dose: int, actor, today: dt.date) -> None:
-    """Give the patient what booking this dose needs (idempotent)."""
+    """Give the patient what booking this dose needs (idempotent: the order and its authorization's stages
+    are written together or not at all)."""
     number = _number(patient)
     order, created = Order.objects.get_or_create(
         patient=patient,
@@ -93,17 +97,17 @@ def _approved_stages(authorization, number: int, ordered: dt.date, actor, *, app
     def stage(name: str, day: dt.date, **details) -> None:
         record_stage(actor=actor, authorization=authorization, stage=name, occurred_on=day, today=day, **details)
 
-    day = ordered + dt.timedelta(days=1 + number % 4)
-    stage("submitted", day)
-    day += dt.timedelta(days=PAYER_DAYS.get(authorization.payer, 14) + number % 7)
+    submitted = ordered + dt.timedelta(days=1 + number % 4)
+    stage("submitted", submitted)
+    day = submitted + dt.timedelta(days=PAYER_DAYS.get(authorization.payer, 14) + number % 7)
     if number % 9 == 7:
-        stage("info_requested", day - dt.timedelta(days=8))
-        stage("info_sent", day - dt.timedelta(days=5))
-        slot = dt.datetime.combine(
-            day - dt.timedelta(days=2), dt.time(16, 30), tzinfo=authorization.patient.center.tzinfo
-        )
-        stage("p2p_scheduled", day - dt.timedelta(days=4), peer_to_peer_at=slot, reviewer="Dr. R. Molina (payer)")
-        stage("p2p_held", day - dt.timedelta(days=2), outcome="supports_approval")
+        stage("info_requested", submitted + dt.timedelta(days=3))
+        stage("info_sent", submitted + dt.timedelta(days=6))
+        slot_day = submitted + dt.timedelta(days=10)
+        slot = dt.datetime.combine(slot_day, dt.time(16, 30), tzinfo=authorization.patient.center.tzinfo)
+        stage("p2p_scheduled", submitted + dt.timedelta(days=7), peer_to_peer_at=slot, reviewer="Dr. R. Molina (payer)")
+        stage("p2p_held", slot_day, outcome="supports_approval")
+        day = max(day, slot_day + dt.timedelta(days=2))
     elif number % 9 == 4:
         stage("denied", day, denial_reason=DENIAL_REASONS[number % len(DENIAL_REASONS)])
         day += dt.timedelta(days=5 + number % 8)
