@@ -26,7 +26,7 @@ from chairs.roles import Actor
 from chairs.selectors import local_today
 from patients.models import Patient
 from scheduling import services as scheduling_services
-from scheduling.errors import BookingRefused, InvalidTransition, Reason
+from scheduling.errors import ActionNotPermitted, BookingRefused, InvalidTransition, Reason
 from scheduling.models import Appointment, AppointmentStatus
 from treatment import stages as workflow
 from treatment.errors import StageNotAllowed
@@ -129,7 +129,7 @@ def record_stage(
     authorization.full_clean(exclude=["patient", "order", "created_by"])
     authorization.save()
     if stage == Stage.APPROVED:
-        _confirm_holds(authorization, actor=actor)
+        confirm_holds(authorization, actor=actor)
     elif stage == Stage.WITHDRAWN:
         _release_holds(authorization, actor=actor, reason="Prior authorization withdrawn.")
     return row
@@ -185,14 +185,14 @@ def _open_holds(authorization: PriorAuthorization):
     )
 
 
-def _confirm_holds(authorization: PriorAuthorization, *, actor: Actor) -> None:
+def confirm_holds(authorization: PriorAuthorization, *, actor: Actor) -> None:
     """Book the holds the approval covers (reminders are planned then); the others wait for their release."""
     for hold in _open_holds(authorization):
         try:
             with transaction.atomic():
                 scheduling_services.transition(actor=actor, appointment=hold.appointment, action="confirm_hold")
-        except InvalidTransition:
-            continue  # the approval does not cover its date: released on time by the task
+        except (InvalidTransition, ActionNotPermitted):
+            continue  # not covered by the approval's dates (or no staff actor): released on time by the task
 
 
 def _release_holds(authorization: PriorAuthorization, *, actor: Actor, reason: str) -> None:

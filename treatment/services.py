@@ -18,7 +18,7 @@ from patients.models import Patient
 from scheduling.errors import InvalidTransition, Reason
 from scheduling.models import Appointment
 from treatment.errors import DoseNotReady
-from treatment.models import Order, PrerequisiteDocument, PriorAuthorization
+from treatment.models import AuthorizationStatus, Order, PrerequisiteDocument, PriorAuthorization
 from treatment.readiness import Item, readiness_of
 from treatment.selectors import missing_kind
 
@@ -91,6 +91,11 @@ def save_authorization(*, actor: Actor, authorization: PriorAuthorization, order
     if authorization.pk is None:
         authorization.created_by = actor
     _save(authorization, actor=actor)
+    if authorization.status == AuthorizationStatus.APPROVED:
+        # Approved on the form (an authorization without recorded stages): its tentative holds are booked too.
+        from treatment.authorizations import confirm_holds  # imports scheduling.services, which imports us
+
+        confirm_holds(authorization, actor=actor)
     return authorization
 
 

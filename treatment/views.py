@@ -209,10 +209,9 @@ def _is_local(url: str | None) -> bool:
 
 
 def _calendar_response(request, patient: Patient) -> HttpResponse:
+    # Booked doses only: a tentative hold (pending) is not told to the patient until it is confirmed.
     appointments = (
-        patient.appointments.filter(
-            status__in=(AppointmentStatus.BOOKED, AppointmentStatus.PENDING), end__gt=timezone.now()
-        )
+        patient.appointments.filter(status=AppointmentStatus.BOOKED, end__gt=timezone.now())
         .select_related("center")
         .order_by("start")
     )

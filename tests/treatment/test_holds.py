@@ -157,3 +157,33 @@ def test_withdrawing_the_request_releases_its_holds(pending, floor, front_desk):
     record_stage(actor=front_desk, authorization=pending, stage="withdrawn")
     hold.refresh_from_db()
     assert hold.status == AppointmentStatus.CANCELLED and hold.cancel_reason == "Prior authorization withdrawn."
+
+
+def test_the_patients_calendar_leaves_a_hold_out_until_it_is_confirmed(pending, floor, front_desk, client):
+    from django.urls import reverse
+
+    hold = place_hold(actor=front_desk, authorization=pending, chair=floor[0], start=at(HOLD_DAY, 9))
+    client.force_login(front_desk)
+    feed = reverse("treatment_calendar", args=[hold.patient_id])
+    assert "BEGIN:VEVENT" not in client.get(feed).content.decode()
+    record_stage(
+        actor=front_desk,
+        authorization=pending,
+        stage="approved",
+        approved_from=dt.date(2026, 12, 1),
+        approved_until=dt.date(2027, 6, 1),
+    )
+    assert client.get(feed).content.decode().count("BEGIN:VEVENT") == 1
+
+
+def test_approving_on_the_form_also_confirms_the_hold(patient, library, floor, front_desk):
+    from treatment.services import save_authorization
+
+    order = make_order(patient, library["nat"], auth=AuthorizationStatus.PENDING, start=dt.date(2026, 11, 20))
+    authorization = PriorAuthorization.objects.get(order=order)  # no stages recorded: the form's path
+    hold = place_hold(actor=front_desk, authorization=authorization, chair=floor[1], start=at(HOLD_DAY, 9))
+    authorization.status = AuthorizationStatus.APPROVED
+    authorization.approved_from, authorization.approved_until = dt.date(2026, 12, 1), dt.date(2027, 6, 1)
+    save_authorization(actor=front_desk, authorization=authorization, order=order)
+    hold.refresh_from_db()
+    assert hold.status == AppointmentStatus.BOOKED
