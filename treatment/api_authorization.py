@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import cast
 
 from django.contrib.auth.models import User
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.response import Response
@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from chairs.models import Chair
 from chairs.selectors import center_for
 from infusion_center.api_common import (
+    ERROR_EXAMPLES,
     ErrorSerializer,
     ModelPermissions,
     Pagination,
@@ -61,6 +62,102 @@ from treatment.models import (
 
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not among your centers' records.")
 _REFUSED = OpenApiResponse(RefusedSerializer, description="The workflow or the booking rules refuse it.")
+_STAGE = {
+    "id": 7,
+    "stage": "denied",
+    "occurred_on": "2026-11-24",
+    "due_on": "2027-05-23",
+    "peer_to_peer_at": None,
+    "reviewer": "",
+    "outcome": "",
+    "denial_reason": "step_therapy_not_met",
+    "note": "",
+    "recorded_by": "frontdesk",
+    "recorded_at": "2026-11-24T15:02:11-05:00",
+}
+WORKFLOW_EXAMPLE = OpenApiExample(
+    "Denied, appeal due",
+    value={
+        "authorization": 12,
+        "status": "denied",
+        "stage": "denied",
+        "allowed_stages": ["appeal_1", "withdrawn"],
+        "appeal_level": 0,
+        "next_action": {"code": "appeal_1", "text": "File the level 1 appeal (deadline)", "due_on": "2027-05-23"},
+        "stages": [{**_STAGE, "id": 6, "stage": "submitted", "due_on": "2026-11-25", "denial_reason": ""}, _STAGE],
+    },
+    response_only=True,
+)
+STAGE_REQUEST_EXAMPLES = [
+    OpenApiExample("Submitted", value={"stage": "submitted", "reference_number": "PA-104233"}, request_only=True),
+    OpenApiExample(
+        "Peer-to-peer scheduled",
+        value={"stage": "p2p_scheduled", "peer_to_peer_at": "2026-12-03T16:30:00-05:00", "reviewer": "Dr. Molina"},
+        request_only=True,
+    ),
+    OpenApiExample("Denied", value={"stage": "denied", "denial_reason": "step_therapy_not_met"}, request_only=True),
+    OpenApiExample(
+        "Approved",
+        value={
+            "stage": "approved",
+            "approved_from": "2026-12-01",
+            "approved_until": "2027-05-31",
+            "approved_visits": 6,
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Not allowed now",
+        value={
+            "code": "stage_not_allowed",
+            "detail": "Cannot record “appeal filed (level 2)”: the authorization stands at “denied”; "
+            "what may follow is appeal filed (level 1), withdrawn.",
+        },
+        response_only=True,
+        status_codes=["409"],
+    ),
+]
+STEP_EXAMPLE = OpenApiExample(
+    "Not met",
+    value={
+        "applies": True,
+        "is_met": False,
+        "missing": [
+            "A first-line injectable: no record that glatiramer acetate was tried, not tolerated or contraindicated."
+        ],
+        "steps": [
+            {
+                "rule": 3,
+                "name": "A first-line injectable",
+                "therapies": ["glatiramer acetate"],
+                "is_met": False,
+                "evidence": None,
+                "missing": "A first-line injectable: no record that glatiramer acetate was tried, not tolerated or "
+                "contraindicated.",
+            }
+        ],
+    },
+    response_only=True,
+)
+HOLD_VALUE = {
+    "id": 2,
+    "appointment": 812,
+    "status": "pending",
+    "start": "2026-12-14T09:00:00-05:00",
+    "chair": 4,
+    "release_on": "2026-12-11",
+    "created_at": "2026-12-01T10:12:00-05:00",
+}
+MEDICATION_VALUE = {
+    "id": 5,
+    "patient": 42,
+    "therapy": "glatiramer acetate",
+    "started_on": "2025-01-06",
+    "ended_on": "2025-07-30",
+    "outcome": "failed",
+    "notes": "",
+    "recorded_at": "2026-11-20T11:00:00-05:00",
+}
 
 
 def _authorization(request, pk) -> PriorAuthorization:
@@ -155,12 +252,16 @@ def _workflow_body(authorization: PriorAuthorization) -> dict:
 class AuthorizationStagesView(GenericAPIView):
     permission_classes = [ModelPermissions]
     pagination_class = None  # short lists, answered whole
+    filter_backends: list = []
     queryset = AuthorizationStage.objects.none()
     serializer_class = RecordStageSerializer
 
     @extend_schema(
         summary="An authorization's stages and next action",
+        description="Every stage recorded (date, details, who recorded it), where the workflow stands, the stages "
+        "that may be recorded next, and the coordinator's next action with its due date.",
         responses={200: WorkflowSerializer, 404: _NOT_FOUND},
+        examples=[WORKFLOW_EXAMPLE],
     )
     def get(self, request, pk: int):
         return Response(_workflow_body(_authorization(request, pk)))
@@ -171,6 +272,7 @@ class AuthorizationStagesView(GenericAPIView):
         "`stage_not_allowed` naming what may follow.",
         request=RecordStageSerializer,
         responses={201: WorkflowSerializer, 404: _NOT_FOUND, 409: _REFUSED},
+        examples=[*STAGE_REQUEST_EXAMPLES, WORKFLOW_EXAMPLE, ERROR_EXAMPLES["400"]],
     )
     def post(self, request, pk: int):
         authorization = _authorization(request, pk)
@@ -203,10 +305,15 @@ class StepTherapyStatusSerializer(serializers.Serializer):
 class AuthorizationStepTherapyView(GenericAPIView):
     permission_classes = [ModelPermissions]
     pagination_class = None  # short lists, answered whole
+    filter_backends: list = []
     queryset = PriorAuthorization.objects.none()
 
     @extend_schema(
-        summary="Is the payer's step therapy met?", responses={200: StepTherapyStatusSerializer, 404: _NOT_FOUND}
+        summary="Is the payer's step therapy met?",
+        description="The payer's steps for the order's protocol against the patient's medication history: "
+        "each step met (with the history entry that meets it) or what is missing.",
+        responses={200: StepTherapyStatusSerializer, 404: _NOT_FOUND},
+        examples=[STEP_EXAMPLE],
     )
     def get(self, request, pk: int):
         result = step_therapy_of(_authorization(request, pk))
@@ -240,11 +347,16 @@ class PlaceHoldSerializer(serializers.Serializer):
 class AuthorizationHoldsView(GenericAPIView):
     permission_classes = [ModelPermissions]
     pagination_class = None  # short lists, answered whole
+    filter_backends: list = []
     queryset = TentativeHold.objects.none()
     serializer_class = PlaceHoldSerializer
 
     @extend_schema(
-        summary="Tentative holds of the first dose", responses={200: HoldSerializer(many=True), 404: _NOT_FOUND}
+        summary="Tentative holds of the first dose",
+        description="Each hold's appointment, its status (pending = held, booked = confirmed, cancelled = "
+        "released) and the day it is released unless the authorization is approved.",
+        responses={200: HoldSerializer(many=True), 404: _NOT_FOUND},
+        examples=[OpenApiExample("A hold", value=[HOLD_VALUE], response_only=True)],
     )
     def get(self, request, pk: int):
         return Response(HoldSerializer(holds_of(_authorization(request, pk)), many=True).data)
@@ -256,6 +368,11 @@ class AuthorizationHoldsView(GenericAPIView):
         "AUTHORIZATION_HOLD_RELEASE_DAYS days before its date otherwise.",
         request=PlaceHoldSerializer,
         responses={201: HoldSerializer, 404: _NOT_FOUND, 409: _REFUSED},
+        examples=[
+            OpenApiExample("Hold", value={"chair": 4, "start": "2026-12-14T09:00:00-05:00"}, request_only=True),
+            OpenApiExample("Held", value=HOLD_VALUE, response_only=True, status_codes=["201"]),
+            ERROR_EXAMPLES["409"],
+        ],
     )
     def post(self, request, pk: int):
         authorization = _authorization(request, pk)
@@ -282,18 +399,35 @@ class MedicationHistorySerializer(StrictModelSerializer):
         read_only_fields = ["patient", "recorded_at"]
 
 
+_MEDICATION_EXAMPLE = OpenApiExample("A previous therapy", value=MEDICATION_VALUE, response_only=True)
+
+
 @extend_schema_view(
     get=extend_schema(
         summary="A patient's medication history",
+        description="The therapies the patient tried or could not take: the evidence step therapy asks for.",
         responses={200: MedicationHistorySerializer(many=True), 404: _NOT_FOUND},
+        examples=[OpenApiExample("History", value=[MEDICATION_VALUE], response_only=True)],
     ),
     post=extend_schema(
-        summary="Record a previous therapy", responses={201: MedicationHistorySerializer, 404: _NOT_FOUND}
+        summary="Record a previous therapy",
+        description="Failed and not-tolerated therapies need their start date; the end cannot precede the start.",
+        responses={201: MedicationHistorySerializer, 404: _NOT_FOUND},
+        examples=[
+            OpenApiExample(
+                "New",
+                value={"therapy": "glatiramer acetate", "outcome": "failed", "started_on": "2025-01-06"},
+                request_only=True,
+            ),
+            OpenApiExample("Recorded", value=MEDICATION_VALUE, response_only=True, status_codes=["201"]),
+            ERROR_EXAMPLES["400"],
+        ],
     ),
 )
 class PatientMedicationHistoryView(GenericAPIView):
     permission_classes = [ModelPermissions]
     pagination_class = None  # short lists, answered whole
+    filter_backends: list = []
     queryset = MedicationHistory.objects.none()
     serializer_class = MedicationHistorySerializer
 
@@ -315,11 +449,35 @@ class PatientMedicationHistoryView(GenericAPIView):
         return Response(MedicationHistorySerializer(entry, context={"request": request}).data, status=201)
 
 
+_MEDICATION_WRITE = "Checked like a new entry (dates, outcome); your centers' patients only."
+
+
 @extend_schema_view(
-    retrieve=extend_schema(summary="One previous therapy"),
-    partial_update=extend_schema(summary="Change a previous therapy"),
-    update=extend_schema(summary="Replace a previous therapy"),
-    destroy=extend_schema(summary="Delete a previous therapy", responses={204: None, 404: _NOT_FOUND}),
+    retrieve=extend_schema(
+        summary="One previous therapy",
+        description="One entry of a patient's medication history.",
+        examples=[_MEDICATION_EXAMPLE],
+    ),
+    partial_update=extend_schema(
+        summary="Change a previous therapy",
+        description=_MEDICATION_WRITE,
+        examples=[
+            OpenApiExample("Change", value={"ended_on": "2025-07-30"}, request_only=True),
+            _MEDICATION_EXAMPLE,
+            ERROR_EXAMPLES["400"],
+        ],
+    ),
+    update=extend_schema(
+        summary="Replace a previous therapy",
+        description=_MEDICATION_WRITE + " Send every field.",
+        examples=[_MEDICATION_EXAMPLE, ERROR_EXAMPLES["400"]],
+    ),
+    destroy=extend_schema(
+        summary="Delete a previous therapy",
+        description="Removes the entry (kept in its history).",
+        responses={204: None, 404: _NOT_FOUND},
+        examples=[ERROR_EXAMPLES["404"]],
+    ),
 )
 class MedicationHistoryViewSet(
     mixins.RetrieveModelMixin,
@@ -412,9 +570,32 @@ class TimeToTreatmentSerializer(serializers.Serializer):
 class OrderTimeToTreatmentView(GenericAPIView):
     permission_classes = [ModelPermissions]
     pagination_class = None  # short lists, answered whole
+    filter_backends: list = []
     queryset = Order.objects.none()
 
-    @extend_schema(summary="An order's time to treatment", responses={200: TimeToTreatmentSerializer, 404: _NOT_FOUND})
+    @extend_schema(
+        summary="An order's time to treatment",
+        description="Days from the order to the first submission, from submission to the first approval and from "
+        "approval to the first dose reached in a chair (null while a step has not happened).",
+        responses={200: TimeToTreatmentSerializer, 404: _NOT_FOUND},
+        examples=[
+            OpenApiExample(
+                "Treated",
+                value={
+                    "order": 9,
+                    "ordered_on": "2026-10-05",
+                    "submitted_on": "2026-10-09",
+                    "approved_on": "2026-11-26",
+                    "first_dose_on": "2026-12-01",
+                    "days_to_submission": 4,
+                    "days_submission_to_approval": 48,
+                    "days_approval_to_first_dose": 5,
+                    "days_to_first_dose": 57,
+                },
+                response_only=True,
+            )
+        ],
+    )
     def get(self, request, pk: int):
         order = get_object_or_404(
             Order.objects.select_related("patient__center").filter(
@@ -439,12 +620,32 @@ class AuthorizationTaskSerializer(serializers.Serializer):
 class AuthorizationTasksView(GenericAPIView):
     permission_classes = [ModelPermissions]
     pagination_class = None  # short lists, answered whole
+    filter_backends: list = []
     queryset = PriorAuthorization.objects.none()
 
     @extend_schema(
         summary="Next actions on open authorizations, overdue first",
+        description="Every open authorization's next step at the center and its due date (the payer's decision, "
+        "information asked for, the peer-to-peer slot, the appeal deadline), overdue first.",
         parameters=[OpenApiParameter("center", int, description="One of your centers (default: your first).")],
         responses={200: AuthorizationTaskSerializer(many=True), 404: _NOT_FOUND},
+        examples=[
+            OpenApiExample(
+                "Overdue first",
+                value=[
+                    {
+                        "authorization": 12,
+                        "patient": 42,
+                        "payer": "Aetna",
+                        "action": "payer_response",
+                        "text": "Payer's decision due",
+                        "due_on": "2026-11-26",
+                        "is_overdue": True,
+                    }
+                ],
+                response_only=True,
+            )
+        ],
     )
     def get(self, request):
         raw = request.query_params.get("center")
