@@ -174,6 +174,9 @@ def _authorization(request, pk) -> PriorAuthorization:
 
 class StageSerializer(serializers.ModelSerializer):
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True, default=None)
+    # Plain strings: empty unless the stage has one (the codes are those of the request's enums).
+    outcome = serializers.CharField(read_only=True, help_text="Peer-to-peer held: the reviewer's outcome, else empty.")
+    denial_reason = serializers.CharField(read_only=True, help_text="Denied: the payer's coded reason, else empty.")
 
     class Meta:
         model = AuthorizationStage
