@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "booking_templates",
     "setup",
     "insights",
+    "fhir_r4",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +256,7 @@ SPECTACULAR_SETTINGS = {
         "AuthorizationStageEnum": "treatment.models.Stage",
         "PeerToPeerOutcomeEnum": "treatment.models.PeerToPeerOutcome",
         "MedicationOutcomeEnum": "treatment.models.MedicationOutcome",
+        "DocumentKindEnum": "treatment.models.DocumentKind",
     },
 }
 
@@ -285,6 +288,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reminders.dispatch_due_reminders",
         "schedule": env.float("REMINDERS_DISPATCH_SECONDS", default=60.0),
     },
+    # Webhook deliveries wait in their outbox too; this sends the due ones (first tries and retries).
+    "webhooks-dispatch": {
+        "task": "webhooks.dispatch_due_deliveries",
+        "schedule": env.float("WEBHOOKS_DISPATCH_SECONDS", default=30.0),
+    },
     "scheduling-purge-idempotency-keys": {"task": "scheduling.purge_idempotency_keys", "schedule": 3600.0},
     # Nightly: rebuild every center's booking templates from its recent bookings (issue 15).
     "booking-templates-nightly": {
@@ -296,6 +304,11 @@ CELERY_BEAT_SCHEDULE = {
     "treatment-remind-staff": {
         "task": "treatment.remind_staff_of_authorization_steps",
         "schedule": crontab(hour=env.int("AUTHORIZATION_REMINDERS_HOUR_UTC", default=12), minute=0),
+    },
+    # Nightly: yesterday into the insights' slot summary (views store what is missing themselves).
+    "insights-store-past-days": {
+        "task": "insights.store_past_days",
+        "schedule": crontab(hour=env.int("INSIGHTS_SUMMARY_HOUR_UTC", default=7), minute=45),
     },
 }
 # A tentative hold of a first dose is released this many days before its date unless approved.

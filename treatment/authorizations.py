@@ -38,6 +38,7 @@ from treatment.models import (
     Stage,
     TentativeHold,
 )
+from treatment.services import plan_changed_hooks
 
 
 def hold_release_days() -> int:
@@ -128,6 +129,8 @@ def record_stage(
     authorization._change_reason = f"{Stage(stage).label} ({occurred_on:%Y-%m-%d})"  # type: ignore[attr-defined]
     authorization.full_clean(exclude=["patient", "order", "created_by"])
     authorization.save()
+    for hook in plan_changed_hooks:  # webhooks hear of a stage like of any other change of the authorization
+        hook("saved", authorization)
     if stage == Stage.APPROVED:
         confirm_holds(authorization, actor=actor)
     elif stage == Stage.WITHDRAWN:

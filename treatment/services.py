@@ -10,6 +10,8 @@ for the page to show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import transaction
 
@@ -18,9 +20,18 @@ from patients.models import Patient
 from scheduling.errors import InvalidTransition, Reason
 from scheduling.models import Appointment
 from treatment.errors import DoseNotReady
-from treatment.models import AuthorizationStatus, Order, PrerequisiteDocument, PriorAuthorization
+from treatment.models import AuthorizationStatus, Order, PrerequisiteDocument, PriorAuthorization, ProtocolPrerequisite
 from treatment.readiness import Item, readiness_of
 from treatment.selectors import missing_kind
+
+# Callbacks run inside the same transaction after an order or authorization is saved or deleted, with
+# ("saved" | "deleted", the record); the webhooks' outbox registers here (webhooks/apps.py).
+plan_changed_hooks: list[Callable[[str, object], None]] = []
+
+
+def _announce(change: str, instance) -> None:
+    for hook in plan_changed_hooks:
+        hook(change, instance)
 
 
 def readiness_required() -> bool:
@@ -81,6 +92,7 @@ def save_order(*, actor: Actor, order: Order, patient: Patient) -> Order:
     if order.pk is None:
         order.created_by = actor
     _save(order, actor=actor)
+    _announce("saved", order)
     return order
 
 
@@ -96,6 +108,7 @@ def save_authorization(*, actor: Actor, authorization: PriorAuthorization, order
         from treatment.authorizations import confirm_holds  # imports scheduling.services, which imports us
 
         confirm_holds(authorization, actor=actor)
+    _announce("saved", authorization)
     return authorization
 
 
@@ -106,3 +119,21 @@ def save_document(*, actor: Actor, document: PrerequisiteDocument, patient: Pati
         document.recorded_by = actor
     _save(document, actor=actor)
     return document
+
+
+@transaction.atomic
+def save_prerequisite(*, actor: Actor, prerequisite: ProtocolPrerequisite) -> ProtocolPrerequisite:
+    _save(prerequisite, actor=actor)
+    return prerequisite
+
+
+@transaction.atomic
+def delete_record(
+    *, actor: Actor, instance: Order | PriorAuthorization | PrerequisiteDocument | ProtocolPrerequisite
+) -> None:
+    """Delete a treatment-plan record, keeping who deleted it in its history."""
+    pk = instance.pk
+    instance._history_user = actor  # type: ignore[union-attr]  # django-simple-history
+    instance.delete()
+    instance.pk = pk  # the hooks name what was deleted
+    _announce("deleted", instance)

@@ -10,6 +10,7 @@ objects so the operations get past the 404. Examples are few and derandomized so
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
@@ -35,6 +36,7 @@ from tests.factories import (
     PatientFactory,
     UserFactory,
 )
+from treatment.models import Order, PrerequisiteDocument, PriorAuthorization, ProtocolPrerequisite
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +86,9 @@ def world(request, center, protocol, nurse):
     else:
         user = UserFactory(username=f"api.{request.param}", role=request.param, center=center)
     token, _ = Token.objects.get_or_create(user=user)
+    order = Order.objects.create(
+        patient=patient, protocol=protocol, ordering_provider="Dr. Alvarez", start_date=dt.date(2026, 11, 1)
+    )
     ids = {
         "centers": center.pk,
         "chairs": chair.pk,
@@ -92,6 +97,12 @@ def world(request, center, protocol, nurse):
         "protocols": protocol.pk,
         "patients": patient.pk,
         "appointments": AppointmentFactory(center=center, chair=chair, patient=patient, protocol=protocol).pk,
+        "orders": order.pk,
+        "authorizations": PriorAuthorization.objects.create(patient=patient, order=order, payer="Aetna").pk,
+        "prerequisite-documents": PrerequisiteDocument.objects.create(
+            patient=patient, kind="mri", performed_on=dt.date(2026, 11, 2)
+        ).pk,
+        "protocol-prerequisites": ProtocolPrerequisite.objects.create(protocol=protocol, kind="mri").pk,
         **_workflow_ids(patient, protocol),
     }
     # Schemathesis's WSGI transport asks for gzip but does not unpack it; compression has its own tests.
@@ -99,23 +110,12 @@ def world(request, center, protocol, nurse):
 
 
 def _workflow_ids(patient, protocol) -> dict[str, int]:
-    """An order with its authorization, a previous therapy and a step-therapy rule (issue 22's routes)."""
-    import datetime as dt
+    """A previous therapy and a step-therapy rule (issue 22's routes; its authorization routes use the one above)."""
+    from treatment.models import MedicationHistory, StepTherapyRule
 
-    from treatment.models import MedicationHistory, Order, PriorAuthorization, StepTherapyRule
-
-    order = Order.objects.create(
-        patient=patient, protocol=protocol, ordering_provider="Dr. Alvarez", start_date=dt.date(2026, 11, 1)
-    )
-    authorization = PriorAuthorization.objects.create(patient=patient, order=order, payer="Aetna")
     entry = MedicationHistory.objects.create(patient=patient, therapy="glatiramer acetate", outcome="contraindicated")
     rule = StepTherapyRule.objects.create(payer="Aetna", protocol=protocol, name="Injectable", therapies=["x"])
-    return {
-        "orders": order.pk,
-        "authorizations": authorization.pk,
-        "medication-history": entry.pk,
-        "step-therapy-rules": rule.pk,
-    }
+    return {"medication-history": entry.pk, "step-therapy-rules": rule.pk}
 
 
 @schema.parametrize()
