@@ -11,7 +11,6 @@ from infusion_center.admin_scoping import CenterScopedAdmin, CenterScopedInline
 from scheduling.admin import ProtocolAdmin
 from treatment import services as plans
 from treatment.models import (
-    AuthorizationStage,
     MedicationHistory,
     Order,
     PrerequisiteDocument,
@@ -102,22 +101,11 @@ class ProtocolPrerequisiteAdmin(SimpleHistoryAdmin):
     list_filter = ["protocol", "kind", "is_active"]
 
 
-# --- The prior-authorization workflow: stages are read-only here (treatment.authorizations.record_stage
-# is their one door); medication history and step-therapy rules are edited here or on the pages and API.
+# --- The prior-authorization workflow: stages are recorded on the authorization's page and the API only
+# (treatment.authorizations.record_stage is their one door), so the admin shows the current stage read-only;
+# medication history and step-therapy rules are edited here or on the pages and API.
 
 
-class AuthorizationStageInline(CenterScopedInline, admin.TabularInline):
-    model = AuthorizationStage
-    extra = 0
-    can_delete = False
-    fields = ["occurred_on", "stage", "due_on", "peer_to_peer_at", "reviewer", "outcome", "denial_reason", "note"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
-PriorAuthorizationAdmin.inlines = [AuthorizationStageInline]
 PriorAuthorizationAdmin.readonly_fields = ["stage"]
 
 
