@@ -43,6 +43,7 @@ from scheduling.api_serializers import (
 )
 from scheduling.errors import refusal
 from scheduling.models import Appointment, Protocol
+from scheduling.protocol_settings import protocol_for_center
 from scheduling.slot_search import find_candidates
 
 # --- Protocols -----------------------------------------------------------------------------------
@@ -269,7 +270,7 @@ class AvailabilityView(APIView):
             "center": center.pk,
             "protocol": protocol.pk,
             "dose_number": dose,
-            "chair_minutes": protocol.chair_minutes(dose),
+            "chair_minutes": protocol_for_center(protocol, center).chair_minutes(dose, patient),
             "date_from": q["date_from"],
             "date_to": q["date_to"],
             "candidates": list(result.candidates),

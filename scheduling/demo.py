@@ -213,6 +213,8 @@ def seed_center(report: SeedReport) -> Center:
         features = list(CHAIR_FEATURES[number % len(CHAIR_FEATURES)])
         if number in (23, 24):
             features.append("isolation")
+        if number <= 6:
+            features.append("window")
         _, made = Chair.objects.get_or_create(
             center=center, label=f"C{number:02d}", defaults={"kind": "chair", "features": features}
         )
@@ -421,6 +423,9 @@ def seed_demo(
         seed_staff(center, report, booked_days)
         seed_series_shifts(center=center, after=booked_days[-1])
         registered = seed_patients(center, report, count=patients)
+        from regimens.library import seed_demo_weights
+
+        report.add("weights", seed_demo_weights(registered, today=today))
     if with_appointments:
         booker = User.objects.get(username="nurse")
         seed_appointments(center, registered, booked_days, booker, report, per_day=per_day)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from chairs.models import Center, Chair, ChairBlock, ChairKind, Closure, OpeningHours
 from chairs.selectors import centers_for
+from regimens.selectors import dose_plans_for
 from scheduling import planner
 from scheduling.models import Appointment, AppointmentStatus, Protocol
 from scheduling.planner_input import planner_input_for
@@ -358,7 +359,8 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
 
     hours = OpeningHours.objects.filter(center=center, weekday=day.weekday()).first()
     closure = Closure.objects.filter(center=center, date=day).first()
-    chairs = list(Chair.objects.filter(center=center, is_active=True).order_by("kind", "label"))
+    # In the order set up on the setup page (the board groups them by kind).
+    chairs = list(Chair.objects.filter(center=center, is_active=True).order_by("position", "label"))
     day_appointments = list(
         Appointment.objects.filter(center=center, start__lt=day_end, end__gt=day_start)
         .select_related("patient", "protocol")
@@ -373,6 +375,7 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
     readiness = readiness_for(waiting)
     for appointment in waiting:
         appointment.readiness = readiness[appointment.pk]
+    dose_plans = dose_plans_for(shown, tz=tz, amounts_only=True)  # amount and weight on the tile (2–4 queries)
 
     actual = {a.pk: actual_chair_time(a, now=now) for a in shown}
     opens, closes = _day_bounds(
@@ -400,6 +403,7 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
             left, width = place(appointment.start, appointment.end)
             item = _describe(BoardItem(left, width, appointment.start, appointment.end, appointment=appointment), tz)
             item.readiness_text = readiness_words(getattr(appointment, "readiness", None))
+            item.title += dose_plans[appointment.pk].tile_text
             chair_time = actual[appointment.pk]
             if chair_time:
                 seated, left_at = chair_time
@@ -533,7 +537,12 @@ def week_for(*, center: Center, day: dt.date) -> Week:
     week_end = week_start + dt.timedelta(days=7)
     hours = {h.weekday: h for h in OpeningHours.objects.filter(center=center)}
     closures = {c.date: c for c in Closure.objects.filter(center=center, date__in=days)}
-    chairs = list(Chair.objects.filter(center=center, is_active=True).order_by("kind", "label"))
+    # Chairs, then beds, then rooms, each in the order set up on the setup page (as the board shows them).
+    kinds = [kind for kind, _ in ChairKind.choices]
+    chairs = sorted(
+        Chair.objects.filter(center=center, is_active=True).order_by("position", "label"),
+        key=lambda chair: kinds.index(chair.kind),
+    )
     appointments = list(
         Appointment.objects.active()
         .filter(center=center, start__lt=week_end, end__gt=week_start)

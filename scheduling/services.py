@@ -25,8 +25,9 @@ from django.utils import timezone
 
 from chairs.models import Center, Chair
 from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, Actor, roles_of
+from chairside import gates as chairside_gates
 from patients.models import Patient
-from scheduling import dose_rules
+from scheduling import chair_preference, dose_rules
 from scheduling.errors import (  # noqa: F401  (CenterBusy is re-exported for callers)
     ActionNotPermitted,
     BookingRefused,
@@ -40,6 +41,7 @@ from scheduling.errors import (  # noqa: F401  (CenterBusy is re-exported for ca
 from scheduling.locking import LOCK_TIMEOUT_MS, center_day_key, lock_center_days, refusing_races
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
 from scheduling.planner_input import check_dose_placement, planner_input_for
+from scheduling.protocol_settings import protocol_for_center
 from treatment.services import guard_booking, guard_hold_confirmation
 
 # Callbacks run inside the same transaction after any appointment change
@@ -88,6 +90,7 @@ def placement_refusals(
     exclude_appointment_id: int | None = None,
 ) -> list[Reason]:
     """Every reason the slot cannot be booked now (empty when it can)."""
+    protocol = protocol_for_center(protocol, center)
     if timezone.is_naive(start):
         return [Reason("naive_datetime", "The start time must include a time zone offset.")]
     if chair.center_id != center.pk:
@@ -103,10 +106,11 @@ def placement_refusals(
             chair_id=chair.pk,
             start=start,
             exclude_appointment_id=exclude_appointment_id,
+            patient=patient,
         )
     ]
     if patient is not None:
-        end = protocol.end_of(start, dose_number)
+        end = protocol.end_of(start, dose_number, patient)
         clash = (
             Appointment.objects.active()
             .filter(patient=patient, start__lt=end, end__gt=start)
@@ -115,6 +119,7 @@ def placement_refusals(
         )
         if clash:
             reasons.append(Reason("patient_busy", "The patient already has an appointment at that time."))
+        reasons += chair_preference.chair_refusals(patient=patient, chair=chair)
         reasons += dose_rules.dose_refusals(
             patient_id=patient.pk,
             protocol=protocol,
@@ -150,6 +155,7 @@ def book_appointment(
     completed comes back as ``appointment.readiness_warnings`` for the page.
     """
     center = chair.center
+    protocol = protocol_for_center(protocol, center)
     if patient.center_id != center.pk:
         raise BookingRefused([Reason("patient_other_center", "The patient is registered at another center.")])
     if not protocol.is_active:
@@ -167,7 +173,7 @@ def book_appointment(
         protocol=protocol,
         chair=chair,
         start=start,
-        end=protocol.end_of(start, dose_number),
+        end=protocol.end_of(start, dose_number, patient),
         dose_number=dose_number,
         status=status,
         booked_by=actor,
@@ -209,7 +215,9 @@ def move_appointment(*, actor: Actor, appointment: Appointment, chair: Chair, st
         raise refusal(reasons)
     appointment.chair = chair
     appointment.start = start
-    appointment.end = appointment.protocol.end_of(start, appointment.dose_number)
+    appointment.end = protocol_for_center(appointment.protocol, appointment.center_id).end_of(
+        start, appointment.dose_number, appointment.patient
+    )
     appointment.confirmed_at = None
     # A move is a new date for the dose: what cannot be ready by then refuses it, as for a booking
     # (a dose booked under a center admin's recorded override keeps that override).
@@ -417,6 +425,7 @@ def transition(
         appointment.cancelled_by = CancelledBy.CENTER
         appointment.cancel_reason = (reason.strip() or "Tentative hold released.")[:255]
     dose_rules.chair_gate(actor=actor, appointment=appointment, action=action, reason=readiness_reason, now=now)
+    chairside_gates.chair_gate(appointment=appointment, action=action)  # allergies at seating, dispensed dose
     if chair is not None and chair.pk != appointment.chair_id:
         _change_chair(appointment, chair=chair)
     _, (status, stage), stamp = TRANSITIONS[action]
@@ -436,14 +445,17 @@ def transition(
 def earliest_discharge(appointment: Appointment) -> dt.datetime | None:
     """When the protocol's infusion and observation are over, counted from the infusion's start (or from
     seating plus pre-medication while the infusion has not started); None before the patient is seated."""
-    protocol = appointment.protocol
+    protocol = protocol_for_center(appointment.protocol, appointment.center_id)
     if appointment.infusion_start_at is not None:
         begin = appointment.infusion_start_at
     elif appointment.chair_start_at is not None:
         begin = appointment.chair_start_at + dt.timedelta(minutes=protocol.premedication_minutes)
     else:
         return None
-    minutes = protocol.infusion_minutes(appointment.dose_number) + protocol.observation_minutes
+    from regimens.dosing import dose_plan  # the dose's own infusion and observation (ladder, band, reactions)
+
+    plan = dose_plan(protocol=protocol, dose_number=appointment.dose_number, patient=appointment.patient)
+    minutes = plan.infusion_minutes + plan.observation_minutes
     return begin + dt.timedelta(minutes=minutes)
 
 
@@ -459,7 +471,8 @@ def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
         dose_number=appointment.dose_number,
         start=appointment.start,
         exclude_appointment_id=appointment.pk,
-    )
+        patient=appointment.patient,  # the dose's own length (regimens: weight band, ladder, reactions)
+    ) + chair_preference.chair_refusals(patient=appointment.patient, chair=chair)
     if reasons:
         raise refusal(reasons)
     appointment.chair = chair

@@ -5,7 +5,8 @@ the waiting room's seat choices all ask here, so they agree with each other and 
 ``find_candidates`` builds the planner request from the protocol and dose, runs the pure planner and
 leaves out the times the patient is already booked (which ``book_appointment`` would refuse with
 ``patient_busy``) and the days the patient's series does not allow (``dose_rules``: dose order and
-spacing, searched only where they allow); ``seat_choices`` lists the chairs a waiting patient may be seated on.
+spacing, searched only where they allow), beds only for a patient who needs one, and the chairs the
+patient prefers first (``chair_preference``); ``seat_choices`` lists the chairs a waiting patient may be seated on.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from django.utils import timezone
 from chairs.models import Center, Chair
 from chairs.selectors import day_bounds
 from patients.models import Patient
-from scheduling import dose_rules, planner
+from scheduling import chair_preference, dose_rules, planner
 from scheduling.models import Appointment, Protocol
 from scheduling.planner_input import planner_input_for, slot_request_for
+from scheduling.protocol_settings import protocol_for_center
 
 
 def find_candidates(
@@ -38,13 +40,17 @@ def find_candidates(
     limit: int = 10,
     now: dt.datetime | None = None,
     planner_input: planner.PlannerInput | None = None,
+    dose_patient: Patient | None = None,
 ) -> planner.PlanResult:
     """The planner's best ``limit`` candidates for the dose, none at a time the patient is already booked.
 
     ``planner_input`` lets a caller search a schedule it changed in memory (series booking adds the
-    doses it proposed); otherwise the center's schedule over the range is loaded. Times before
+    doses it proposed); otherwise the center's schedule over the range is loaded. The dose's length is
+    the patient's (``regimens.dosing``: weight band, rate ladder, earlier reactions); ``dose_patient``
+    names whose dose it is when ``patient`` is not given (series booking screens the patient itself). Times before
     ``now`` (default: the current time) are never offered.
     """
+    protocol = protocol_for_center(protocol, center)
     # The patient's series allows only some days (dose order and spacing: dose_rules); search those.
     screens_series = patient is not None and planner_input is None
     if patient is not None and planner_input is None:
@@ -71,8 +77,12 @@ def find_candidates(
         # Ask for more when the patient's own bookings may strike some candidates out.
         limit=min(planner.MAX_LIMIT, limit * 3) if patient is not None else limit,
         not_before=now or timezone.now(),
+        patient=patient or dose_patient,
     )
+    request = dataclasses.replace(request, required_kind=chair_preference.required_kind(request.required_kind, patient))
     result = planner.find_slots(pin, request)
+    if (preferred := chair_preference.preferred_request(request, patient)) is not None:
+        result = chair_preference.preferred_first(planner.find_slots(pin, preferred), result)
     if patient is None:
         return result
     busy = _patient_busy(
@@ -125,7 +135,7 @@ def seat_choices(
                 chair_id=chair.pk,
                 start=appointment.start,
                 chair_minutes=appointment.chair_minutes,
-                required_kind=protocol.required_chair_kind or None,
+                required_kind=chair_preference.required_kind(protocol.required_chair_kind, appointment.patient),
                 required_features=frozenset(protocol.required_features),
                 exclude_appointment_id=appointment.pk,
             )

@@ -31,6 +31,11 @@ UNSCOPED = {
     "treatment.steptherapyrule",
     "auth.user",
     "auth.group",
+    # Regimens belong to protocols, which every center shares.
+    "regimens.regimen",
+    "regimens.doseamount",
+    "regimens.weightband",
+    "regimens.rateladder",
 }
 
 
@@ -68,6 +73,8 @@ def test_every_admin_of_center_data_is_scoped():
                 "setup",
                 "booking_templates",
                 "insights",
+                "regimens",
+                "chairside",
             }
             and label not in UNSCOPED
         ):
