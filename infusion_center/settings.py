@@ -256,6 +256,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChairKindEnum": "chairs.models.ChairKind",
         "ChairFeatureEnum": "chairs.models.ChairFeature",
+        "AuthorizationStageEnum": "treatment.models.Stage",
+        "PeerToPeerOutcomeEnum": "treatment.models.PeerToPeerOutcome",
+        "MedicationOutcomeEnum": "treatment.models.MedicationOutcome",
         "DocumentKindEnum": "treatment.models.DocumentKind",
     },
 }
@@ -301,6 +304,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "booking_templates.build_all_templates",
         "schedule": crontab(hour=env.int("BOOKING_TEMPLATES_HOUR_UTC", default=7), minute=15),
     },
+    # Prior authorizations (issue 22): release tentative holds not approved in time; remind staff of due steps.
+    "treatment-release-due-holds": {"task": "treatment.release_due_holds", "schedule": 3600.0},
+    "treatment-remind-staff": {
+        "task": "treatment.remind_staff_of_authorization_steps",
+        "schedule": crontab(hour=env.int("AUTHORIZATION_REMINDERS_HOUR_UTC", default=12), minute=0),
+    },
     # Nightly: yesterday into the insights' slot summary (views store what is missing themselves).
     "insights-store-past-days": {
         "task": "insights.store_past_days",
@@ -312,6 +321,8 @@ CELERY_BEAT_SCHEDULE = {
 WAITLIST_OFFER_MINUTES = env.float("WAITLIST_OFFER_MINUTES", default=30.0)
 WAITLIST_SOON_OFFER_MINUTES = env.float("WAITLIST_SOON_OFFER_MINUTES", default=15.0)
 WAITLIST_OFFERS_AT_ONCE = env.int("WAITLIST_OFFERS_AT_ONCE", default=3)
+# A tentative hold of a first dose is released this many days before its date unless approved.
+AUTHORIZATION_HOLD_RELEASE_DAYS = env.int("AUTHORIZATION_HOLD_RELEASE_DAYS", default=3)
 # Booking templates: weeks of bookings they are built from, and CP-SAT's time limit per weekday.
 BOOKING_TEMPLATE_WEEKS = env.int("BOOKING_TEMPLATE_WEEKS", default=8)
 BOOKING_TEMPLATE_SECONDS = env.float("BOOKING_TEMPLATE_SECONDS", default=10.0)

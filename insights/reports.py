@@ -492,8 +492,46 @@ def time_to_treatment_report(period: Period, params) -> Report:
                 for r in auths
             ],
         ),
+        _stage_table(data.get("stages", [])),
     ]
     return report
+
+
+def _stage_table(rows: list[dict]) -> Table:
+    """Issue 22's recorded stages: order → submission → approval → first dose, median and p90 days."""
+
+    def pair(row: dict, name: str) -> str:
+        median, p90 = _r(row[f"median_{name}"]), _r(row[f"p90_{name}"])
+        return "—" if median is None else f"{median} / {p90}"
+
+    return Table(
+        "Order to submission, approval and first dose (median / 90th percentile days)",
+        [
+            "Protocol",
+            "Payer",
+            "Orders",
+            "Order → submission",
+            "Submission → approval",
+            "Approval → first dose",
+            "Order → first dose",
+            "Denied",
+            "Approved on appeal",
+        ],
+        [
+            [
+                r["code"].upper(),
+                r["payer"],
+                r["orders"],
+                pair(r, "to_submission"),
+                pair(r, "to_approval"),
+                pair(r, "to_first_dose"),
+                pair(r, "total"),
+                r["denied"],
+                r["overturned"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 # --- Booking-template compliance over time (issue 15's selector) ---------------------------------

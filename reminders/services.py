@@ -40,7 +40,9 @@ from scheduling.models import Appointment, AppointmentStatus, CancelledBy
 
 log = logging.getLogger(__name__)
 
-ACTIVE_FOR_REMINDERS = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
+# A pending appointment is a tentative hold for a pending prior authorization (treatment.models.TentativeHold):
+# the patient hears of it only once it is confirmed (booked).
+ACTIVE_FOR_REMINDERS = (AppointmentStatus.BOOKED,)
 OPEN = (ReminderStatus.PENDING, ReminderStatus.QUEUED)
 
 MAX_ATTEMPTS = 5

@@ -92,7 +92,7 @@ class HistoryEntry:
 # One vocabulary for a status wherever it is told: plain words, then the FHIR status it stands for.
 STATUS_WORDS: dict[str, str] = {
     AppointmentStatus.PROPOSED: "proposed",
-    AppointmentStatus.PENDING: "pending confirmation",
+    AppointmentStatus.PENDING: "held tentatively, authorization pending",
     AppointmentStatus.BOOKED: "booked",
     AppointmentStatus.ARRIVED: "arrived, checked in at the desk",
     AppointmentStatus.CHECKED_IN: "in the chair",

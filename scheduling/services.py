@@ -42,7 +42,7 @@ from scheduling.locking import LOCK_TIMEOUT_MS, center_day_key, lock_center_days
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
 from scheduling.planner_input import check_dose_placement, planner_input_for
 from scheduling.protocol_settings import protocol_for_center
-from treatment.services import guard_booking
+from treatment.services import guard_booking, guard_hold_confirmation
 
 # Callbacks run inside the same transaction after any appointment change
 # (reminders register here so that their outbox rows move with the booking).
@@ -257,8 +257,8 @@ WAITLIST = AppointmentStatus.WAITLIST
 # action -> ((status, chair stage) it may start from, (status, chair stage) it leads to, timestamp field)
 _ANY_STAGE = None
 TRANSITIONS: dict[str, tuple[tuple[tuple[str, str | None], ...], tuple[str, str], str | None]] = {
-    "confirm": (((BOOKED, ""), (PENDING, "")), (BOOKED, ""), "confirmed_at"),
-    "check_in": (((BOOKED, ""), (PENDING, "")), (ARRIVED, ""), "arrived_at"),
+    "confirm": (((BOOKED, ""),), (BOOKED, ""), "confirmed_at"),
+    "check_in": (((BOOKED, ""),), (ARRIVED, ""), "arrived_at"),
     "undo_check_in": (((ARRIVED, ""),), (BOOKED, ""), None),
     "seat": (((ARRIVED, ""),), (CHECKED_IN, ChairStage.IN_CHAIR), "chair_start_at"),
     "start_infusion": (((CHECKED_IN, ChairStage.IN_CHAIR),), (CHECKED_IN, ChairStage.INFUSING), "infusion_start_at"),
@@ -272,7 +272,7 @@ TRANSITIONS: dict[str, tuple[tuple[tuple[str, str | None], ...], tuple[str, str]
         (FULFILLED, ""),
         "discharged_at",
     ),
-    "no_show": (((BOOKED, ""), (PENDING, "")), (NOSHOW, ""), None),
+    "no_show": (((BOOKED, ""),), (NOSHOW, ""), None),
     "cancel": (
         ((PROPOSED, ""), (PENDING, ""), (BOOKED, ""), (ARRIVED, ""), (WAITLIST, "")),
         (CANCELLED, ""),
@@ -283,6 +283,11 @@ TRANSITIONS: dict[str, tuple[tuple[tuple[str, str | None], ...], tuple[str, str]
         (ERROR, ""),
         None,
     ),
+    # A tentative hold (``pending``: a first dose held while its prior authorization is pending, see
+    # ``treatment.models.TentativeHold``) is never confirmed by the patient, checked in or marked a
+    # no-show: it becomes booked once the authorization is approved, or is released.
+    "confirm_hold": (((PENDING, ""),), (BOOKED, ""), None),
+    "release_hold": (((PENDING, ""),), (CANCELLED, ""), "cancelled_at"),
 }
 ACTION_LABELS = {
     "confirm": "Confirm",
@@ -295,6 +300,8 @@ ACTION_LABELS = {
     "no_show": "Mark no-show",
     "cancel": "Cancel",
     "enter_in_error": "Mark entered in error",
+    "confirm_hold": "Confirm the tentative hold",
+    "release_hold": "Release the tentative hold",
 }
 
 
@@ -314,6 +321,10 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "no_show": _STAFF,
     "cancel": (*_STAFF, PATIENT),
     "enter_in_error": _CLINICAL,
+    "confirm_hold": _STAFF,
+    # ``actor=None`` here is the release task (treatment.tasks.release_due_holds), never the patient, whose
+    # reminder replies and links confirm or cancel only (and who is not told of a hold at all).
+    "release_hold": (*_STAFF, PATIENT),
 }
 _ROLE_NAMES = {NURSE: "nurses", FRONT_DESK: "front-desk staff", CENTER_ADMIN: "center administrators"}
 
@@ -410,6 +421,11 @@ def transition(
             raise InvalidTransition("Say whether the patient or the center cancelled.", code="cancelled_by_required")
         appointment.cancelled_by = cancelled_by
         appointment.cancel_reason = reason.strip()[:255]
+    if action == "confirm_hold":
+        guard_hold_confirmation(appointment=appointment)
+    if action == "release_hold":
+        appointment.cancelled_by = CancelledBy.CENTER
+        appointment.cancel_reason = (reason.strip() or "Tentative hold released.")[:255]
     dose_rules.chair_gate(actor=actor, appointment=appointment, action=action, reason=readiness_reason, now=now)
     chairside_gates.chair_gate(appointment=appointment, action=action)  # allergies at seating, dispensed dose
     if chair is not None and chair.pk != appointment.chair_id:

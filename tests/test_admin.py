@@ -28,6 +28,7 @@ NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 UNSCOPED = {
     "scheduling.protocol",
     "treatment.protocolprerequisite",
+    "treatment.steptherapyrule",
     "auth.user",
     "auth.group",
     # Regimens belong to protocols, which every center shares.

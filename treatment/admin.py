@@ -10,7 +10,14 @@ from simple_history.admin import SimpleHistoryAdmin
 from infusion_center.admin_scoping import CenterScopedAdmin, CenterScopedInline
 from scheduling.admin import ProtocolAdmin
 from treatment import services as plans
-from treatment.models import Order, PrerequisiteDocument, PriorAuthorization, ProtocolPrerequisite
+from treatment.models import (
+    MedicationHistory,
+    Order,
+    PrerequisiteDocument,
+    PriorAuthorization,
+    ProtocolPrerequisite,
+    StepTherapyRule,
+)
 
 
 class PriorAuthorizationInline(CenterScopedInline, admin.TabularInline):
@@ -92,3 +99,25 @@ ProtocolAdmin.inlines = [*ProtocolAdmin.inlines, ProtocolPrerequisiteInline]
 class ProtocolPrerequisiteAdmin(SimpleHistoryAdmin):
     list_display = ["protocol", "__str__", "applies_to", "window_days", "min_days_before", "is_active"]
     list_filter = ["protocol", "kind", "is_active"]
+
+
+# --- The prior-authorization workflow: stages are recorded on the authorization's page and the API only
+# (treatment.authorizations.record_stage is their one door), so the admin shows the current stage read-only;
+# medication history and step-therapy rules are edited here or on the pages and API.
+
+
+PriorAuthorizationAdmin.readonly_fields = ["stage"]
+
+
+@admin.register(MedicationHistory)
+class MedicationHistoryAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
+    list_display = ["patient", "therapy", "started_on", "ended_on", "outcome"]
+    list_filter = ["outcome"]
+    search_fields = ["patient__mrn", "patient__last_name", "therapy"]
+    raw_id_fields = ["patient"]
+
+
+@admin.register(StepTherapyRule)
+class StepTherapyRuleAdmin(SimpleHistoryAdmin):
+    list_display = ["payer", "protocol", "position", "name", "min_trial_days", "is_active"]
+    list_filter = ["protocol", "payer", "is_active"]

@@ -4,11 +4,18 @@ Deterministic from the patient's MRN so re-seeding changes nothing. A few
 patients are left with the everyday gaps the work queue is for: a pending
 authorization, one ending soon, one with its visits nearly used up, an MRI or
 a checklist still to do before an upcoming dose.
+
+Authorizations walk the workflow through its one service (``treatment.authorizations.record_stage``)
+with realistic delays: submitted a few days after the order, decided after the payer's usual weeks
+(Medicare days, Harvard Pilgrim over five weeks), some after a peer-to-peer review, some denied and
+approved on a level 1 appeal; a few are still with the payer (one overdue).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+
+from django.db import transaction
 
 from patients.models import Patient
 from scheduling.models import Protocol
@@ -23,8 +30,10 @@ def _number(patient: Patient) -> int:
     return int(digits or 0)
 
 
+@transaction.atomic
 def prepare_demo_dose(*, patient: Patient, protocol: Protocol, day: dt.date, dose: int, actor, today: dt.date) -> None:
-    """Give the patient what booking this dose needs (idempotent)."""
+    """Give the patient what booking this dose needs (idempotent: the order and its authorization's stages
+    are written together or not at all)."""
     number = _number(patient)
     order, created = Order.objects.get_or_create(
         patient=patient,
@@ -59,18 +68,124 @@ def _authorize(order: Order, number: int, today: dt.date, actor) -> None:
         "order": order,
         "payer": PAYERS[number % len(PAYERS)],
         "reference_number": f"PA-{number:06d}",
-        "status": AuthorizationStatus.APPROVED,
-        "approved_from": today - dt.timedelta(days=180),
-        "approved_until": today + dt.timedelta(days=180),
+        "status": AuthorizationStatus.PENDING,
         "created_by": actor,
     }
+    authorization = PriorAuthorization.objects.create(**values)
+    _medication_history(order, number, authorization.payer, actor)
     if number % 17 == 0:
-        values.update(status=AuthorizationStatus.PENDING, approved_from=None, approved_until=None)
-    elif number % 23 == 1:
-        values["approved_until"] = today + dt.timedelta(days=20)
+        _pending_stages(authorization, number, today, actor)
+        return
+    approved_until = today + dt.timedelta(days=180)
+    visits = None
+    if number % 23 == 1:
+        approved_until = today + dt.timedelta(days=20)
     elif number % 23 == 2:
-        values["approved_visits"] = 2
-    PriorAuthorization.objects.create(**values)
+        visits = 2
+    _approved_stages(authorization, number, order.start_date, actor, approved_until=approved_until, visits=visits)
+
+
+# Days a payer takes to decide, in the demo: payers differ by weeks.
+PAYER_DAYS = {"Medicare": 4, "Blue Cross Blue Shield": 10, "Aetna": 18, "UnitedHealthcare": 26, "Harvard Pilgrim": 38}
+DENIAL_REASONS = ("step_therapy_not_met", "missing_documentation", "not_medically_necessary")
+
+
+def _approved_stages(authorization, number: int, ordered: dt.date, actor, *, approved_until, visits) -> None:
+    """Submitted a few days after the order, decided after the payer's weeks; some denials overturned on appeal."""
+    from treatment.authorizations import record_stage
+
+    def stage(name: str, day: dt.date, **details) -> None:
+        record_stage(actor=actor, authorization=authorization, stage=name, occurred_on=day, today=day, **details)
+
+    submitted = ordered + dt.timedelta(days=1 + number % 4)
+    stage("submitted", submitted)
+    day = submitted + dt.timedelta(days=PAYER_DAYS.get(authorization.payer, 14) + number % 7)
+    if number % 9 == 7:
+        stage("info_requested", submitted + dt.timedelta(days=3))
+        stage("info_sent", submitted + dt.timedelta(days=6))
+        slot_day = submitted + dt.timedelta(days=10)
+        slot = dt.datetime.combine(slot_day, dt.time(16, 30), tzinfo=authorization.patient.center.tzinfo)
+        stage("p2p_scheduled", submitted + dt.timedelta(days=7), peer_to_peer_at=slot, reviewer="Dr. R. Molina (payer)")
+        stage("p2p_held", slot_day, outcome="supports_approval")
+        day = max(day, slot_day + dt.timedelta(days=2))
+    elif number % 9 == 4:
+        stage("denied", day, denial_reason=DENIAL_REASONS[number % len(DENIAL_REASONS)])
+        day += dt.timedelta(days=5 + number % 8)
+        stage("appeal_1", day, note="Letter of medical necessity and the prior-therapy records.")
+        day += dt.timedelta(days=14 + number % 10)
+    stage(
+        "approved",
+        day,
+        approved_from=ordered,
+        approved_until=approved_until,
+        approved_visits=visits,
+    )
+
+
+def _pending_stages(authorization, number: int, today: dt.date, actor) -> None:
+    """Still with the payer: what the work queue's next actions are for (one of them overdue)."""
+    from treatment.authorizations import record_stage
+
+    def stage(name: str, day: dt.date, **details) -> None:
+        record_stage(actor=actor, authorization=authorization, stage=name, occurred_on=day, today=day, **details)
+
+    if number % 3 == 0:
+        stage("submitted", today - dt.timedelta(days=20))  # the payer's answer is overdue
+    elif number % 3 == 1:
+        stage("submitted", today - dt.timedelta(days=9))
+        stage("info_requested", today - dt.timedelta(days=2))
+    else:
+        stage("submitted", today - dt.timedelta(days=12))
+        slot = dt.datetime.combine(
+            today + dt.timedelta(days=3), dt.time(15), tzinfo=authorization.patient.center.tzinfo
+        )
+        stage("p2p_scheduled", today - dt.timedelta(days=1), peer_to_peer_at=slot, reviewer="Dr. K. Ito (payer)")
+
+
+# Step therapy the demo payers ask for (names as in their medical policies; a demo, not a policy).
+STEP_RULES = (
+    ("Aetna", "ocr", "A first-line disease-modifying therapy", ["interferon beta-1a", "glatiramer acetate"], 90),
+    (
+        "UnitedHealthcare",
+        "nat",
+        "A first-line disease-modifying therapy",
+        ["interferon beta-1a", "dimethyl fumarate"],
+        180,
+    ),
+    ("UnitedHealthcare", "ept", "Two oral preventive medications", ["topiramate", "propranolol"], 60),
+)
+
+
+def _medication_history(order: Order, number: int, payer: str, actor) -> None:
+    """Seed the payers' step-therapy rules (once) and, for most patients they apply to, the history that meets them."""
+    from treatment.models import MedicationHistory, StepTherapyRule
+
+    for rule_payer, code, name, therapies, days in STEP_RULES:
+        protocol = Protocol.objects.filter(code=code).first()
+        if protocol is not None:
+            StepTherapyRule.objects.get_or_create(
+                payer=rule_payer,
+                protocol=protocol,
+                name=name,
+                defaults={"therapies": therapies, "min_trial_days": days, "notes": "Demo rule."},
+            )
+    rules = StepTherapyRule.objects.filter(protocol=order.protocol, payer__iexact=payer)
+    for rule in rules:
+        if number % 6 == 5:
+            continue  # nothing recorded yet: the authorization page says what is missing
+        started = order.start_date - dt.timedelta(days=400)
+        ended = started + dt.timedelta(days=(rule.min_trial_days or 90) + 30)
+        MedicationHistory.objects.get_or_create(
+            patient=order.patient,
+            therapy=rule.therapies[number % len(rule.therapies)],
+            defaults={
+                "started_on": started,
+                "ended_on": ended,
+                "outcome": "failed" if number % 2 else "not_tolerated",
+                "notes": "Demo record.",
+                "recorded_by": actor,
+            },
+        )
 
 
 SERIES_STAFFED_WEEKS = 26

@@ -87,6 +87,7 @@ class AuthorizationStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     DENIED = "denied", "Denied"
     EXPIRED = "expired", "Expired"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class PriorAuthorization(models.Model):
@@ -103,6 +104,11 @@ class PriorAuthorization(models.Model):
         null=True, blank=True, help_text="Visits the payer approved; blank for no limit."
     )
     notes = models.TextField(blank=True)
+    stage = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="The latest stage recorded (treatment.authorizations.record_stage); blank before submission.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -272,3 +278,188 @@ class ProtocolPrerequisite(models.Model):
             raise ValidationError({"dose_numbers": "Dose numbers start at 1."})
         if self.window_days is not None and self.min_days_before and self.min_days_before > self.window_days:
             raise ValidationError({"min_days_before": "This cannot exceed the window."})
+
+
+# --- The prior-authorization workflow (issue 22) -------------------------------------------------
+
+
+class Stage(models.TextChoices):
+    """A step on the path an access coordinator walks with the payer (see ``treatment/stages.py``)."""
+
+    SUBMITTED = "submitted", "Submitted to the payer"
+    INFO_REQUESTED = "info_requested", "More information requested"
+    INFO_SENT = "info_sent", "Information sent"
+    P2P_SCHEDULED = "p2p_scheduled", "Peer-to-peer review scheduled"
+    P2P_HELD = "p2p_held", "Peer-to-peer review held"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    APPEAL_1 = "appeal_1", "Appeal filed (level 1)"
+    APPEAL_2 = "appeal_2", "Appeal filed (level 2)"
+    APPEAL_EXTERNAL = "appeal_external", "External review requested"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class DenialReason(models.TextChoices):
+    STEP_THERAPY_NOT_MET = "step_therapy_not_met", "Step therapy not met"
+    NOT_MEDICALLY_NECESSARY = "not_medically_necessary", "Not medically necessary"
+    MISSING_DOCUMENTATION = "missing_documentation", "Missing documentation"
+    OUT_OF_NETWORK = "out_of_network", "Out of network"
+    NOT_COVERED = "not_covered", "Not a covered benefit"
+    DOSE_OR_FREQUENCY = "dose_or_frequency", "Dose or frequency exceeds policy"
+    OTHER = "other", "Other"
+
+
+class PeerToPeerOutcome(models.TextChoices):
+    SUPPORTS_APPROVAL = "supports_approval", "Reviewer supports approval"
+    UPHOLDS_DENIAL = "upholds_denial", "Reviewer upholds the denial"
+    MORE_INFORMATION = "more_information", "Reviewer asks for more information"
+
+
+class AuthorizationStage(models.Model):
+    """One recorded step of an authorization: what happened, when, who recorded it, and its details.
+
+    Written only by ``treatment.authorizations.record_stage`` (append-only: a mistake is corrected by the
+    next stage, e.g. withdrawn). ``due_on`` is the date the next action is due: the payer's response, the
+    information asked for, the peer-to-peer slot's day, the appeal deadline.
+    """
+
+    authorization = models.ForeignKey(PriorAuthorization, on_delete=models.CASCADE, related_name="stages")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    occurred_on = models.DateField(help_text="When it happened (the payer's letter or call, the filing).")
+    due_on = models.DateField(null=True, blank=True, help_text="When the next step is due.")
+    peer_to_peer_at = models.DateTimeField(null=True, blank=True, help_text="The peer-to-peer review's slot.")
+    reviewer = models.CharField(max_length=120, blank=True, help_text="The payer's reviewer (peer-to-peer).")
+    outcome = models.CharField(max_length=20, choices=PeerToPeerOutcome.choices, blank=True)
+    denial_reason = models.CharField(max_length=32, choices=DenialReason.choices, blank=True)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["authorization", "occurred_on", "pk"]
+        indexes = [models.Index(fields=["stage", "occurred_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(stage="denied") | ~models.Q(denial_reason=""), name="denial_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} on {self.occurred_on:%Y-%m-%d}"
+
+
+class MedicationOutcome(models.TextChoices):
+    FAILED = "failed", "Failed (not effective)"
+    NOT_TOLERATED = "not_tolerated", "Not tolerated"
+    CONTRAINDICATED = "contraindicated", "Contraindicated"
+
+
+class MedicationHistory(models.Model):
+    """A therapy the patient tried (or could not take) before: the evidence step therapy asks for."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="medication_history")
+    therapy = models.CharField(max_length=120, help_text="The drug or therapy, e.g. glatiramer acetate.")
+    started_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=MedicationOutcome.choices)
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "medication history"
+        ordering = ["patient", "-started_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(started_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("started_on")),
+                name="medication_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapy} ({self.get_outcome_display().lower()})"
+
+    def clean(self) -> None:
+        if self.started_on and self.ended_on and self.ended_on < self.started_on:
+            raise ValidationError({"ended_on": "The therapy cannot end before it started."})
+        if self.outcome in (MedicationOutcome.FAILED, MedicationOutcome.NOT_TOLERATED) and not self.started_on:
+            raise ValidationError({"started_on": "Give the date the therapy was started."})
+
+
+class StepTherapyRule(models.Model):
+    """One step a payer asks for before it covers a protocol: any one of ``therapies`` tried first.
+
+    A step is met by the patient's medication history: one of the therapies contraindicated, not
+    tolerated, or failed after at least ``min_trial_days`` (see ``treatment/step_therapy.py``).
+    """
+
+    payer = models.CharField(max_length=120, help_text="As written on the authorization (case is ignored).")
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="step_therapy_rules")
+    name = models.CharField(max_length=120, help_text='What the payer calls the step, e.g. "A first-line injectable".')
+    therapies = ArrayField(
+        models.CharField(max_length=120), help_text="Any one of these counts, e.g. interferon beta,glatiramer acetate."
+    )
+    min_trial_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="A failed therapy counts only after this many days; blank: any trial."
+    )
+    position = models.PositiveSmallIntegerField(default=1)
+    is_active = models.BooleanField(default=True)
+    notes = models.TextField(blank=True, help_text="Source, e.g. the payer's medical policy number.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["payer", "protocol", "position", "pk"]
+        indexes = [models.Index(fields=["protocol", "payer"])]
+
+    def __str__(self) -> str:
+        return f"{self.payer} · {self.protocol.code.upper()}: {self.name}"
+
+    def clean(self) -> None:
+        if not [t for t in self.therapies or [] if t.strip()]:
+            raise ValidationError({"therapies": "Name at least one therapy."})
+
+
+class TentativeHold(models.Model):
+    """A first dose held tentatively (an appointment with the status ``pending``) while its authorization
+    is pending: it holds the chair and counts against capacity, gets no reminders, is confirmed (booked)
+    when the authorization is approved and released N days before its date otherwise."""
+
+    authorization = models.ForeignKey(PriorAuthorization, on_delete=models.CASCADE, related_name="holds")
+    appointment = models.OneToOneField(
+        "scheduling.Appointment", on_delete=models.CASCADE, related_name="tentative_hold"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Hold for {self.authorization}"
+
+
+class StaffTaskReminder(models.Model):
+    """An email already sent to staff about an authorization's next action (so a task run twice sends once)."""
+
+    authorization = models.ForeignKey(PriorAuthorization, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=32)
+    due_on = models.DateField()
+    kind = models.CharField(max_length=10, choices=[("upcoming", "Due soon"), ("overdue", "Overdue")])
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["authorization", "action", "due_on", "kind"], name="one_staff_reminder")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} due {self.due_on:%Y-%m-%d} ({self.kind})"

@@ -206,7 +206,8 @@ _AUTH_PREFERENCE: dict[str, int] = {
 def _authorization_check(
     appointment: Appointment, order: Order, day: dt.date, facts: _Facts, center: Center
 ) -> list[Item]:
-    authorizations = facts.authorizations.get(order.pk, [])
+    # A withdrawn request authorizes nothing and refuses nothing: as if it had never been made.
+    authorizations = [a for a in facts.authorizations.get(order.pk, []) if a.status != AuthorizationStatus.WITHDRAWN]
     if not authorizations:
         message = "No prior authorization is recorded for the order."
         return [Item("no_authorization", message, True, is_acknowledgeable=True)]

@@ -17,11 +17,12 @@ from django.db import transaction
 
 from chairs.roles import CENTER_ADMIN, Actor, has_role
 from patients.models import Patient
-from scheduling.errors import Reason
+from scheduling.errors import InvalidTransition, Reason
 from scheduling.models import Appointment
 from treatment.errors import DoseNotReady
-from treatment.models import Order, PrerequisiteDocument, PriorAuthorization, ProtocolPrerequisite
+from treatment.models import AuthorizationStatus, Order, PrerequisiteDocument, PriorAuthorization, ProtocolPrerequisite
 from treatment.readiness import Item, readiness_of
+from treatment.selectors import missing_kind
 
 # Callbacks run inside the same transaction after an order or authorization is saved or deleted, with
 # ("saved" | "deleted", the record); the webhooks' outbox registers here (webhooks/apps.py).
@@ -64,6 +65,22 @@ def guard_booking(*, actor: Actor, appointment: Appointment, override_reason: st
     return readiness.warnings
 
 
+def guard_hold_confirmation(*, appointment: Appointment) -> None:
+    """A tentative hold becomes a booking only once its prior authorization is approved for the dose's date.
+
+    Asked by the state machine (``scheduling.services.transition``, action ``confirm_hold``), whoever confirms.
+    """
+    if not readiness_required():
+        return
+    waiting = [i for i in readiness_of(appointment).missing if missing_kind(i.code) == "authorization"]
+    if waiting:
+        raise InvalidTransition(
+            "The tentative hold can be confirmed only once the prior authorization is approved for its date: "
+            + " ".join(item.message for item in waiting),
+            code="authorization_not_approved",
+        )
+
+
 def _save(instance, *, actor: Actor) -> None:
     instance._history_user = actor
     instance.save()
@@ -86,6 +103,11 @@ def save_authorization(*, actor: Actor, authorization: PriorAuthorization, order
     if authorization.pk is None:
         authorization.created_by = actor
     _save(authorization, actor=actor)
+    if authorization.status == AuthorizationStatus.APPROVED:
+        # Approved on the form (an authorization without recorded stages): its tentative holds are booked too.
+        from treatment.authorizations import confirm_holds  # imports scheduling.services, which imports us
+
+        confirm_holds(authorization, actor=actor)
     _announce("saved", authorization)
     return authorization
 

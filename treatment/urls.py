@@ -1,6 +1,6 @@
 """URL routes; see the views module of the same name."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from treatment import views
 
@@ -20,3 +20,23 @@ urlpatterns = [
     path("treatment/calendar/<str:token>.ics", views.calendar_feed, name="treatment_calendar_feed"),
 ]
 urlpatterns += [path("treatment/orders/<int:pk>/series/", views.series_plan, name="series_plan")]
+
+# The prior-authorization workflow (treatment/views_authorization.py).
+from treatment import views_authorization  # noqa: E402
+
+urlpatterns += [
+    path("treatment/authorizations/<int:pk>/", views_authorization.authorization_detail, name="authorization_detail"),
+    path("treatment/authorizations/<int:pk>/hold/", views_authorization.hold_create, name="hold_create"),
+    re_path(
+        r"^treatment/holds/(?P<pk>[0-9]+)/(?P<action>confirm|release)/$",
+        views_authorization.hold_step,
+        name="hold_step",
+    ),
+    path("treatment/orders/<int:pk>/", views_authorization.order_detail, name="order_detail"),
+    path(
+        "treatment/patients/<int:patient_pk>/medications/new/",
+        views_authorization.medication_create,
+        name="medication_create",
+    ),
+    path("treatment/medications/<int:pk>/edit/", views_authorization.medication_edit, name="medication_edit"),
+]

@@ -19,6 +19,7 @@ from scheduling.errors import BookingRefused, Reason
 from scheduling.models import Appointment, AppointmentStatus
 from treatment import series
 from treatment import services as services_treatment
+from treatment.authorization_selectors import authorization_tasks
 from treatment.calendar_ics import series_calendar
 from treatment.forms import AuthorizationForm, DocumentForm, OrderForm, WorkQueueFilterForm
 from treatment.models import Order, PrerequisiteDocument, PriorAuthorization
@@ -88,6 +89,7 @@ def work_queue(request):
         "kind_counts": counts_by_kind(entries),
         "alerts": authorization_alerts(center=center, today=today),
         "missed": missed_doses(center=center, today=today),
+        "tasks": authorization_tasks(center=center, today=today),
     }
     return render(request, TEMPLATES + "work_queue.html", context)
 
@@ -207,10 +209,9 @@ def _is_local(url: str | None) -> bool:
 
 
 def _calendar_response(request, patient: Patient) -> HttpResponse:
+    # Booked doses only: a tentative hold (pending) is not told to the patient until it is confirmed.
     appointments = (
-        patient.appointments.filter(
-            status__in=(AppointmentStatus.BOOKED, AppointmentStatus.PENDING), end__gt=timezone.now()
-        )
+        patient.appointments.filter(status=AppointmentStatus.BOOKED, end__gt=timezone.now())
         .select_related("center")
         .order_by("start")
     )

@@ -103,9 +103,19 @@ def world(request, center, protocol, nurse):
             patient=patient, kind="mri", performed_on=dt.date(2026, 11, 2)
         ).pk,
         "protocol-prerequisites": ProtocolPrerequisite.objects.create(protocol=protocol, kind="mri").pk,
+        **_workflow_ids(patient, protocol),
     }
     # Schemathesis's WSGI transport asks for gzip but does not unpack it; compression has its own tests.
     return {"Authorization": f"Token {token.key}", "Accept-Encoding": "identity"}, ids
+
+
+def _workflow_ids(patient, protocol) -> dict[str, int]:
+    """A previous therapy and a step-therapy rule (issue 22's routes; its authorization routes use the one above)."""
+    from treatment.models import MedicationHistory, StepTherapyRule
+
+    entry = MedicationHistory.objects.create(patient=patient, therapy="glatiramer acetate", outcome="contraindicated")
+    rule = StepTherapyRule.objects.create(payer="Aetna", protocol=protocol, name="Injectable", therapies=["x"])
+    return {"medication-history": entry.pk, "step-therapy-rules": rule.pk}
 
 
 @schema.parametrize()

@@ -32,8 +32,10 @@ STATES = [
 ACTIVE_BEFORE_CHAIR = [("proposed", ""), ("pending", ""), ("booked", ""), ("arrived", ""), ("waitlist", "")]
 # action -> {from state: to state}, written out by hand (not derived from TRANSITIONS) so the test checks it.
 EXPECTED = {
-    "confirm": {("booked", ""): ("booked", ""), ("pending", ""): ("booked", "")},
-    "check_in": {("booked", ""): ("arrived", ""), ("pending", ""): ("arrived", "")},
+    # "pending" is a tentative hold for a pending prior authorization: never confirmed by the patient,
+    # checked in or marked a no-show; it is confirmed (once approved) or released.
+    "confirm": {("booked", ""): ("booked", "")},
+    "check_in": {("booked", ""): ("arrived", "")},
     "undo_check_in": {("arrived", ""): ("booked", "")},
     "seat": {("arrived", ""): ("checked-in", "in_chair")},
     "start_infusion": {("checked-in", "in_chair"): ("checked-in", "infusing")},
@@ -42,7 +44,9 @@ EXPECTED = {
         ("checked-in", "infusing"): ("fulfilled", ""),
         ("checked-in", "observation"): ("fulfilled", ""),
     },
-    "no_show": {("booked", ""): ("noshow", ""), ("pending", ""): ("noshow", "")},
+    "no_show": {("booked", ""): ("noshow", "")},
+    "confirm_hold": {("pending", ""): ("booked", "")},
+    "release_hold": {("pending", ""): ("cancelled", "")},
     "cancel": {state: ("cancelled", "") for state in ACTIVE_BEFORE_CHAIR},
     "enter_in_error": {
         state: ("entered-in-error", "") for state in STATES if state[0] not in ("cancelled", "entered-in-error")
@@ -56,6 +60,7 @@ STAMPS = {
     "start_observation": "observation_start_at",
     "complete": "discharged_at",
     "cancel": "cancelled_at",
+    "release_hold": "cancelled_at",
 }
 CASES = [(action, state) for action in EXPECTED for state in STATES]
 

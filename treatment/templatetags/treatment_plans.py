@@ -57,6 +57,7 @@ def treatment_summary_for(patient: Patient) -> dict:
     return {
         "orders": orders,
         "documents": list(patient.prerequisite_documents.select_related("recorded_by")[:50]),
+        "medications": list(patient.medication_history.order_by("-started_on", "pk")[:50]),
         "upcoming": upcoming,
         "calendar_url": reverse("treatment_calendar_feed", args=[calendar_token(patient)]),
     }
