@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from chairs.roles import CENTER_ADMIN, Actor, has_role
@@ -96,8 +97,25 @@ def save_order(*, actor: Actor, order: Order, patient: Patient) -> Order:
     return order
 
 
+STAGE_DERIVED_FIELDS = ("status", "approved_from", "approved_until", "approved_visits")
+
+
+def _refuse_stage_derived_changes(authorization: PriorAuthorization) -> None:
+    """Once stages are recorded, status and approval follow them (``treatment.authorizations.record_stage``):
+    the form disables those fields, and the API and the admin are refused here, naming the field."""
+    if authorization.pk is None or not authorization.stages.exists():
+        return
+    stored = PriorAuthorization.objects.filter(pk=authorization.pk).values(*STAGE_DERIVED_FIELDS).first() or {}
+    changed = [name for name in STAGE_DERIVED_FIELDS if stored.get(name) != getattr(authorization, name)]
+    if changed:
+        raise ValidationError(
+            {name: "This follows the authorization's recorded stages: record a stage instead." for name in changed}
+        )
+
+
 @transaction.atomic
 def save_authorization(*, actor: Actor, authorization: PriorAuthorization, order: Order) -> PriorAuthorization:
+    _refuse_stage_derived_changes(authorization)
     authorization.order = order
     authorization.patient_id = order.patient_id
     if authorization.pk is None:

@@ -142,3 +142,20 @@ def test_tasks_list_next_actions(authorization, front_desk, center):
     body = client_for(front_desk).get(f"/api/v1/authorization-tasks/?center={center.pk}").json()
     assert [(t["authorization"], t["action"]) for t in body] == [(authorization.pk, "submit")]
     assert client_for(front_desk).get("/api/v1/authorization-tasks/?center=x").status_code == 400
+
+
+def test_the_plain_authorization_api_cannot_overwrite_what_the_stages_decide(authorization, front_desk):
+    """One door: once stages are recorded, status and approval change only by recording a stage."""
+    api = client_for(front_desk)
+    assert api.post(url(authorization, "stages"), {"stage": "submitted"}, format="json").status_code == 201
+    response = api.patch(
+        f"/api/v1/authorizations/{authorization.pk}/",
+        {"status": "approved", "approved_from": "2026-12-01", "approved_until": "2027-06-01"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()) >= {"status", "approved_from", "approved_until"}, response.json()
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.PENDING and authorization.approved_until != dt.date(2027, 6, 1)
+    notes = api.patch(f"/api/v1/authorizations/{authorization.pk}/", {"notes": "Called the payer."}, format="json")
+    assert notes.status_code == 200  # what the stages do not decide stays editable
