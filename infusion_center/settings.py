@@ -136,7 +136,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "infusion_center.auth_backend.CachedPermissionsBackend",  # Django's ModelBackend, permissions cached
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -257,6 +257,13 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport,
 # which needs no server (fine for one machine, not for production).
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache behind infusion_center.versioned_cache (planner input, permissions, availability):
+# Redis when REDIS_URL is set, shared by every web process; the process's memory otherwise.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 5000}}
+}
 CELERY_QUEUE_DIR = BASE_DIR / ".local" / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL

@@ -79,12 +79,19 @@ def channels_for(patient: Patient) -> list[str]:
 # --- Planning (inside the booking's transaction) --------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # runs inside the booking's transaction; an error ends it anyway
 def sync_reminders(appointment: Appointment, *, now: dt.datetime | None = None) -> None:
-    """Create, update or void the appointment's open reminders to match its time, status and the patient."""
+    """Create, update or void the appointment's open reminders to match its time, status and the patient.
+
+    A booking just written by ``book_appointment`` (``is_fresh_booking``, its center and patient
+    loaded) has no reminders yet: they are created without re-reading anything.
+    """
     now = now or timezone.now()
-    appointment = Appointment.objects.select_related("center", "patient", "patient__center").get(pk=appointment.pk)
-    rows = {(r.kind, r.channel): r for r in Reminder.objects.select_for_update().filter(appointment=appointment)}
+    if getattr(appointment, "is_fresh_booking", False):
+        rows: dict[tuple[str, str], Reminder] = {}
+    else:
+        appointment = Appointment.objects.select_related("center", "patient", "patient__center").get(pk=appointment.pk)
+        rows = {(r.kind, r.channel): r for r in Reminder.objects.select_for_update().filter(appointment=appointment)}
     if appointment.status not in ACTIVE_FOR_REMINDERS:
         _void(
             [r for r in rows.values() if r.status in OPEN],

@@ -56,6 +56,14 @@ def appointment_for(*, user, pk: int) -> Appointment:
         raise Http404("No such appointment.") from error
 
 
+def protocols_by_pk() -> dict[int, Protocol]:
+    """Every protocol by id, cached until a protocol (or a prerequisite) is saved or deleted."""
+    from infusion_center.versioned_cache import cached
+    from scheduling.planner_input import PROTOCOLS_SCOPE
+
+    return cached([PROTOCOLS_SCOPE], "protocols", lambda: {p.pk: p for p in Protocol.objects.all()})
+
+
 def active_protocols() -> QuerySet[Protocol]:
     return Protocol.objects.filter(is_active=True).order_by("name")
 
