@@ -10,7 +10,7 @@ from django.db.models import F, Min
 from django.db.models.functions import Least
 
 from booking_templates.selectors import planner_template_for
-from chairs.models import Center, OpeningHours
+from chairs.models import Center, Chair, Closure, OpeningHours
 from chairs.selectors import day_bounds
 from infusion_center import versioned_cache
 from scheduling import planner
@@ -98,6 +98,14 @@ class FixedInput:
     closures: frozenset[dt.date]
     shortest_minutes: int | None
     template: planner.Template | None
+    closure_rows: tuple[Closure, ...] = ()
+    chair_rows: tuple[Chair, ...] = ()  # active ones, by kind and label (the board's rows)
+
+    def hours_on(self, day: dt.date) -> OpeningHours | None:
+        return next((h for h in self.hours if h.weekday == day.weekday()), None)
+
+    def closure_on(self, day: dt.date) -> Closure | None:
+        return next((c for c in self.closure_rows if c.date == day), None)
 
     def rules(self, date_from: dt.date, date_to: dt.date) -> planner.CenterRules:
         weekly = {h.weekday: (h.opens, h.closes) for h in self.hours}
@@ -122,18 +130,22 @@ def fixed_input_for(center_id: int) -> FixedInput:
 
 def _load_fixed(center_id: int) -> FixedInput:
     center = Center.objects.get(pk=center_id)
+    chair_rows = list(center.chairs.order_by("pk"))
+    closure_rows = tuple(center.closures.all())
     return FixedInput(
         center=center,
         hours=tuple(center.opening_hours.all()),
         chairs=tuple(
-            planner.ChairInfo(id=pk, label=label, kind=kind, features=frozenset(features), is_active=is_active)
-            for pk, label, kind, features, is_active in center.chairs.order_by("pk").values_list(
-                "pk", "label", "kind", "features", "is_active"
+            planner.ChairInfo(
+                id=c.pk, label=c.label, kind=c.kind, features=frozenset(c.features), is_active=c.is_active
             )
+            for c in chair_rows
         ),
-        closures=frozenset(center.closures.values_list("date", flat=True)),
+        closures=frozenset(c.date for c in closure_rows),
         shortest_minutes=_shortest_protocol_minutes(),
         template=planner_template_for(center=center),
+        closure_rows=closure_rows,
+        chair_rows=tuple(sorted((c for c in chair_rows if c.is_active), key=lambda c: (c.kind, c.label))),
     )
 
 
@@ -221,7 +233,14 @@ def booking_input_for(
     )
 
 
-def _load(*, center, date_from, date_to, span, patient=None, lock=("", ())):
+def board_input_for(*, center: Center, day: dt.date) -> tuple[planner.PlannerInput, list[planner.BlockedTime]]:
+    """The day's planner input (for the staffing strip) and the chair blocks among its blocks (the
+    board draws them; the midday break is drawn from the hours)."""
+    pin, _, blocks = _load(center=center, date_from=day, date_to=day, span=None, with_blocks=True)
+    return pin, blocks
+
+
+def _load(*, center, date_from, date_to, span, patient=None, lock=("", ()), with_blocks=False):
     fixed = fixed_input_for(center.pk)
     lo, hi = day_bounds(center=center, day=date_from, last_day=date_to)
     lo, hi = lo - MARGIN, hi + MARGIN
@@ -265,6 +284,7 @@ def _load(*, center, date_from, date_to, span, patient=None, lock=("", ())):
             shifts.append(planner.Shift(owner, instants[start], instants[end]))
         else:
             patient_rows.append(PatientRow(pk, owner, instants[start], instants[end], extra, kind == 4))
+    chair_blocks = list(blocks)
     blocks += [
         planner.BlockedTime(chair_id=chair.id, start=start, end=end, reason=BREAK_REASON)
         for start, end in breaks_between(center, date_from, date_to, hours=list(fixed.hours))
@@ -278,6 +298,8 @@ def _load(*, center, date_from, date_to, span, patient=None, lock=("", ())):
         shifts=tuple(shifts),
         template=fixed.template,
     )
+    if with_blocks:
+        return pin, patient_rows, chair_blocks
     return pin, patient_rows
 
 
