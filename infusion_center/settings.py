@@ -303,6 +303,8 @@ BOOKING_TEMPLATE_SECONDS = env.float("BOOKING_TEMPLATE_SECONDS", default=10.0)
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # A reminder left "sending" longer than this (worker lost mid-send) is marked "unknown", never resent blindly.
 REMINDERS_SENDING_LEASE_SECONDS = env.int("REMINDERS_SENDING_LEASE_SECONDS", default=300)
+# A row "queued" this long (its send task lost: broker restarted, publish failed) is handed over again.
+REMINDERS_REQUEUE_SECONDS = env.int("REMINDERS_REQUEUE_SECONDS", default=600)
 
 # Email: console in development; SMTP (or any Django backend) through EMAIL_URL.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
