@@ -16,6 +16,7 @@ from 1 again, never see each other's values.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import TypeVar
@@ -88,7 +89,8 @@ def cached(scopes: Iterable[str], name: str, load: Callable[[], T]) -> T:
     if any(v < 0 for v in current.values()):
         return load()
     stamp = ",".join(f"{s}={v}" for s, v in sorted(current.items()))
-    key = f"ic:{_database()}:c:{name}:{stamp}"
+    digest = hashlib.sha1(f"{name}|{stamp}".encode(), usedforsecurity=False).hexdigest()
+    key = f"ic:{_database()}:c:{digest}"
     try:
         value = cache.get(key, _MISSING)
     except Exception:  # noqa: BLE001
