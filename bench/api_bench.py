@@ -349,6 +349,7 @@ def main() -> int:
     parser.add_argument("--floor", type=int, default=1000, help="one-row GET requests")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn gthread workers (4 threads each)")
     parser.add_argument("--processes", default="", help="e.g. 1,2,4: the scaling run instead")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: a free one)")
     parser.add_argument("--quick", action="store_true", help="a tenth of the requests")
     args = parser.parse_args()
     if args.quick:
@@ -432,7 +433,7 @@ def main() -> int:
 
     def run_server(workers: int, scenarios: list[tuple[str, int, int, object]]) -> dict:
         nonlocal base
-        port = free_port()
+        port = args.port or free_port()
         base = f"http://127.0.0.1:{port}"
         server = start_gunicorn(url, port, workers, logs / "bench-api-gunicorn.log")
         try:
