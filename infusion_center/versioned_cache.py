@@ -21,7 +21,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection, transaction
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,20 @@ def versions(scopes: Iterable[str]) -> dict[str, int]:
 
 
 def _bump_now(scopes: list[str]) -> None:
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip for every scope: INCR creates a missing version at 1 (Django's Redis cache
+        # stores integers as they are, so ``get`` reads them back).
+        try:
+            keys = [backend.make_and_validate_key(_version_key(scope)) for scope in scopes]
+            pipe = backend._cache.get_client(keys[0], write=True).pipeline()
+            for key in keys:
+                pipe.incr(key)
+                pipe.expire(key, VERSION_TIMEOUT_SECONDS)
+            pipe.execute()
+        except Exception:  # noqa: BLE001
+            log.warning("Cache unavailable; could not bump %s", scopes, exc_info=True)
+        return
     for scope in scopes:
         key = _version_key(scope)
         try:

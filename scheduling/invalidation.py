@@ -36,13 +36,13 @@ def user_scope(user_id: int) -> str:
 
 
 def bump_center_days(center, start: dt.datetime | None, end: dt.datetime | None) -> None:
-    """Availability of every local day the interval [start, end) touches (and the day before, whose
-    evening bookings the planner sees through its margin) is stale."""
+    """Availability of every local day the interval [start, end) touches is stale (the planner's
+    answer for a day depends only on what overlaps that day)."""
     if start is None or end is None or start.tzinfo is None or end.tzinfo is None:
         return
     tz = center.tzinfo
-    first = start.astimezone(tz).date() - dt.timedelta(days=1)
-    last = max(end.astimezone(tz).date(), first) + dt.timedelta(days=1)
+    first = start.astimezone(tz).date()
+    last = max(end.astimezone(tz).date(), first)
     days = [first + dt.timedelta(days=n) for n in range(min((last - first).days + 1, 40))]
     versioned_cache.bump(*(center_day_scope(center.pk, day) for day in days))
 

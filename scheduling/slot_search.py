@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.utils import timezone
 
@@ -164,7 +164,9 @@ class _Search:
         time_miss = int((want == "morning" and not is_morning) or (want == "afternoon" and is_morning))
         return weekday_miss, time_miss
 
-    def run(self, date_from: dt.date, date_to: dt.date, *, keep=None) -> planner.PlanResult:
+    def run(
+        self, date_from: dt.date, date_to: dt.date, *, keep: Callable[[planner.Candidate], bool] | None = None
+    ) -> planner.PlanResult:
         found: list[tuple[tuple[int, int], planner.Candidate]] = []
         reports: list[planner.DayReport] = []
         perfect = 0
