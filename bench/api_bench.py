@@ -192,6 +192,8 @@ def start_gunicorn(url: str, port: int, workers: int, log: Path) -> subprocess.P
             "4",
             "--backlog",
             "256",
+            "--timeout",
+            "120",
             "--log-level",
             "warning",
         ],  # fmt: skip
@@ -255,7 +257,11 @@ class Load:
                 with lock:
                     if next(remaining, None) is None:
                         return
-                result = one(self.session(), rng)
+                try:
+                    result = one(self.session(), rng)
+                except self.requests.RequestException as error:  # an overloaded machine: count it, go on
+                    result = (0.0, f"client error {error.__class__.__name__}")
+                    self.local.__dict__.pop("session", None)
                 if result is None:
                     continue
                 seconds, status = result
