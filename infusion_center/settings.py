@@ -295,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "booking_templates.build_all_templates",
         "schedule": crontab(hour=env.int("BOOKING_TEMPLATES_HOUR_UTC", default=7), minute=15),
     },
+    # Nightly: yesterday into the insights' slot summary (views store what is missing themselves).
+    "insights-store-past-days": {
+        "task": "insights.store_past_days",
+        "schedule": crontab(hour=env.int("INSIGHTS_SUMMARY_HOUR_UTC", default=7), minute=45),
+    },
 }
 # Booking templates: weeks of bookings they are built from, and CP-SAT's time limit per weekday.
 BOOKING_TEMPLATE_WEEKS = env.int("BOOKING_TEMPLATE_WEEKS", default=8)

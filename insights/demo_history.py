@@ -11,6 +11,7 @@ so running it twice adds nothing. Used by the demo seed (eight weeks) and the be
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 from dataclasses import dataclass
 
@@ -126,7 +127,7 @@ def _fill_day(*, center, day, opens, closes, chairs, patients, protocols, mix, w
     by_kind: dict[str, list[Chair]] = {}
     for chair in chairs:
         by_kind.setdefault(chair.kind, []).append(chair)
-    made = []
+    made: list[Appointment] = []
     attempts = 0
     while len(made) < per_day and attempts < per_day * 3:
         attempts += 1
@@ -215,39 +216,67 @@ def generate_history(
                     appointment, appointment.protocol, bias[appointment.protocol.code], rng, center.noshow_grace_minutes
                 )
             appointments += made
-        Appointment.objects.bulk_create(appointments, batch_size=2000)
-        ids = [a.pk for a in appointments]
-        # Booked some days to weeks ahead (``created_at`` is set on insert; one statement rewrites it).
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Appointment._meta.db_table} SET created_at = start - ((id * 7919) %% 40 + 1) * interval '1 day', "
-                "updated_at = coalesce(discharged_at, cancelled_at, start) WHERE id = ANY(%s)",
-                [ids],
-            )
+        first_new = _copy_appointments(appointments)
         if with_reminders:
-            reminders = [
-                Reminder(
-                    appointment=a,
-                    patient=a.patient,
-                    center=center,
-                    kind="24h",
-                    offset_hours=24,
-                    channel="sms",
-                    status=ReminderStatus.DELIVERED,
-                    due_at=a.start - dt.timedelta(hours=24),
-                    planned_for=a.start,
-                    sent_at=a.start - dt.timedelta(hours=24),
-                    attempts=1,
-                )
-                for a in appointments
-                if a.patient.has_reminder_consent
-                and (a.cancelled_at is None or a.cancelled_at > a.start - dt.timedelta(hours=24))
-            ]
-            Reminder.objects.bulk_create(reminders, batch_size=2000)
-            report.reminders = len(reminders)
+            report.reminders = _deliver_reminders(center=center, first_id=first_new)
     report.days = len(todo)
     report.appointments = len(appointments)
     return report
+
+
+def _copy_value(value) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "{" + ",".join(f'"{v}"' for v in value) + "}"
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _copy_appointments(appointments: list[Appointment]) -> int:
+    """Insert the played-through appointments with one ``COPY`` (ten times faster than ``bulk_create``
+    for a year of history); returns the first new id. Every concrete column is written from the
+    instance, so a field added to the model later is copied with its default. Booked some days to
+    weeks ahead: ``created_at`` lies 1–40 days before the start."""
+    fields = [f for f in Appointment._meta.concrete_fields if not f.primary_key]
+    day = dt.timedelta(days=1)
+    lines = []
+    for n, a in enumerate(appointments):
+        a.created_at = a.start - ((n * 7919) % 40 + 1) * day
+        a.updated_at = a.discharged_at or a.cancelled_at or a.start
+        lines.append("\t".join(_copy_value(getattr(a, f.attname)) for f in fields))
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = Appointment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
+        (first_id,) = cursor.fetchone()
+        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO("\n".join(lines) + "\n"))
+    return first_id
+
+
+def _deliver_reminders(*, center: Center, first_id: int) -> int:
+    """A delivered 24-hour SMS reminder for each new appointment of a consenting patient that was
+    not cancelled before it was due (one ``INSERT … SELECT``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Reminder._meta.db_table} (appointment_id, patient_id, center_id, kind, offset_hours, channel,
+                status, due_at, planned_for, sent_at, attempts, recipient, body, provider_message_id, provider_status,
+                last_error, note, created_at, updated_at)
+            SELECT a.id, a.patient_id, a.center_id, '24h', 24, 'sms', %(delivered)s, a.start - interval '24 hours', a.start,
+                a.start - interval '24 hours', 1, '', '', '', '', '', '', a.start - interval '25 hours', a.start - interval '24 hours'
+            FROM {Appointment._meta.db_table} a JOIN {Patient._meta.db_table} p ON p.id = a.patient_id
+            WHERE a.center_id = %(center)s AND a.id >= %(first_id)s AND p.has_reminder_consent
+              AND (a.cancelled_at IS NULL OR a.cancelled_at > a.start - interval '24 hours')
+            """,
+            {"delivered": ReminderStatus.DELIVERED.value, "center": center.pk, "first_id": first_id},
+        )
+        return cursor.rowcount
 
 
 NEW_START_PAYERS = [

@@ -124,14 +124,14 @@ def occupancy_report(period: Period, params) -> Report:
             title=f"Chairs in use on {day:%A %d %B %Y}, against capacity",
             desc=(
                 f"Chairs in use per {period.center.slot_minutes}-minute slot: scheduled and actual on {day}, the actual average "
-                f"of the range's {weekday}s, the {chairs} chairs available and the nurses' watch capacity. The table below has every value."
+                f"of the range's {weekday}s, the chairs available (the {chairs} active chairs less chair blocks and breaks) and the nurses' watch capacity. The table below has every value."
             ),
             x_labels=labels,
             series=[
                 Series("Scheduled", [_r(r["day_scheduled"]) for r in rows]),
                 Series("Actual", [_r(r["day_actual"]) for r in rows]),
                 Series(f"Average actual, {weekday}s in range", [_r(r["avg_actual"]) for r in rows]),
-                Series("Chairs available", [chairs] * len(rows)),
+                Series("Chairs available (less blocks and breaks)", [_r(r["day_available"]) for r in rows]),
                 Series("Watch capacity (nurses × patients each)", [_r(r["day_watch_capacity"]) for r in rows]),
             ],
             y_label="chairs",
@@ -157,7 +157,7 @@ def occupancy_report(period: Period, params) -> Report:
                     _r(r["day_actual"]),
                     _r(r["avg_scheduled"]),
                     _r(r["avg_actual"]),
-                    chairs,
+                    _r(r["day_available"]),
                     _r(r["day_watch_capacity"]),
                     _r(r["avg_watch_capacity"]),
                 ]

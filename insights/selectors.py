@@ -22,19 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from insights import summary
 from insights.period import Period
-from insights.sql import (
-    APPOINTMENT,
-    CHAIR,
-    HELD_CHAIR,
-    PROTOCOL,
-    SCHEDULED,
-    SHIFT,
-    fetch,
-    minutes,
-    open_slots,
-    slot_pieces,
-)
+from insights.sql import APPOINTMENT, CHAIR, HELD_CHAIR, PROTOCOL, SCHEDULED, fetch, minutes, open_slots
 from reminders.models import REACHED_PROVIDER, Reminder
 from scheduling.models import AppointmentStatus, CancelledBy
 
@@ -55,22 +45,19 @@ def _params(period: Period, **extra) -> dict:
 
 
 def utilization(*, period: Period, step_minutes: int = 30) -> list[dict]:
-    """Per chair kind, weekday and slot time: scheduled and actual utilization (%), with each
-    weekday's average over its slots and its peak slot (window functions)."""
+    """Per chair kind, weekday and slot time: scheduled and actual utilization (%) of the chairs
+    available (blocks and breaks excluded; ``None`` where none was), with each weekday's average over
+    its slots and its peak slot (window functions)."""
+    summary.refresh(period=period, step_minutes=step_minutes)
     sql = f"""
-    WITH {open_slots()},
-    {slot_pieces()},
-    kinds AS (
-        SELECT kind, count(*) AS chairs FROM {CHAIR} WHERE center_id = %(center)s AND is_active GROUP BY kind
-    ),
+    WITH {summary.figures_cte()},
     cells AS (
-        SELECT k.kind, s.weekday, s.slot,
-            100.0 * coalesce(sum(u.scheduled_s), 0) / sum(k.chairs * extract(epoch FROM s.slot_end - s.slot_start)) AS scheduled,
-            100.0 * coalesce(sum(u.actual_s), 0) / sum(k.chairs * extract(epoch FROM s.slot_end - s.slot_start)) AS actual,
+        SELECT kind, weekday, slot,
+            100.0 * sum(scheduled_s) / nullif(sum(available_s), 0) AS scheduled,
+            100.0 * sum(actual_s) / nullif(sum(available_s), 0) AS actual,
             count(*) AS days
-        FROM slots s CROSS JOIN kinds k
-        LEFT JOIN slot_use u ON u.day = s.day AND u.slot = s.slot AND u.kind = k.kind
-        GROUP BY k.kind, s.weekday, s.slot
+        FROM figures
+        GROUP BY kind, weekday, slot
     )
     SELECT kind, weekday, slot, scheduled::float, actual::float, days,
         avg(scheduled) OVER w::float AS day_scheduled, avg(actual) OVER w::float AS day_actual,
@@ -79,67 +66,45 @@ def utilization(*, period: Period, step_minutes: int = 30) -> list[dict]:
     WINDOW w AS (PARTITION BY kind, weekday)
     ORDER BY kind, weekday, slot
     """
-    return fetch(sql, _params(period, step=minutes(step_minutes)))
+    return fetch(sql, summary.figure_params(period, step_minutes))
 
 
 # --- 2. Occupancy curve of a day ----------------------------------------------------------------
 
-
-def _slot_cte(with_filter: str = "", scheduled: bool = True) -> str:  # with_filter: "WHERE s.weekday = …" or empty
-    """CTEs ``staffed`` and ``per_slot``: each open slot's use (all chair kinds) and nurses on shift."""
-    return f"""
-    {slot_pieces(where=with_filter.replace("WHERE s.", "AND od."), scheduled=scheduled)},
-    shifts AS (
-        SELECT (sh.start AT TIME ZONE %(tz)s)::date AS day, sh.start, sh."end"
-        FROM {SHIFT} sh
-        WHERE sh.center_id = %(center)s AND sh.start < %(range_end)s AND sh."end" > %(range_start)s
-    ),
-    staffed AS (
-        SELECT s.day, s.slot, count(*) AS nurses
-        FROM slots s JOIN shifts sh ON sh.day = s.day AND sh.start <= s.slot_start AND sh."end" >= s.slot_end
-        {with_filter}
-        GROUP BY s.day, s.slot
-    ),
-    used AS (
-        SELECT day, slot, sum(scheduled_s) AS scheduled_s, sum(actual_s) AS actual_s, sum(watched) AS watched
-        FROM slot_use GROUP BY day, slot
-    ),
+PER_SLOT = """
     per_slot AS (
-        SELECT s.day, s.slot, s.weekday, s.slot_start, s.slot_end,
-            extract(epoch FROM s.slot_end - s.slot_start) AS seconds,
-            coalesce(u.scheduled_s, 0) AS scheduled_s, coalesce(u.actual_s, 0) AS actual_s,
-            coalesce(u.watched, 0) AS watched, coalesce(st.nurses, 0) AS nurses
-        FROM slots s
-        LEFT JOIN used u ON u.day = s.day AND u.slot = s.slot
-        LEFT JOIN staffed st ON st.day = s.day AND st.slot = s.slot
-        {with_filter}
+        SELECT day, weekday, slot, min(slot_start) AS slot_start, max(seconds) AS seconds,
+            sum(scheduled_s) AS scheduled_s, sum(actual_s) AS actual_s, sum(watched) AS watched,
+            sum(available_s) AS available_s, max(nurses) AS nurses
+        FROM figures GROUP BY day, weekday, slot
     )"""
 
 
 def occupancy(*, period: Period, day: dt.date) -> list[dict]:
     """Per slot time: chairs in use (scheduled, actual) on ``day`` and on average over the range's
-    open days of the same weekday, with chairs available and the nurses' watch capacity."""
+    open days of the same weekday, against chairs available (active chairs less blocks and breaks)
+    and the nurses' watch capacity."""
+    step = period.center.slot_minutes
+    summary.refresh(period=period, step_minutes=step)
     sql = f"""
-    WITH {open_slots()},
-    {_slot_cte("WHERE s.weekday = %(weekday)s")}
+    WITH {summary.figures_cte(weekdays=True)},
+    {PER_SLOT}
     SELECT p.slot,
         (avg(p.scheduled_s / p.seconds) FILTER (WHERE p.day = %(day)s))::float AS day_scheduled,
         (avg(p.actual_s / p.seconds) FILTER (WHERE p.day = %(day)s))::float AS day_actual,
+        (avg(p.available_s / p.seconds) FILTER (WHERE p.day = %(day)s))::float AS day_available,
         (avg(p.nurses) FILTER (WHERE p.day = %(day)s) * %(per_nurse)s)::float AS day_watch_capacity,
         avg(p.scheduled_s / p.seconds)::float AS avg_scheduled,
         avg(p.actual_s / p.seconds)::float AS avg_actual,
+        avg(p.available_s / p.seconds)::float AS avg_available,
         (avg(p.nurses) * %(per_nurse)s)::float AS avg_watch_capacity,
         count(*) AS days,
         (SELECT count(*) FROM {CHAIR} WHERE center_id = %(center)s AND is_active) AS chairs
     FROM per_slot p
     GROUP BY p.slot ORDER BY p.slot
     """
-    params = _params(
-        period,
-        step=minutes(period.center.slot_minutes),
-        weekday=day.weekday(),
-        day=day,
-        per_nurse=period.center.patients_per_nurse,
+    params = summary.figure_params(
+        period, step, weekdays=[day.weekday()], day=day, per_nurse=period.center.patients_per_nurse
     )
     return fetch(sql, params)
 
@@ -170,20 +135,27 @@ def nurse_load(*, period: Period) -> dict[str, list[dict]]:
     """Starts per start window against start capacity, and patients watched per slot against watch
     capacity, averaged per time of day over the range's open days, with the over-capacity counts."""
     center = period.center
+    summary.refresh(period=period, step_minutes=center.slot_minutes)
     sql = f"""
-    WITH {open_slots()},
-    {_slot_cte(scheduled=False)},
+    WITH {summary.figures_cte()},
+    {PER_SLOT},
     windows AS (
         SELECT p.day, {_window_of("p.slot_start")} AS window_local, min(p.nurses) * %(starts_per_nurse)s AS capacity
         FROM per_slot p GROUP BY 1, 2
     ),
+    starts AS (
+        SELECT a.start, a.status, a.infusion_start_at
+        FROM {APPOINTMENT} a JOIN open_days od ON od.day = (a.start AT TIME ZONE %(tz)s)::date
+        WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
+          AND a.status IN %(scheduled)s
+    ),
     scheduled_starts AS (
         SELECT {_window_of("a.start")} AS window_local, count(*) AS n
-        FROM appts a WHERE a.status IN %(held)s GROUP BY 1
+        FROM starts a WHERE a.status IN %(held)s GROUP BY 1
     ),
     actual_starts AS (
         SELECT {_window_of("a.infusion_start_at")} AS window_local, count(*) AS n
-        FROM appts a WHERE a.infusion_start_at IS NOT NULL GROUP BY 1
+        FROM starts a WHERE a.infusion_start_at IS NOT NULL GROUP BY 1
     ),
     by_window AS (
         SELECT 'window' AS part, w.window_local::time AS at,
@@ -206,9 +178,10 @@ def nurse_load(*, period: Period) -> dict[str, list[dict]]:
     """
     rows = fetch(
         sql,
-        _params(
+        summary.figure_params(
             period,
-            step=minutes(center.slot_minutes),
+            center.slot_minutes,
+            held=HELD_CHAIR,
             window=minutes(center.start_window_minutes),
             starts_per_nurse=center.starts_per_nurse_per_window,
             per_nurse=center.patients_per_nurse,
@@ -357,9 +330,15 @@ def chair_minutes(*, period: Period) -> list[dict]:
     sql = f"""
     WITH visits AS (
         SELECT p.id AS protocol_id, p.code, p.name, a.dose_number <= p.initial_dose_count AS is_first,
-            p.setup_minutes + p.premedication_minutes + p.observation_minutes
+            -- Protocol.chair_minutes() of the group's first dose (dose 1, or the first later dose),
+            -- the length "use the observed chair time" sets.
+            p.setup_minutes + p.premedication_minutes
                 + CASE WHEN a.dose_number <= p.initial_dose_count THEN p.first_dose_infusion_minutes
-                       ELSE p.later_dose_infusion_minutes END AS current_minutes,
+                       ELSE p.later_dose_infusion_minutes END
+                + CASE WHEN p.observation_dose_count IS NOT NULL
+                            AND (CASE WHEN a.dose_number <= p.initial_dose_count THEN 1 ELSE p.initial_dose_count + 1 END)
+                                > p.observation_dose_count
+                       THEN p.later_observation_minutes ELSE p.observation_minutes END AS current_minutes,
             extract(epoch FROM a."end" - a.start) / 60.0 AS booked,
             extract(epoch FROM a.discharged_at - a.chair_start_at) / 60.0 AS actual
         FROM {APPOINTMENT} a JOIN {PROTOCOL} p ON p.id = a.protocol_id

@@ -43,7 +43,7 @@ def use_observed_chair_time(*, actor, protocol: Protocol, is_first: bool, minute
     except ValidationError as error:
         raise ChairTimeRefused("; ".join(error.messages)) from error
     group = "first doses" if is_first else "later doses"
-    protocol._history_user = actor
-    protocol._change_reason = f"Insights: observed {basis} chair time of {group}, {minutes} min"[:100]
+    protocol._history_user = actor  # type: ignore[attr-defined]  # django-simple-history
+    protocol._change_reason = f"Insights: observed {basis} chair time of {group}, {minutes} min"[:100]  # type: ignore[attr-defined]
     protocol.save(update_fields=["setup_minutes"])
     return protocol

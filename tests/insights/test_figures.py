@@ -213,3 +213,19 @@ def test_slots_follow_the_centers_local_clock_on_daylight_saving_days(zone, day,
     assert waits["overall"][0]["median_wait"] == pytest.approx(10)
     windows = {r["at"]: r for r in selectors.nurse_load(period=period)["windows"]}
     assert windows[dt.time(9)]["actual"] == 1  # infusion at 09:15 local
+    # The stored day (the clock after it) and the live day (the clock on it) agree, slot for slot.
+    live = period_of(center, date_from=day, date_to=day, now=at(20, day=day, tz=tz))
+    assert selectors.utilization(period=live) == rows
+    occupancy = selectors.occupancy(period=period, day=day)
+    assert selectors.occupancy(period=live, day=day) == occupancy
+    assert len(occupancy) == 48  # 15-minute slots from 07:00 to 19:00 local
+    in_use = {r["slot"]: r["day_actual"] for r in occupancy if r["day_actual"]}
+    assert list(in_use) == [dt.time(9, m) for m in (0, 15, 30, 45)]
+
+
+def test_chair_minutes_current_length_follows_the_observation_of_first_doses_only(center, monday, protocol):
+    # Observation after the first dose only: later doses are booked without it.
+    type(protocol).objects.filter(pk=protocol.pk).update(observation_dose_count=1, later_observation_minutes=15)
+    protocol.refresh_from_db()
+    (row,) = selectors.chair_minutes(period=period_of(center))
+    assert row["current_minutes"] == protocol.chair_minutes(protocol.initial_dose_count + 1) == 10 + 30 + 210 + 15

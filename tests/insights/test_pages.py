@@ -221,3 +221,49 @@ def test_template_compliance_over_time_counts_the_days_bookings(nurse_client, ce
     (table,) = response.context["report"].tables
     # A, C and D held their chairs (B was a no-show, E and F cancelled); the center has no template yet.
     assert table.rows == [["2026-12-07", 3, 0, 0.0]]
+
+
+# Queries per page, whatever the number of appointments: the session, the user and their roles
+# and centers, then one query per table (plus storing the range's unstored past days, in batches of
+# 31 days: a year's range stores in at most 12 batches the first time it is asked for).
+MAX_QUERIES = {
+    "utilization": 22,
+    "occupancy": 26,
+    "nurse-load": 22,
+    "waits": 26,
+    "no-shows": 20,
+    "chair-minutes": 20,
+    "time-to-treatment": 22,
+    "template-compliance": 24,
+    "today": 26,
+}
+
+
+@pytest.mark.parametrize("insight", INSIGHTS, ids=[i.slug for i in INSIGHTS])
+def test_each_view_answers_in_a_bounded_number_of_queries(
+    admin_client_for_center, center, monday, insight, django_assert_max_num_queries
+):
+    url = f"{insight.url}?center={center.pk}"
+    admin_client_for_center.get(url)  # the first request stores the range's past days
+    with django_assert_max_num_queries(MAX_QUERIES[insight.slug]):
+        assert admin_client_for_center.get(url).status_code == 200
+    # Ten times the appointments, the same queries.
+    for week in range(1, 11):
+        for key in ("A", "C", "D"):
+            original = monday[key]
+            shift = dt.timedelta(weeks=-week)
+            AppointmentFactory(
+                center=center,
+                chair=original.chair,
+                protocol=original.protocol,
+                start=original.start + shift,
+                status=original.status,
+                arrived_at=original.arrived_at + shift,
+                chair_start_at=original.chair_start_at + shift,
+                infusion_start_at=original.infusion_start_at + shift,
+                discharged_at=original.discharged_at + shift,
+            )
+    year = f"{url}&from=2025-12-09&to=2026-12-08"
+    admin_client_for_center.get(year)
+    with django_assert_max_num_queries(MAX_QUERIES[insight.slug]):
+        assert admin_client_for_center.get(year).status_code == 200

@@ -1,0 +1,69 @@
+"""The insights' per-day summary: each past local day's slot figures, computed once and kept exact.
+
+Cutting every booking at the slot grid is the expensive part of the chair, occupancy and nurse
+views (about ten rows per booking). :class:`SlotFigure` keeps the result per center, local day,
+slot length, slot and chair kind; :class:`SummarizedDay` marks a (center, day, slot length) as
+stored. A view reads the stored rows of the marked days of its range and computes the others (today,
+the future, anything not stored yet) live with the same SQL (:mod:`insights.summary`), so a figure
+never depends on whether its day was stored.
+
+Exactness: database triggers (migration ``0001``) delete a day's rows and its mark whenever
+something it was computed from changes — an appointment of that day (its times, status, chair or
+center), a nurse shift or chair block touching it, a closure on it — and all of a center's rows when
+its chairs, opening hours or time zone change. Triggers see every path (pages, API, admin, bulk
+updates, imports, raw SQL). A writer's trigger takes a shared advisory lock on the center and the
+filler an exclusive one, so a day is never stored from a snapshot that misses a change committed
+meanwhile.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from chairs.models import Center
+
+
+class SummarizedDay(models.Model):
+    """A (center, local day, slot length) whose :class:`SlotFigure` rows are stored and current."""
+
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    step_minutes = models.PositiveSmallIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["center", "day", "step_minutes"], name="one_summary_per_center_day_step")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} ({self.step_minutes}-minute slots)"
+
+
+class SlotFigure(models.Model):
+    """One slot of one local day for one chair kind: chair-seconds booked, used and available,
+    patients in a chair during it, and nurses on shift for the whole of it."""
+
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    step_minutes = models.PositiveSmallIntegerField()
+    slot = models.TimeField(help_text="Local wall-clock start of the slot.")
+    kind = models.CharField(max_length=10)
+    slot_start = models.DateTimeField()
+    slot_end = models.DateTimeField()
+    scheduled_seconds = models.FloatField()
+    actual_seconds = models.FloatField()
+    watched = models.PositiveIntegerField()
+    available_seconds = models.FloatField(help_text="Active chairs of the kind × the slot, less blocks and breaks.")
+    nurses = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["center", "step_minutes", "day"], name="slotfigure_center_step_day")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["center", "day", "step_minutes", "slot", "kind"], name="one_figure_per_slot_and_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.slot:%H:%M} {self.kind}"
