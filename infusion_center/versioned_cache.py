@@ -8,7 +8,8 @@ change (model signals in ``scheduling.apps`` and the booking service) twice: at 
 transaction itself reads fresh values, and again when it commits, so a reader that loaded the
 pre-commit rows meanwhile and stored them under the new number is orphaned as well.
 
-The cache is Django's ``default`` cache: the project's Redis when ``REDIS_URL`` is set (shared by
+Values are also kept, pickled, in the process's memory under the same versioned key, so a hit
+costs one round trip (the versions). The cache is Django's ``default`` cache: the project's Redis when ``REDIS_URL`` is set (shared by
 every web process and worker), the process's local memory otherwise (a single process then). Keys
 carry the database's name and its PostgreSQL OID, so scratch and test databases, whose ids start
 from 1 again, never see each other's values.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import pickle
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -106,6 +108,9 @@ def cached(scopes: Iterable[str], name: str, load: Callable[[], T]) -> T:
     stamp = ",".join(f"{s}={v}" for s, v in sorted(current.items()))
     digest = hashlib.sha1(f"{name}|{stamp}".encode(), usedforsecurity=False).hexdigest()
     key = f"ic:{_database()}:c:{digest}"
+    blob = _local.get(key)
+    if blob is not None:  # this process already holds the value of these very versions
+        return pickle.loads(blob)  # a fresh copy: threads never share the objects
     try:
         value = cache.get(key, _MISSING)
     except Exception:  # noqa: BLE001
@@ -117,4 +122,13 @@ def cached(scopes: Iterable[str], name: str, load: Callable[[], T]) -> T:
             cache.set(key, value, TIMEOUT_SECONDS)
         except Exception:  # noqa: BLE001
             log.warning("Cache unavailable; value not stored", exc_info=True)
+    if len(_local) >= LOCAL_ENTRIES:
+        _local.clear()
+    _local[key] = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
     return value  # type: ignore[return-value]
+
+
+# Values by full key (versions included) kept in this process too, pickled: a hit then costs the one
+# round trip that reads the versions, not a second one for the value.
+LOCAL_ENTRIES = 512
+_local: dict[str, bytes] = {}
