@@ -40,7 +40,7 @@ class SecondFactorRequiredMiddleware:
         user = request.user
         if not user.is_authenticated or is_verified(request):
             return None
-        is_api = request.path_info.startswith("/api/")  # DRF marks its views login_not_required
+        is_api = request.path_info.startswith(("/api/", "/fhir/"))  # DRF marks its views login_not_required
         if not is_api and not getattr(view_func, "login_required", True):  # health, patients' links
             return None
         match = request.resolver_match

@@ -49,6 +49,9 @@ AUDITED_ROUTES: dict[str, tuple[str, str, Callable]] = {
     "api-patient-detail": ("patient record", Channel.API, _patient),
     "api-appointment-detail": ("appointment", Channel.API, _appointment),
     "api-appointment-reminders": ("appointment reminders", Channel.API, _appointment),
+    "api-appointment-readiness": ("appointment readiness", Channel.API, _appointment),
+    "fhir-patient-read": ("patient record (FHIR)", Channel.API, _patient),
+    "fhir-appointment-read": ("appointment (FHIR)", Channel.API, _appointment),
 }
 
 

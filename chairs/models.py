@@ -173,6 +173,7 @@ class ChairFeature(models.TextChoices):
     PUMP = "pump", "Infusion pump"
     TV = "tv", "TV"
     WHEELCHAIR_ACCESS = "wheelchair_access", "Wheelchair access"
+    WINDOW = "window", "By a window"
 
 
 class Chair(models.Model):

@@ -9,6 +9,14 @@ from chairs.api import CenterViewSet, ChairBlockViewSet, ChairViewSet, NurseShif
 from infusion_center.api_common import ObtainTokenView
 from patients.api import PatientViewSet
 from scheduling.api import AppointmentViewSet, AvailabilityView, ProtocolViewSet
+from treatment.api import (
+    AppointmentReadinessView,
+    AuthorizationViewSet,
+    OrderViewSet,
+    PrerequisiteDocumentViewSet,
+    ProtocolPrerequisiteViewSet,
+    WorkQueueView,
+)
 
 
 def api_not_found(request, *args, **kwargs):
@@ -25,11 +33,21 @@ router.register("shifts", NurseShiftViewSet, basename="api-shift")
 router.register("protocols", ProtocolViewSet, basename="api-protocol")
 router.register("patients", PatientViewSet, basename="api-patient")
 router.register("appointments", AppointmentViewSet, basename="api-appointment")
+router.register("orders", OrderViewSet, basename="api-order")
+router.register("authorizations", AuthorizationViewSet, basename="api-authorization")
+router.register("prerequisite-documents", PrerequisiteDocumentViewSet, basename="api-prerequisitedocument")
+router.register("protocol-prerequisites", ProtocolPrerequisiteViewSet, basename="api-protocolprerequisite")
 
 urlpatterns = [
     # The trailing slash is optional everywhere: a script's POST without it must not be redirected.
     re_path(r"^auth/token/?$", ObtainTokenView.as_view(), name="api-token"),
     re_path(r"^availability/?$", AvailabilityView.as_view(), name="api-availability"),
+    re_path(
+        r"^appointments/(?P<pk>[0-9]+)/readiness/?$",
+        AppointmentReadinessView.as_view(),
+        name="api-appointment-readiness",
+    ),
+    re_path(r"^work-queue/?$", WorkQueueView.as_view(), name="api-work-queue"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include(router.urls)),
     re_path(r"^.*$", api_not_found),

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "booking_templates",
     "setup",
     "insights",
+    "fhir_r4",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +253,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChairKindEnum": "chairs.models.ChairKind",
         "ChairFeatureEnum": "chairs.models.ChairFeature",
+        "DocumentKindEnum": "treatment.models.DocumentKind",
     },
 }
 
@@ -288,6 +291,11 @@ CELERY_BEAT_SCHEDULE = {
     "reminders-dispatch": {
         "task": "reminders.dispatch_due_reminders",
         "schedule": env.float("REMINDERS_DISPATCH_SECONDS", default=60.0),
+    },
+    # Webhook deliveries wait in their outbox too; this sends the due ones (first tries and retries).
+    "webhooks-dispatch": {
+        "task": "webhooks.dispatch_due_deliveries",
+        "schedule": env.float("WEBHOOKS_DISPATCH_SECONDS", default=30.0),
     },
     "scheduling-purge-idempotency-keys": {"task": "scheduling.purge_idempotency_keys", "schedule": 3600.0},
     # Nightly: rebuild every center's booking templates from its recent bookings (issue 15).

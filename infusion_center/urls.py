@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/set-password/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("infusion_center.api_urls")),
+    path("fhir/r4/", include("fhir_r4.urls")),
     # The split view serves Swagger UI's set-up script as a file, so the page needs no inline script (CSP).
     path(
         "api/docs/",
@@ -32,6 +33,7 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("", include("booking_templates.urls")),
     path("setup/", include("setup.urls")),
+    path("", include("webhooks.urls")),
     path("insights/", include("insights.urls")),
     path("", include("scheduling.urls")),
     path("", include("frontdesk.urls")),

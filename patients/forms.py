@@ -8,6 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 
+from chairs.models import ChairFeature, ChairKind
 from patients.models import Patient
 
 # Time zones offered first in the list; every IANA zone is accepted.
@@ -35,6 +36,14 @@ def timezone_choices() -> list[tuple[str, str]]:
 class PatientForm(forms.ModelForm):
     """Create or edit a patient; the model's own ``clean`` checks consent against contact details."""
 
+    preferred_chair_features = forms.MultipleChoiceField(
+        label="Prefers chairs with",
+        choices=ChairFeature.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=Patient._meta.get_field("preferred_chair_features").help_text,
+    )
+
     class Meta:
         model = Patient
         fields = [
@@ -53,6 +62,9 @@ class PatientForm(forms.ModelForm):
             "care_partner_name",
             "care_partner_phone",
             "care_partner_email",
+            "preferred_chair_kind",
+            "preferred_chair_features",
+            "needs_bed",
             "notes",
         ]
         widgets = {
@@ -75,6 +87,7 @@ class PatientForm(forms.ModelForm):
             choices=timezone_choices(), required=False, help_text=Patient._meta.get_field("timezone").help_text
         )
         self.fields["mrn"].widget.attrs["autocomplete"] = "off"
+        self.fields["preferred_chair_kind"].choices = [("", "No preference"), *ChairKind.choices]
         if len(centers) == 1:
             self.fields["center"].widget = forms.HiddenInput()
             if not self.instance.pk:
@@ -108,6 +121,12 @@ class PatientForm(forms.ModelForm):
                     Column("care_partner_phone", css_class="col-md-4"),
                     Column("care_partner_email", css_class="col-md-4"),
                 ),
+                css_class="mb-3",
+            ),
+            Fieldset(
+                "Chair",
+                Row(Column("preferred_chair_kind", css_class="col-md-4"), Column("needs_bed", css_class="col-md-8")),
+                "preferred_chair_features",
                 css_class="mb-3",
             ),
             "notes",

@@ -7,13 +7,14 @@ SMS once the number has opted out (STOP).
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-from chairs.models import Center, validate_timezone
+from chairs.models import Center, ChairFeature, ChairKind, validate_timezone
 
 
 class ReminderChannel(models.TextChoices):
@@ -58,6 +59,23 @@ class Patient(models.Model):
     care_partner_name = models.CharField(max_length=120, blank=True)
     care_partner_phone = PhoneNumberField(blank=True)
     care_partner_email = models.EmailField(blank=True)
+    preferred_chair_kind = models.CharField(
+        "preferred kind of chair",
+        max_length=10,
+        choices=ChairKind.choices,
+        blank=True,
+        help_text="Offered first by the slot finder when one is free; other chairs still fit.",
+    )
+    preferred_chair_features = ArrayField(
+        models.CharField(max_length=30, choices=ChairFeature.choices),
+        default=list,
+        blank=True,
+        verbose_name="prefers chairs with",
+        help_text="E.g. by a window: such chairs are offered first.",
+    )
+    needs_bed = models.BooleanField(
+        default=False, help_text="Only beds are offered and booked for this patient (not a preference)."
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -79,6 +97,16 @@ class Patient(models.Model):
         return f"{self.first_name} {self.last_name}"
 
     @property
+    def chair_preference_text(self) -> str:
+        """The chair needs and preferences in plain words ("" when none), for pages and the slot finder."""
+        parts = ["needs a bed"] if self.needs_bed else []
+        prefers = [ChairKind(self.preferred_chair_kind).label.lower()] if self.preferred_chair_kind else []
+        prefers += [ChairFeature(f).label.lower() for f in self.preferred_chair_features]
+        if prefers:
+            parts.append("prefers " + ", ".join(prefers))
+        return "; ".join(parts)
+
+    @property
     def effective_timezone(self) -> str:
         return self.timezone or self.center.timezone
 
@@ -92,5 +120,7 @@ class Patient(models.Model):
             errors["phone"] = "A mobile number is needed for text-message reminders."
         if self.has_reminder_consent and wants_email and not self.email:
             errors["email"] = "An email address is needed for email reminders."
+        if self.needs_bed and self.preferred_chair_kind not in ("", ChairKind.BED):
+            errors["preferred_chair_kind"] = "A patient who needs a bed cannot prefer another kind of chair."
         if errors:
             raise ValidationError(errors)

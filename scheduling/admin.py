@@ -5,7 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from infusion_center.admin_scoping import CenterScopedAdmin, local_time
 from scheduling import services
 from scheduling.errors import SchedulingError
-from scheduling.models import Appointment, AppointmentStatus, Protocol
+from scheduling.models import Appointment, AppointmentStatus, CenterProtocolSettings, Protocol
 
 
 @admin.register(Protocol)
@@ -20,6 +20,14 @@ class ProtocolAdmin(SimpleHistoryAdmin):
     ]
     list_filter = ["is_active", "required_chair_kind"]
     search_fields = ["code", "name", "drug", "brand", "indication"]
+
+
+@admin.register(CenterProtocolSettings)
+class CenterProtocolSettingsAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
+    """A center's own chair time and interval for a protocol (the setup page edits the same rows)."""
+
+    list_display = ["protocol", "center", "later_dose_infusion_minutes", "observation_minutes", "interval_days"]
+    list_filter = ["center"]
 
 
 class AppointmentAdminForm(forms.ModelForm):

@@ -42,6 +42,7 @@ from scheduling.api_serializers import (
     SeatSerializer,
 )
 from scheduling.models import Appointment, Protocol
+from scheduling.protocol_settings import protocol_for_center
 from scheduling.slot_search import find_candidates
 
 # --- Protocols -----------------------------------------------------------------------------------
@@ -246,7 +247,7 @@ class AvailabilityView(APIView):
             "center": center.pk,
             "protocol": protocol.pk,
             "dose_number": dose,
-            "chair_minutes": protocol.chair_minutes(dose),
+            "chair_minutes": protocol_for_center(protocol, center).chair_minutes(dose),
             "date_from": q["date_from"],
             "date_to": q["date_to"],
             "candidates": list(result.candidates),

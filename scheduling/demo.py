@@ -213,6 +213,8 @@ def seed_center(report: SeedReport) -> Center:
         features = list(CHAIR_FEATURES[number % len(CHAIR_FEATURES)])
         if number in (23, 24):
             features.append("isolation")
+        if number <= 6:
+            features.append("window")
         _, made = Chair.objects.get_or_create(
             center=center, label=f"C{number:02d}", defaults={"kind": "chair", "features": features}
         )

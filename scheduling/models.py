@@ -143,6 +143,68 @@ class Protocol(models.Model):
             raise ValidationError({"cycle_gap_days": "Give both the doses per cycle and the gap between cycles."})
 
 
+# The protocol values a center may run differently from the installation (its own chair time, interval).
+CENTER_PROTOCOL_FIELDS = (
+    "setup_minutes",
+    "premedication_minutes",
+    "first_dose_infusion_minutes",
+    "later_dose_infusion_minutes",
+    "observation_minutes",
+    "later_observation_minutes",
+    "interval_days",
+    "interval_window_days",
+)
+
+
+class CenterProtocolSettings(models.Model):
+    """One center's own values for a protocol's chair time and interval; a blank field keeps the installation's.
+
+    Read only through :func:`scheduling.protocol_settings.protocol_for_center`, which the planner's
+    requests, booking, moves, series and the dose rules all go through. Booked appointments keep
+    the end they were booked with: a change applies to bookings made from then on.
+    """
+
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="protocol_settings")
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="center_settings")
+    setup_minutes = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(120)])
+    premedication_minutes = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(240)])
+    first_dose_infusion_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12 * 60)]
+    )
+    later_dose_infusion_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12 * 60)]
+    )
+    observation_minutes = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(480)])
+    later_observation_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(480)]
+    )
+    interval_days = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    interval_window_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "center protocol settings"
+        constraints = [
+            models.UniqueConstraint(fields=["center", "protocol"], name="one_protocol_setting_per_center"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol.code} at {self.center}"
+
+    def overrides(self) -> dict[str, int]:
+        """The values this center sets (the blank ones left out)."""
+        return {name: value for name in CENTER_PROTOCOL_FIELDS if (value := getattr(self, name)) is not None}
+
+    def clean(self) -> None:
+        """The protocol's own rules (window under half the interval…) on the values the center would run."""
+        if self.protocol_id is None:
+            return
+        effective = Protocol(**{f.attname: getattr(self.protocol, f.attname) for f in Protocol._meta.concrete_fields})
+        for name, value in self.overrides().items():
+            setattr(effective, name, value)
+        effective.clean()
+
+
 class AppointmentStatus(models.TextChoices):
     """FHIR R4 Appointment.status, value for value."""
 

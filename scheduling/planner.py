@@ -38,46 +38,44 @@ each one a given placement breaks):
   no start earlier than it.
 
 Ranking (see :func:`_sort_key`). Candidates are the best chair for each
-feasible start time. They are ordered by
+feasible start time. A nurse books requests one at a time and takes the first
+candidate, so the ranking is an online packing rule: it has to leave the day
+able to hold what is still to come. They are ordered by
 
 1. weekday preference (preferred weekdays first, when the patient has any),
 2. time-of-day preference (morning = starts before 12:00, afternoon after),
 3. the day (earliest first),
 4. a score, lower is better (weights are the constants below), the sum of
-   * **fit** (× ``FIT_WEIGHT``, small: it mostly picks the chair). For each
-     start time the best-fitting chair is chosen: +1 for each gap the
-     placement leaves on the chair (before and after) that is a sliver —
-     longer than zero but shorter than ``min_useful_gap_minutes`` (the shortest
-     protocol's chair time), time no protocol can use; +0.25 for taking a bed or
-     room when the protocol does not need one (keep them for those that do);
-     +0.1 for each side not flush against a booking, the opening or the
-     closing (best fit: long free stretches stay whole for long infusions);
-     ties go to the first label;
-   * **level-loading** (× ``START_LOAD_WEIGHT``): the starts in the window
-     once this one is added, as a share of the day's largest window capacity
-     (all nurses on shift), so starts spread over the windows instead of
-     piling into the first ones, while a short-staffed early window is still
-     filled;
-   * **earliness** (× ``EARLY_WEIGHT``): the fraction of the day's latest
-     feasible start already passed (0 at opening, 1 at the last start that
-     still finishes by closing): the day fills from the morning, so the scarce
-     early capacity is not left idle and later requests still find room;
-   * **long infusions early** (× ``LONG_EARLY_WEIGHT``, chair times of four
-     hours or more): the same fraction again, so they are never pushed to
-     where they cannot finish;
-5. the start time, then the chair label (results are deterministic).
+   * **start cap** (``AT_CAP_WEIGHT``): the start would fill its window's nurse
+     starts to the cap. Starts spread only as far as that: a window below its
+     cap costs nothing, so chairs are not left idle for the sake of spreading;
+   * **room for long infusions** (``LONG_ROOM_WEIGHT`` each, only with a
+     template): for each long duration class (``LONG_CHAIR_MINUTES`` or more,
+     longer than the request) the template keeps starts for, how many of them
+     the chairs' free stretches still hold against how many the template still
+     expects that day (its starts of the class less the day's bookings of it).
+     Taking room the template still needs costs one per infusion; taking room
+     beyond it earns one: a chair day kept whole for a long infusion the
+     template does not expect holds more patients as shorter ones;
+   * **spare kind** (``SPARE_KIND_WEIGHT``): a bed or room for a protocol that
+     does not need one;
+   * tie-breaks, together smaller than any term above: **not snug**
+     (``NOT_SNUG_WEIGHT``: a free grid start is left on both sides) and **best
+     fit** (``TIGHT_WEIGHT`` × the free stretch's length as a share of the day:
+     the tightest stretch that holds the chair time, so long ones stay whole);
+5. the start time (earliest first), then the chair label (deterministic).
+
+For each start time the chair with the lowest score part that depends on the
+chair (room, kind, snug, fit) is the candidate; ties go to the first label.
 
 **Template** (optional, ``PlannerInput.template``): for each weekday, starts kept at local
 wall-clock times for a *duration class* (the chair time rounded up to the slot grid, see
-:func:`duration_class`). With a template for the day, the template tier comes before the score
-(after the preferences and the day): tier 0, a start the template keeps for this class and
-that no booking of the class fills yet; tier 1, room the template leaves open (the chairs and
-watch places at every instant, and the window's starts, still suffice once the unfilled
-template starts are counted as taken); tier 2, everything else (the class's starts are used
-up, or it would take room the template keeps for others). Within a tier, today's score ranks:
-once the class's template starts are used up, today's ranking returns. Every hard rule
-above holds in every tier. :func:`template_compliance` counts a day's bookings that sit in a
-template start of their class.
+:func:`duration_class`). The ranking uses it for how many long infusions of each class the
+day should hold (above); measured against first-fit and CP-SAT, steering each request to the
+template's exact start times placed fewer patients than packing freely around the room kept
+for long infusions (``bench/planner_bench.py``). :func:`template_compliance` counts a day's
+bookings that sit in a template start of their class. Every hard rule above holds whatever
+the template says.
 
 When a day has no candidate its :class:`DayReport` lists every reason met on
 that day with how many grid start times it refused.
@@ -93,23 +91,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+# Chair times of this many minutes or more are "long": the template keeps room for them.
 LONG_CHAIR_MINUTES = 240
-# Score weights (see the module docstring).
-# Chair choice at one start time:
-SLIVER_WEIGHT = 1.0
-NOT_FLUSH_WEIGHT = 0.1
+# Score weights (see the module docstring), tuned with bench/planner_bench.py against first-fit and CP-SAT.
+# A start that fills its window's nurse starts to the cap (the late nurse, the add-on has no room left):
+AT_CAP_WEIGHT = 3.0
+# Each long infusion's room taken that the template still expects (or given up beyond it: a bonus):
+LONG_ROOM_WEIGHT = 1.0
+# Taking a bed or room when the protocol does not need one (keep them for those that do):
 SPARE_KIND_WEIGHT = 0.25
-# Ranking of start times (tuned with bench/planner_bench.py against first-fit and CP-SAT):
-FIT_WEIGHT = 0.05
-START_LOAD_WEIGHT = 4.0
-EARLY_WEIGHT = 1.0
-LONG_EARLY_WEIGHT = 1.5
-# Template fit dominates every other term: a tier is worth more than any score difference.
-TEMPLATE_TIER_WEIGHT = 100.0
+# Tie-breaks, together less than the smallest weight above: not snug on either side, then how long
+# the free stretch is (best fit: the tightest one that holds the chair time).
+NOT_SNUG_WEIGHT = 0.1
+TIGHT_WEIGHT = 0.1
 TEMPLATE_NOTES = (
-    "a template start kept for this infusion length",
-    "room the template leaves open",
-    "outside the template (its starts for this length are taken)",
+    "keeps the room the template expects long infusions to need",
+    "takes room the template keeps for long infusions",
 )
 MORNING_ENDS = dt.time(12, 0)
 MAX_LIMIT = 100
@@ -475,58 +472,60 @@ class _Day:
         self.window = dt.timedelta(minutes=rules.start_window_minutes)
         self.midnight = local_midnight(rules, day)
         self._window_of: dict[dt.datetime, dt.datetime] = {}
-        self.peak_start_capacity = max(rules.starts_per_nurse_per_window * max(self.seg_nurses, default=0), 1)
         self.window_starts: Counter = Counter()
         for a in appts:
             if lo <= a.start < hi:
                 self.window_starts[self.window_of(a.start)] += 1
         self._window_nurses: dict[dt.datetime, int] = {}
         self.template_slots = pin.template.slots_for(day.weekday()) if pin.template else ()
-        self.active_chairs = sum(1 for c in pin.chairs if c.is_active)
+        self.active_chair_ids = [c.id for c in pin.chairs if c.is_active]
 
     @cached_property
-    def template_state(self) -> tuple[Counter, _SparseMin, Counter]:
-        """The template's unfilled starts on this day and the room they keep.
-
-        Returns (unfilled starts by (instant, duration class), spare places per grid slot once the
-        unfilled template starts are counted as taken, unfilled template starts per start window).
-        """
-        rules = self.rules
+    def template_unfilled(self) -> Counter:
+        """The template's starts on this day that no booking fills: (instant, duration class) -> count."""
         wanted = _template_wanted(self)
         for a in self.appointments:
-            key = (a.start, duration_class(rules, int((a.end - a.start).total_seconds() // 60)))
+            key = (a.start, duration_class(self.rules, int((a.end - a.start).total_seconds() // 60)))
             if wanted[key] > 0:
                 wanted[key] -= 1
-        unfilled = +wanted
-        step = dt.timedelta(minutes=rules.slot_minutes)
-        reserved = [0] * len(self.grid)
-        reserved_starts: Counter = Counter()
-        for (start, minutes), count in unfilled.items():
-            first = (start - self.opens) // step
-            for index in range(first, min(first + -(-minutes // rules.slot_minutes), len(self.grid))):
-                reserved[index] += count
-            reserved_starts[self.window_of(start)] += count
-        spare = []
-        for index, start in enumerate(self.grid):
-            segments = list(self._segments(start, min(start + step, self.closes)))
-            watched = max((self.seg_watched[i] for i in segments), default=0)
-            nurses = min((self.seg_nurses[i] for i in segments), default=0)
-            room = min(self.active_chairs, nurses * rules.patients_per_nurse)
-            spare.append(room - watched - reserved[index])
-        return unfilled, _SparseMin(spare), reserved_starts
+        return +wanted
 
-    def template_tier(self, start: dt.datetime, duration: dt.timedelta, minutes_class: int) -> int:
-        """0: a template start kept for this duration class; 1: room the template leaves open; 2: neither."""
-        unfilled, spare, reserved_starts = self.template_state
-        if unfilled[(start, minutes_class)] > 0:
-            return 0
+    @cached_property
+    def long_room_expected(self) -> dict[int, int]:
+        """Long duration classes (chair minutes) -> starts the template still expects today.
+
+        The template's starts of each class of ``LONG_CHAIR_MINUTES`` or more, less the day's bookings
+        of that class (wherever they sit), never below zero.
+        """
+        wanted: Counter = Counter()
+        for (_, minutes), count in _template_wanted(self).items():
+            if minutes >= LONG_CHAIR_MINUTES:
+                wanted[minutes] += count
+        for a in self.appointments:
+            if self.opens <= a.start < self.closes:
+                minutes = duration_class(self.rules, int((a.end - a.start).total_seconds() // 60))
+                if minutes in wanted:
+                    wanted[minutes] -= 1
+        return {minutes: max(count, 0) for minutes, count in wanted.items()}
+
+    def fits_in(self, begin: dt.datetime, end: dt.datetime, minutes: int) -> int:
+        """How many chair times of ``minutes`` fit one after another in the free stretch [begin, end)."""
         step = dt.timedelta(minutes=self.rules.slot_minutes)
-        first = (start - self.opens) // step
-        last = -(-(start + duration - self.opens) // step) - 1
-        window = self.window_of(start)
-        start_capacity = self.rules.starts_per_nurse_per_window * self.window_nurses(window)
-        starts_left = start_capacity - self.window_starts[window] - reserved_starts[window]
-        return 1 if spare.query(first, last) >= 1 and starts_left >= 1 else 2
+        first = self.opens + -(-(begin - self.opens) // step) * step  # its first start on the grid
+        return int((end - first).total_seconds() // 60) // minutes if end > first else 0
+
+    @cached_property
+    def long_room(self) -> dict[int, int]:
+        """Long duration class -> how many of it the free stretches of every active chair still hold."""
+        expected = self.long_room_expected
+        return {
+            minutes: sum(
+                self.fits_in(begin, end, minutes)
+                for chair in self.active_chair_ids
+                for begin, end in self.free_gaps(chair)
+            )
+            for minutes in expected
+        }
 
     def window_of(self, t: dt.datetime) -> dt.datetime:
         """The beginning (UTC) of the start window holding instant ``t``."""
@@ -555,8 +554,8 @@ class _Day:
             self._window_nurses[window_begin] = cached
         return cached
 
-    def staffing(self, start: dt.datetime, end: dt.datetime) -> tuple[list[str], float]:
-        """Refusal codes of the nurse rules for [start, end), and the load score when it fits."""
+    def staffing(self, start: dt.datetime, end: dt.datetime) -> tuple[list[str], bool]:
+        """Refusal codes of the nurse rules for [start, end), and whether this start fills its window's cap."""
         codes = []
         first = max(bisect.bisect_right(self.seg_starts, start) - 1, 0)
         last = bisect.bisect_left(self.seg_starts, end) - 1
@@ -572,10 +571,7 @@ class _Day:
         # With nobody on shift at all, "no nurse" already says it; don't also blame start capacity.
         if used > start_capacity and not (no_nurse and not start_capacity):
             codes.append("nurse_start_full")
-        # Level-loading counts starts against the day's busiest possible window, not this window's own
-        # capacity: a short-staffed early window is still worth filling, but a crowded one is avoided.
-        load = START_LOAD_WEIGHT * used / self.peak_start_capacity
-        return codes, load
+        return codes, used >= start_capacity
 
     def free_gaps(self, chair_id: int) -> list[tuple[dt.datetime, dt.datetime]]:
         """The chair's free stretches inside opening hours, in order."""
@@ -716,11 +712,10 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
         return [], [Refusal("no_chair_with_features", _message("no_chair_with_features"))]
     refused: Counter = Counter()
     candidates: list[Candidate] = []
-    latest = d.closes - duration
-    long_infusion = duration >= dt.timedelta(minutes=LONG_CHAIR_MINUTES)
-    span = (latest - d.opens).total_seconds() or 1.0
-    best = _best_chair_per_start(d, chairs, duration, sliver, bool(request.required_kind))
     minutes_class = duration_class(d.rules, request.chair_minutes)
+    # Only the room for longer infusions than this one is weighed (see _long_room_cost).
+    long_classes = {m: n for m, n in d.long_room_expected.items() if m > minutes_class}
+    best = _best_chair_per_start(d, chairs, duration, bool(request.required_kind), long_classes)
     considered = 0
     for index, start in enumerate(d.grid):
         end = start + duration
@@ -730,7 +725,7 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
         if request.not_before is not None and start < request.not_before:
             refused["before_not_before"] += 1
             continue
-        codes, load = d.staffing(start, end)
+        codes, fills_window = d.staffing(start, end)
         placement = best.get(index)
         if placement is None:
             codes = [*codes, "chairs_full"]
@@ -739,17 +734,13 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
                 refused[code] += 1
             continue
         assert placement is not None  # a missing placement added "chairs_full" above
-        fit, chair, before, after, slivers = placement
-        score = FIT_WEIGHT * fit + load
-        elapsed = (start - d.opens).total_seconds() / span
-        score += EARLY_WEIGHT * elapsed
-        if long_infusion:
-            score += LONG_EARLY_WEIGHT * elapsed
+        fit, chair, gap_start, gap_end, room = placement
+        before, after = start - gap_start, gap_end - end
+        slivers = (timedelta_zero < before < sliver) + (timedelta_zero < after < sliver)
+        score = fit + AT_CAP_WEIGHT * fills_window
         reason = _describe(d, start, slivers, before, after)
-        if d.template_slots:
-            tier = d.template_tier(start, duration, minutes_class)
-            score += TEMPLATE_TIER_WEIGHT * tier
-            reason = f"{TEMPLATE_NOTES[tier]}; {reason}"
+        if long_classes:
+            reason = f"{TEMPLATE_NOTES[room > 0]}; {reason}"
         candidates.append(Candidate(chair.id, chair.label, start, end, score, reason))
     reasons = []
     if not candidates:
@@ -760,13 +751,28 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
     return candidates, reasons
 
 
-def _best_chair_per_start(d: _Day, chairs, duration, sliver, kind_required: bool) -> dict[int, tuple]:
-    """For each grid index, the best-fitting free chair: (fit, chair, gap before, gap after, slivers).
+def _best_chair_per_start(
+    d: _Day, chairs, duration, kind_required: bool, long_classes: Mapping[int, int]
+) -> dict[int, tuple]:
+    """For each grid index, the best-fitting free chair: (fit, chair, gap start, gap end, room cost).
 
-    Walks each chair's free gaps once instead of testing every chair at every start.
-    Chairs come in label order and only a strictly better fit replaces one, so ties go to the first label.
+    Walks each chair's free gaps once instead of testing every chair at every start, in whole
+    minutes counted from the opening (starts are on the grid). Chairs come in label order and only
+    a strictly better fit replaces one, so ties go to the first label.
+
+    The room cost weighs what the placement does to the room for long infusions. For each long
+    duration class the template still expects (``long_classes``: class minutes -> starts), the
+    placement may leave the chairs' free stretches holding fewer of them. Room the template still
+    needs costs ``LONG_ROOM_WEIGHT`` each; room beyond what it expects earns ``LONG_ROOM_WEIGHT``
+    each, since a chair day kept free for a long infusion nobody books holds fewer patients than the
+    shorter ones it could take.
     """
-    step = d.rules.slot_minutes * 60
+    slot = d.rules.slot_minutes
+    step = slot * 60
+    chair_slots = -(-int(duration.total_seconds()) // step)  # grid steps from a start to the first start after it
+    day_minutes = (d.closes - d.opens).total_seconds() / 60 + 1
+    # (class minutes, starts the template still expects, how many the free stretches hold now)
+    room_now = [(minutes, expected, d.long_room[minutes]) for minutes, expected in long_classes.items()]
     best: dict[int, tuple] = {}
     for chair in chairs:
         kind_penalty = SPARE_KIND_WEIGHT if not kind_required and chair.kind != "chair" else 0.0
@@ -775,21 +781,25 @@ def _best_chair_per_start(d: _Day, chairs, duration, sliver, kind_required: bool
                 continue
             first = -(-int((gap_start - d.opens).total_seconds()) // step)
             last = int((gap_end - duration - d.opens).total_seconds()) // step
+            end_minute = int((gap_end - d.opens).total_seconds() // 60)
+            whole = max(end_minute - first * slot, 0)  # the stretch's usable minutes, from its first grid start
+            # Best fit: the tightest free stretch that holds the chair time, so long ones stay whole.
+            tightness = TIGHT_WEIGHT * whole / day_minutes
             for index in range(first, last + 1):
-                start = d.grid[index]
-                before = start - gap_start
-                after = gap_end - start - duration
-                slivers = (timedelta_zero < before < sliver) + (timedelta_zero < after < sliver)
-                # Best fit: prefer a chair where the infusion sits snugly against a booking or the
-                # opening/closing time, keeping long free stretches whole for long infusions.
-                fit = (
-                    SLIVER_WEIGHT * slivers
-                    + kind_penalty
-                    + NOT_FLUSH_WEIGHT * ((before > timedelta_zero) + (after > timedelta_zero))
-                )
+                before = (index - first) * slot
+                after = max(end_minute - (index + chair_slots) * slot, 0)
+                room = 0.0
+                for minutes, expected, held in room_now:
+                    lost = whole // minutes - before // minutes - after // minutes
+                    if lost > 0:
+                        needed = max(expected - (held - lost), 0) - max(expected - held, 0)
+                        room += LONG_ROOM_WEIGHT * (2 * needed - lost)
+                # Snug: no grid start left free between it and a booking, a block, the opening or the
+                # closing, on at least one side.
+                fit = room + kind_penalty + NOT_SNUG_WEIGHT * (before > 0 and after > 0) + tightness
                 current = best.get(index)
                 if current is None or fit < current[0]:
-                    best[index] = (fit, chair, before, after, slivers)
+                    best[index] = (fit, chair, gap_start, gap_end, room)
     return best
 
 
@@ -845,8 +855,7 @@ def template_compliance(pin: PlannerInput, day: dt.date) -> tuple[int, int]:
     if not d.template_slots:
         return 0, len(starting)
     wanted = sum(count for (start, _), count in _template_wanted(d).items())
-    unfilled, _, _ = d.template_state
-    return wanted - sum(unfilled.values()), len(starting)
+    return wanted - sum(d.template_unfilled.values()), len(starting)
 
 
 def _template_wanted(d: _Day) -> Counter:

@@ -99,7 +99,7 @@ class FixedInput:
     shortest_minutes: int | None
     template: planner.Template | None
     closure_rows: tuple[Closure, ...] = ()
-    chair_rows: tuple[Chair, ...] = ()  # active ones, by kind and label (the board's rows)
+    chair_rows: tuple[Chair, ...] = ()  # active ones, in the setup page's order (the board's rows)
 
     def hours_on(self, day: dt.date) -> OpeningHours | None:
         return next((h for h in self.hours if h.weekday == day.weekday()), None)
@@ -145,7 +145,7 @@ def _load_fixed(center_id: int) -> FixedInput:
         shortest_minutes=_shortest_protocol_minutes(),
         template=planner_template_for(center=center),
         closure_rows=closure_rows,
-        chair_rows=tuple(sorted((c for c in chair_rows if c.is_active), key=lambda c: (c.kind, c.label))),
+        chair_rows=tuple(sorted((c for c in chair_rows if c.is_active), key=lambda c: (c.position, c.label))),
     )
 
 

@@ -567,7 +567,12 @@ def week_for(*, center: Center, day: dt.date) -> Week:
     week_end = week_start + dt.timedelta(days=7)
     hours = {h.weekday: h for h in OpeningHours.objects.filter(center=center)}
     closures = {c.date: c for c in Closure.objects.filter(center=center, date__in=days)}
-    chairs = list(Chair.objects.filter(center=center, is_active=True).order_by("kind", "label"))
+    # Chairs, then beds, then rooms, each in the order set up on the setup page (as the board shows them).
+    kinds = [kind for kind, _ in ChairKind.choices]
+    chairs = sorted(
+        Chair.objects.filter(center=center, is_active=True).order_by("position", "label"),
+        key=lambda chair: kinds.index(chair.kind),
+    )
     appointments = list(
         Appointment.objects.active()
         .filter(center=center, start__lt=week_end, end__gt=week_start)

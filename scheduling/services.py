@@ -26,7 +26,7 @@ from django.utils import timezone
 from chairs.models import Center, Chair
 from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, Actor, roles_of
 from patients.models import Patient
-from scheduling import dose_rules
+from scheduling import chair_preference, dose_rules
 from scheduling.errors import (  # noqa: F401  (CenterBusy is re-exported for callers)
     ActionNotPermitted,
     BookingRefused,
@@ -49,6 +49,7 @@ from scheduling.locking import (
 )
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
 from scheduling.planner_input import booking_input_for, check_dose_placement, fixed_input_for, placement_span
+from scheduling.protocol_settings import protocol_for_center
 from treatment.services import guard_booking
 
 # Callbacks run inside the same transaction after any appointment change
@@ -107,6 +108,7 @@ def placement_refusals(
     With ``lock`` the center-day lock is taken first, in the same round trip as the reads: what
     follows sees every booking committed before the lock was granted.
     """
+    protocol = protocol_for_center(protocol, center)
     if timezone.is_naive(start):
         return [Reason("naive_datetime", "The start time must include a time zone offset.")]
     if chair.center_id != center.pk:
@@ -147,6 +149,7 @@ def placement_refusals(
         others = [row for row in patient_rows if row.pk != exclude_appointment_id]
         if any(row.start < end and start < row.end for row in others):
             reasons.append(Reason("patient_busy", "The patient already has an appointment at that time."))
+        reasons += chair_preference.chair_refusals(patient=patient, chair=chair)
         doses = sorted(
             (dose_rules.SeriesDose(row.pk, row.dose_number, row.start, row.status) for row in others if row.is_series),
             key=lambda dose: (dose.start, dose.pk),
@@ -187,6 +190,7 @@ def book_appointment(
     completed comes back as ``appointment.readiness_warnings`` for the page.
     """
     center = chair.center
+    protocol = protocol_for_center(protocol, center)
     if patient.center_id != center.pk:
         raise BookingRefused([Reason("patient_other_center", "The patient is registered at another center.")])
     if not protocol.is_active:
@@ -261,7 +265,9 @@ def move_appointment(*, actor: Actor, appointment: Appointment, chair: Chair, st
     appointment.times_before_move = (appointment.start, appointment.end)  # type: ignore[attr-defined]  # both days' availability is stale
     appointment.chair = chair
     appointment.start = start
-    appointment.end = appointment.protocol.end_of(start, appointment.dose_number)
+    appointment.end = protocol_for_center(appointment.protocol, appointment.center_id).end_of(
+        start, appointment.dose_number
+    )
     appointment.confirmed_at = None
     # A move is a new date for the dose: what cannot be ready by then refuses it, as for a booking
     # (a dose booked under a center admin's recorded override keeps that override).
@@ -472,14 +478,16 @@ def transition(
 def earliest_discharge(appointment: Appointment) -> dt.datetime | None:
     """When the protocol's infusion and observation are over, counted from the infusion's start (or from
     seating plus pre-medication while the infusion has not started); None before the patient is seated."""
-    protocol = appointment.protocol
+    protocol = protocol_for_center(appointment.protocol, appointment.center_id)
     if appointment.infusion_start_at is not None:
         begin = appointment.infusion_start_at
     elif appointment.chair_start_at is not None:
         begin = appointment.chair_start_at + dt.timedelta(minutes=protocol.premedication_minutes)
     else:
         return None
-    minutes = protocol.infusion_minutes(appointment.dose_number) + protocol.observation_minutes
+    minutes = protocol.infusion_minutes(appointment.dose_number) + protocol.observation_minutes_for(
+        appointment.dose_number
+    )
     return begin + dt.timedelta(minutes=minutes)
 
 
@@ -495,7 +503,7 @@ def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
         dose_number=appointment.dose_number,
         start=appointment.start,
         exclude_appointment_id=appointment.pk,
-    )
+    ) + chair_preference.chair_refusals(patient=appointment.patient, chair=chair)
     if reasons:
         raise refusal(reasons)
     appointment.chair = chair

@@ -5,7 +5,8 @@ the waiting room's seat choices all ask here, so they agree with each other and 
 ``find_candidates`` builds the planner request from the protocol and dose, runs the pure planner and
 leaves out the times the patient is already booked (which ``book_appointment`` would refuse with
 ``patient_busy``) and the days the patient's series does not allow (``dose_rules``: dose order and
-spacing, searched only where they allow); ``seat_choices`` lists the chairs a waiting patient may be seated on.
+spacing, searched only where they allow), beds only for a patient who needs one, and the chairs the
+patient prefers first (``chair_preference``); ``seat_choices`` lists the chairs a waiting patient may be seated on.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from chairs.models import Center, Chair
 from chairs.selectors import day_bounds
 from infusion_center import versioned_cache
 from patients.models import Patient
-from scheduling import dose_rules, planner
+from scheduling import chair_preference, dose_rules, planner
 from scheduling.models import Appointment, Protocol
 from scheduling.planner_input import planner_input_for, slot_request_for
+from scheduling.protocol_settings import protocol_for_center
 
 
 def find_candidates(
@@ -46,6 +48,7 @@ def find_candidates(
     doses it proposed); otherwise the center's schedule over the range is loaded. Times before
     ``now`` (default: the current time) are never offered.
     """
+    protocol = protocol_for_center(protocol, center)
     # The patient's series allows only some days (dose order and spacing: dose_rules); search those.
     screens_series = patient is not None and planner_input is None
     if patient is not None and planner_input is None:
@@ -60,40 +63,10 @@ def find_candidates(
         )
         if narrowed[0] <= narrowed[1]:
             date_from, date_to = narrowed
-    # Ask for more when the patient's own bookings may strike some candidates out.
-    wanted = min(planner.MAX_LIMIT, limit * 3) if patient is not None else limit
     not_before = _next_minute(now or timezone.now())
-    if planner_input is not None:
-        result = planner.find_slots(
-            planner_input,
-            slot_request_for(
-                protocol=protocol,
-                dose_number=dose_number,
-                date_from=date_from,
-                date_to=date_to,
-                preferred_time_of_day=time_of_day,
-                preferred_weekdays=weekdays,
-                exclude_appointment_id=exclude_appointment_id,
-                limit=wanted,
-                not_before=not_before,
-            ),
-        )
-        busy_filter = None
-    else:
-        busy = (
-            _patient_busy(
-                # Candidates start within the range and may end the day after it.
-                *day_bounds(center=center, day=date_from, last_day=date_to + dt.timedelta(days=1)),
-                patient=patient,
-                exclude_appointment_id=exclude_appointment_id,
-            )
-            if patient is not None
-            else []
-        )
-
-        def busy_filter(c: planner.Candidate) -> bool:
-            return not any(s < c.end and c.start < e for s, e in busy)
-
+    if patient is None and planner_input is None:
+        # Without a patient (the API's availability, the pages' first search): the range in growing
+        # chunks, the answer cached per center-day version.
         search = _Search(
             center=center,
             protocol=protocol,
@@ -101,23 +74,37 @@ def find_candidates(
             time_of_day=time_of_day or "any",
             weekdays=frozenset(weekdays) if weekdays else None,
             exclude_appointment_id=exclude_appointment_id,
-            limit=wanted,
+            limit=limit,
             not_before=not_before,
         )
-        if patient is None:
-            result = _cached_search(search, date_from, date_to)
-        else:
-            result = search.run(date_from, date_to, keep=busy_filter)
+        return _cached_search(search, date_from, date_to)
+    pin = planner_input or planner_input_for(center=center, date_from=date_from, date_to=date_to)
+    request = slot_request_for(
+        protocol=protocol,
+        dose_number=dose_number,
+        date_from=date_from,
+        date_to=date_to,
+        preferred_time_of_day=time_of_day,
+        preferred_weekdays=weekdays,
+        exclude_appointment_id=exclude_appointment_id,
+        # Ask for more when the patient's own bookings may strike some candidates out.
+        limit=min(planner.MAX_LIMIT, limit * 3) if patient is not None else limit,
+        not_before=not_before,
+    )
+    request = dataclasses.replace(request, required_kind=chair_preference.required_kind(request.required_kind, patient))
+    result = planner.find_slots(pin, request)
+    if (preferred := chair_preference.preferred_request(request, patient)) is not None:
+        result = chair_preference.preferred_first(planner.find_slots(pin, preferred), result)
     if patient is None:
         return result
-    if busy_filter is None:
-        busy = _patient_busy(
-            *day_bounds(center=center, day=date_from, last_day=date_to + dt.timedelta(days=1)),
-            patient=patient,
-            exclude_appointment_id=exclude_appointment_id,
-        )
-        candidates = [c for c in result.candidates if not any(s < c.end and c.start < e for s, e in busy)]
-        result = dataclasses.replace(result, candidates=tuple(candidates))
+    busy = _patient_busy(
+        # Candidates start within the range and may end the day after it.
+        *day_bounds(center=center, day=date_from, last_day=date_to + dt.timedelta(days=1)),
+        patient=patient,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    candidates = [c for c in result.candidates if not any(s < c.end and c.start < e for s, e in busy)]
+    result = dataclasses.replace(result, candidates=tuple(candidates))
     if screens_series:
         result = dose_rules.screen_plan(
             result,
@@ -210,7 +197,10 @@ def _cached_search(search: _Search, date_from: dt.date, date_to: dt.date) -> pla
     days = [date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
     scopes = [center_scope(center_id), PROTOCOLS_SCOPE, *(center_day_scope(center_id, day) for day in days)]
     name = (
-        f"availability:{center_id}:{search.protocol.pk}:{search.dose_number}:{date_from}:{date_to}:"
+        f"availability:{center_id}:{search.protocol.pk}:{search.dose_number}:"
+        # the center's own protocol values (protocol_settings) are part of the question
+        f"{search.protocol.chair_minutes(search.dose_number)}:{search.protocol.required_chair_kind}:"
+        f"{sorted(search.protocol.required_features)}:{date_from}:{date_to}:"
         f"{search.time_of_day}:{sorted(search.weekdays or ())}:{search.exclude_appointment_id}:{search.limit}:"
         f"{search.not_before.isoformat()}"
     )
@@ -247,7 +237,7 @@ def seat_choices(
                 chair_id=chair.pk,
                 start=appointment.start,
                 chair_minutes=appointment.chair_minutes,
-                required_kind=protocol.required_chair_kind or None,
+                required_kind=chair_preference.required_kind(protocol.required_chair_kind, appointment.patient),
                 required_features=frozenset(protocol.required_features),
                 exclude_appointment_id=appointment.pk,
             )

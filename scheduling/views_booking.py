@@ -28,9 +28,11 @@ from chairs.models import Center
 from chairs.selectors import center_for, centers_for, chairs_for, local_today
 from patients.selectors import patients_for
 from scheduling import planner
+from scheduling.chair_preference import preferred_chair_ids
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, SchedulingError
 from scheduling.forms_booking import CancelForm, ChosenSlotForm, SlotSearchForm
 from scheduling.models import Appointment, AppointmentStatus
+from scheduling.protocol_settings import protocol_for_center
 from scheduling.selectors import (
     READINESS_STATUSES,
     active_protocols,
@@ -252,6 +254,7 @@ def _slot_finder_context(request, *, center: Center, form: SlotSearchForm, appoi
         )
         context["search_query"] = _search_query(form, center)
         context["picked_patient"] = form.cleaned_data["patient"]
+        context["preferred_chair_ids"] = preferred_chair_ids(center=center, patient=form.cleaned_data["patient"])
         if appointment is None and context["result"].candidates:
             first = context["result"].candidates[0]
             context["readiness"] = _dose_readiness(
@@ -266,7 +269,9 @@ def _slot_finder_context(request, *, center: Center, form: SlotSearchForm, appoi
         context["chosen"] = {
             "protocol": form.cleaned_data["protocol"],
             "dose_number": form.cleaned_data["dose_number"],
-            "chair_minutes": form.cleaned_data["protocol"].chair_minutes(form.cleaned_data["dose_number"]),
+            "chair_minutes": protocol_for_center(form.cleaned_data["protocol"], center).chair_minutes(
+                form.cleaned_data["dose_number"]
+            ),
         }
     else:
         patient_id = form["patient"].value()
@@ -329,7 +334,7 @@ def _dose_readiness(*, center: Center, patient, protocol, dose_number: int, chai
         protocol=protocol,
         chair_id=chair_id,
         start=start,
-        end=protocol.end_of(start, dose_number),
+        end=protocol_for_center(protocol, center).end_of(start, dose_number),
         dose_number=dose_number,
     )
     return readiness_of(draft)
@@ -393,7 +398,7 @@ def slot_confirm(request):
             "readiness_partial": READINESS_PARTIAL,
             "is_blocked": bool(readiness.blocking) and readiness_required(),
             "can_override": can_override(request.user),
-            "end": protocol.end_of(start, dose_number),
+            "end": protocol_for_center(protocol, center).end_of(start, dose_number),
             "search_query": _search_query(search, center),
             "search_fields": _search_query_pairs(search, center),
         },
@@ -516,7 +521,7 @@ def appointment_move_confirm(request, pk: int):
             "dose_number": appointment.dose_number,
             "chair": chair,
             "start": start,
-            "end": appointment.protocol.end_of(start, appointment.dose_number),
+            "end": protocol_for_center(appointment.protocol, center).end_of(start, appointment.dose_number),
             "search_query": _search_query(search, center),
             "search_fields": _search_query_pairs(search, center),
         },

@@ -14,7 +14,7 @@ from django.forms import inlineformset_factory
 from chairs.models import Center, Chair, ChairFeature, Closure, NurseShift, OpeningHours, Weekday
 from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE
 from patients.forms import COMMON_TIMEZONES
-from scheduling.models import Protocol
+from scheduling.models import CENTER_PROTOCOL_FIELDS, CenterProtocolSettings, Protocol
 from setup.importing import APPOINTMENTS, PATIENTS
 from setup.localtime import local_instant
 from setup.models import RecurringHoliday, RotaPattern
@@ -188,7 +188,9 @@ class HolidayYearForm(forms.Form):
 
 class ChairForm(CenterScopedForm):
     features = forms.MultipleChoiceField(
-        choices=ChairFeature.choices, required=False, widget=forms.CheckboxSelectMultiple
+        choices=ChairFeature.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
 
     class Meta:
@@ -340,6 +342,30 @@ class ProtocolForm(forms.ModelForm):
             "is_active",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():  # the comparison table draws these bare, one per cell
+            if name not in ("notes", "is_active"):
+                css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+                field.widget.attrs["class"] = css
+
+
+class CenterProtocolForm(forms.ModelForm):
+    """The center's own chair-time components and interval; a blank field keeps the installation's value."""
+
+    class Meta:
+        model = CenterProtocolSettings
+        fields = list(CENTER_PROTOCOL_FIELDS)
+
+    def __init__(self, *args, protocol: Protocol, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.label = Protocol._meta.get_field(name).verbose_name.capitalize()
+            installation = getattr(protocol, name)
+            field.widget.attrs["placeholder"] = "" if installation is None else str(installation)
+            field.widget.attrs["class"] = "form-control"
+            field.help_text = ""
 
 
 PrerequisiteFormSet = inlineformset_factory(

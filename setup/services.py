@@ -24,7 +24,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from chairs.models import Center, Chair, ChairBlock, Closure, NurseShift, OpeningHours
 from chairs.roles import CENTER_ADMIN, CENTER_ROLES, NURSE
-from scheduling.models import Appointment, Protocol
+from scheduling.models import Appointment, CenterProtocolSettings, Protocol
 from setup.localtime import local_instant
 from setup.models import RecurringHoliday, RotaPattern, SetupProgress
 from setup.rota import pattern_dates
@@ -280,6 +280,20 @@ def save_protocol(*, actor, protocol: Protocol) -> Protocol:
     protocol._history_user = actor
     protocol.save()
     return protocol
+
+
+def save_center_protocol_settings(
+    *, actor, settings: CenterProtocolSettings, protocol: Protocol
+) -> CenterProtocolSettings | None:
+    """Save the center's own values for the protocol (checked against the protocol as it will be), with
+    who in the history. Nothing is stored while the center has never set a value of its own."""
+    settings.protocol = protocol
+    settings.full_clean()
+    if settings.pk is None and not settings.overrides():
+        return None
+    settings._history_user = actor
+    settings.save()
+    return settings
 
 
 def mark_protocols_reviewed(*, actor, center: Center) -> SetupProgress:

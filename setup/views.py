@@ -215,6 +215,14 @@ def chair_edit(request, center, pk: int):
         form.save()
         messages.success(request, f"{chair.label} saved.")
         return redirect("setup:chairs", center_id=center.pk)
+    if request.htmx:  # the row's inline editor on the chairs page
+        chair.refresh_from_db()
+        return render(
+            request,
+            "setup/_chair_row_form.html",
+            {"center": center, "chair": chair, "form": form},
+            status=400 if form.errors else 200,
+        )
     return render_form(request, center, form, f"Edit {chair.label}", section="chairs")
 
 

@@ -45,11 +45,21 @@ def staff_edit(request, center, user_id: int):
     person = staff_member_of(center=center, user_id=user_id)
     if person.is_superuser and not request.user.is_superuser:
         raise PermissionDenied("A superuser's roles are not changed here.")
-    form = forms.StaffRolesForm(request.POST or None, initial={"roles": sorted(roles_of(person) & set(CENTER_ROLES))})
+    form = forms.StaffRolesForm(
+        request.POST if request.method == "POST" else None,
+        initial={"roles": sorted(roles_of(person) & set(CENTER_ROLES))},
+    )
     if request.method == "POST" and form.is_valid():
         services.set_roles(actor=request.user, center=center, user=person, roles=form.cleaned_data["roles"])
         messages.success(request, f"Roles of {person.get_full_name() or person.username} saved.")
         return redirect("setup:staff", center_id=center.pk)
+    if request.htmx:  # the row's inline editor on the staff page
+        return render(
+            request,
+            "setup/_staff_row_form.html",
+            {"center": center, "person": person, "form": form},
+            status=400 if form.errors else 200,
+        )
     return render_form(request, center, form, f"Roles of {person.get_full_name() or person.username}", section="staff")
 
 

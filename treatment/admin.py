@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from infusion_center.admin_scoping import CenterScopedAdmin, CenterScopedInline
 from scheduling.admin import ProtocolAdmin
+from treatment import services as plans
 from treatment.models import Order, PrerequisiteDocument, PriorAuthorization, ProtocolPrerequisite
 
 
@@ -27,6 +28,24 @@ class OrderAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
     raw_id_fields = ["patient"]
     list_select_related = ["patient", "protocol"]
 
+    # Orders and their authorizations are saved through treatment.services, as on the pages and the API,
+    # so who changed them is recorded and their change hooks (the webhooks' outbox) run.
+    def save_model(self, request, obj, form, change):
+        plans.save_order(actor=request.user, order=obj, patient=obj.patient)
+
+    def delete_model(self, request, obj):
+        plans.delete_record(actor=request.user, instance=obj)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not PriorAuthorization:
+            return super().save_formset(request, form, formset, change)
+        authorizations = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            plans.delete_record(actor=request.user, instance=deleted)
+        for authorization in authorizations:
+            plans.save_authorization(actor=request.user, authorization=authorization, order=form.instance)
+        formset.save_m2m()
+
 
 @admin.register(PriorAuthorization)
 class PriorAuthorizationAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
@@ -34,6 +53,12 @@ class PriorAuthorizationAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
     list_filter = ["status", "payer"]
     search_fields = ["patient__mrn", "patient__last_name", "reference_number", "payer"]
     raw_id_fields = ["patient", "order"]
+
+    def save_model(self, request, obj, form, change):
+        plans.save_authorization(actor=request.user, authorization=obj, order=obj.order)
+
+    def delete_model(self, request, obj):
+        plans.delete_record(actor=request.user, instance=obj)
 
 
 @admin.register(PrerequisiteDocument)

@@ -33,6 +33,7 @@ from scheduling.dose_rules import gap_after, min_days_before
 from scheduling.errors import BookingRefused, Reason
 from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus, CancelledBy
 from scheduling.planner_input import check_dose_placement, planner_input_for
+from scheduling.protocol_settings import protocol_for_center
 from scheduling.slot_search import find_candidates
 from treatment.models import AuthorizationStatus, Order, PriorAuthorization
 from treatment.readiness import Readiness, assess
@@ -100,8 +101,8 @@ def propose_series(
     """Every remaining dose of the order, each placed by the planner (or explained)."""
     pins = pins or {}
     now = now or timezone.now()
-    patient, protocol = order.patient, order.protocol
-    center = patient.center
+    patient, center = order.patient, order.patient.center
+    protocol = protocol_for_center(order.protocol, center)
     tz = center.tzinfo
     today = _local(now, tz)
     held = list(

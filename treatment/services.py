@@ -10,6 +10,8 @@ for the page to show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import transaction
 
@@ -18,8 +20,17 @@ from patients.models import Patient
 from scheduling.errors import Reason
 from scheduling.models import Appointment
 from treatment.errors import DoseNotReady
-from treatment.models import Order, PrerequisiteDocument, PriorAuthorization
+from treatment.models import Order, PrerequisiteDocument, PriorAuthorization, ProtocolPrerequisite
 from treatment.readiness import Item, readiness_of
+
+# Callbacks run inside the same transaction after an order or authorization is saved or deleted, with
+# ("saved" | "deleted", the record); the webhooks' outbox registers here (webhooks/apps.py).
+plan_changed_hooks: list[Callable[[str, object], None]] = []
+
+
+def _announce(change: str, instance) -> None:
+    for hook in plan_changed_hooks:
+        hook(change, instance)
 
 
 def readiness_required() -> bool:
@@ -64,6 +75,7 @@ def save_order(*, actor: Actor, order: Order, patient: Patient) -> Order:
     if order.pk is None:
         order.created_by = actor
     _save(order, actor=actor)
+    _announce("saved", order)
     return order
 
 
@@ -74,6 +86,7 @@ def save_authorization(*, actor: Actor, authorization: PriorAuthorization, order
     if authorization.pk is None:
         authorization.created_by = actor
     _save(authorization, actor=actor)
+    _announce("saved", authorization)
     return authorization
 
 
@@ -84,3 +97,21 @@ def save_document(*, actor: Actor, document: PrerequisiteDocument, patient: Pati
         document.recorded_by = actor
     _save(document, actor=actor)
     return document
+
+
+@transaction.atomic
+def save_prerequisite(*, actor: Actor, prerequisite: ProtocolPrerequisite) -> ProtocolPrerequisite:
+    _save(prerequisite, actor=actor)
+    return prerequisite
+
+
+@transaction.atomic
+def delete_record(
+    *, actor: Actor, instance: Order | PriorAuthorization | PrerequisiteDocument | ProtocolPrerequisite
+) -> None:
+    """Delete a treatment-plan record, keeping who deleted it in its history."""
+    pk = instance.pk
+    instance._history_user = actor  # type: ignore[union-attr]  # django-simple-history
+    instance.delete()
+    instance.pk = pk  # the hooks name what was deleted
+    _announce("deleted", instance)

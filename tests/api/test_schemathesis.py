@@ -10,6 +10,7 @@ objects so the operations get past the 404. Examples are few and derandomized so
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
@@ -35,6 +36,7 @@ from tests.factories import (
     PatientFactory,
     UserFactory,
 )
+from treatment.models import Order, PrerequisiteDocument, PriorAuthorization, ProtocolPrerequisite
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +86,9 @@ def world(request, center, protocol, nurse):
     else:
         user = UserFactory(username=f"api.{request.param}", role=request.param, center=center)
     token, _ = Token.objects.get_or_create(user=user)
+    order = Order.objects.create(
+        patient=patient, protocol=protocol, ordering_provider="Dr. Alvarez", start_date=dt.date(2026, 11, 1)
+    )
     ids = {
         "centers": center.pk,
         "chairs": chair.pk,
@@ -92,6 +97,12 @@ def world(request, center, protocol, nurse):
         "protocols": protocol.pk,
         "patients": patient.pk,
         "appointments": AppointmentFactory(center=center, chair=chair, patient=patient, protocol=protocol).pk,
+        "orders": order.pk,
+        "authorizations": PriorAuthorization.objects.create(patient=patient, order=order, payer="Aetna").pk,
+        "prerequisite-documents": PrerequisiteDocument.objects.create(
+            patient=patient, kind="mri", performed_on=dt.date(2026, 11, 2)
+        ).pk,
+        "protocol-prerequisites": ProtocolPrerequisite.objects.create(protocol=protocol, kind="mri").pk,
     }
     # Schemathesis's WSGI transport asks for gzip but does not unpack it; compression has its own tests.
     return {"Authorization": f"Token {token.key}", "Accept-Encoding": "identity"}, ids

@@ -215,3 +215,37 @@ def test_board_shows_a_front_desk_check_in_by_itself(page, login, clinic, monkey
     transition(actor=UserFactory(role="front_desk", center=center), appointment=appointment, action="check_in")
     expect(block).to_contain_text("Arrived", timeout=10_000)
     expect(block).to_have_class(re.compile("status-arrived"))
+
+
+@pytest.mark.parametrize("viewport", [{"width": 820, "height": 1180}, {"width": 1024, "height": 768}], ids=str)
+def test_the_patients_chair_preference_is_set_on_the_form_and_offered_first(page, login, screenshot, clinic, viewport):
+    """Ann likes to sit by a window: the nurse says so on her record, and the slot finder offers C05,
+    the one window chair, before the others (and still the others)."""
+    window = clinic["chairs"][4]
+    window.features = [*window.features, "window"]
+    window.save()
+    monday = next_monday()
+    login("nina.nurse")
+    page.goto(f"/patients/{clinic['patient'].pk}/edit/")
+    page.get_by_label("By a window").check()
+    screenshot(f"patient-chair-preference-{viewport['width']}")
+    page.get_by_role("button", name="Save patient").click()
+    expect(page.get_by_text("Prefers by a window")).to_be_visible()
+
+    # From her record straight to the slot finder: Ann is picked already.
+    page.get_by_role("main").get_by_role("link", name="Find a slot").click()
+    expect(page.get_by_text("Ann Smith · MRN MRN424242")).to_be_visible()
+    page.get_by_label("Protocol").select_option(label="Ocrelizumab (OCR) — Ocrevus")
+    page.get_by_label("Dose number").fill("1")
+    page.get_by_label("From", exact=True).fill(monday.isoformat())
+    page.get_by_label("To", exact=True).fill(monday.isoformat())
+    page.get_by_role("button", name="Find slots").click()
+    expect(page.get_by_text("prefers by a window")).to_be_visible()
+    first = page.locator(".candidate-list li").first
+    expect(first).to_contain_text("C05")
+    expect(first).to_contain_text("preferred chair")
+    screenshot(f"slot-finder-chair-preference-{viewport['width']}")
+    page.get_by_role("link", name=re.compile("^Book… ")).first.click()
+    page.get_by_role("button", name="Confirm booking").click()
+    expect(page.get_by_text(re.compile("Booked Ann Smith: OCR dose 1 on C05"))).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0

@@ -14,10 +14,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from chairs.models import Center, NurseShift
-from scheduling.models import Appointment
+from scheduling.models import Appointment, Protocol
 from scheduling.protocol_library import seed_protocols
 from tests.accounts.conftest import code_for
-from tests.factories import UserFactory
+from tests.factories import ChairFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +33,9 @@ def field(page, label: str):
     return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
 
 
-def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(page, login, screenshot, tmp_path):
+def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(
+    page, login, screenshot, tmp_path, axe_audit
+):
     seed_protocols()  # the installation's protocol library
     UserFactory(username="sam.system", role="system_admin")
     login("sam.system")
@@ -82,6 +84,38 @@ def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(pag
     page.get_by_label("Infusion pump").check()
     page.get_by_role("button", name="Add chair").click()
     expect(page.get_by_text("C01 added.")).to_be_visible()
+    # From here the setup pages change rows in place (htmx): the page is never reloaded.
+    page.evaluate("window.__samePage = true")
+    field(page, "Label").fill("B1")
+    page.get_by_role("button", name="Add chair").click()
+    expect(page.get_by_text("B1 added.")).to_be_visible()
+    page.locator("tr", has_text="C01").get_by_role("link", name=re.compile("^Edit")).click()
+    editor = page.locator("tr.table-active")
+    expect(editor.get_by_label("Label")).to_be_focused()
+    editor.get_by_label("Label").fill("B1")
+    editor.get_by_role("button", name=re.compile("^Save")).click()
+    expect(editor.get_by_text(re.compile("already exists"))).to_be_visible()
+    editor.get_by_label("Label").fill("W1")
+    editor.get_by_label("By a window").check()
+    screenshot("setup-chairs-inline-edit")
+    editor.get_by_role("button", name=re.compile("^Save")).click()
+    expect(page.get_by_text("W1 saved.")).to_be_visible()
+    expect(page.locator("tr", has_text="W1")).to_contain_text("window")
+    page.locator("tr", has_text="B1").get_by_role("button", name=re.compile("^Deactivate")).click()
+    expect(page.get_by_text("B1 is out of service.")).to_be_visible()
+    assert page.evaluate("window.__samePage === true"), "the chairs page reloaded"
+    page.mouse.move(0, 0)  # not hovering a button mid-transition while axe measures colours
+    page.wait_for_timeout(300)
+    axe_audit.check(page)
+
+    tab(page, "Closures")
+    page.evaluate("window.__samePage = true")
+    closed = timezone.localdate(timezone=center.tzinfo) + dt.timedelta(days=60)
+    field(page, "Date").fill(closed.isoformat())
+    field(page, "Reason").fill("Staff training")
+    page.get_by_role("button", name="Add closure", exact=True).click()
+    expect(page.get_by_role("cell", name="Staff training")).to_be_visible()
+    assert page.evaluate("window.__samePage === true"), "the closures page reloaded"
 
     tab(page, "Staff")
     field(page, "Username").fill("nora.nurse")
@@ -91,6 +125,12 @@ def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(pag
     field(page, "Password").fill(PASSWORD)
     page.get_by_role("button", name="Add and invite").click()
     expect(page.get_by_text("Nora Nurse can sign in now.")).to_be_visible()
+    page.evaluate("window.__samePage = true")
+    page.locator("tr", has_text="nora.nurse").get_by_role("link", name=re.compile("^Roles")).click()
+    page.locator("tr.table-active").get_by_label("Front desk").check()
+    page.locator("tr.table-active").get_by_role("button", name=re.compile("^Save roles")).click()
+    expect(page.locator("tr", has_text="nora.nurse")).to_contain_text("Frontdesk")
+    assert page.evaluate("window.__samePage === true"), "the staff page reloaded"
 
     # Rota: every day 07:00–19:00 from this week, two weeks of shifts.
     today = timezone.localdate(timezone=center.tzinfo)
@@ -102,10 +142,20 @@ def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(pag
     field(page, "Ends (local time)").fill("19:00")
     field(page, "First week").fill(today.isoformat())
     page.get_by_role("button", name="Add pattern").click()
+    expect(page.get_by_text("Pattern added for Nora Nurse")).to_be_visible()  # the panel is swapped in
     page.get_by_role("button", name=re.compile("^Generate shifts")).click()
-    expect(page.get_by_text(re.compile(r"\d+ shift\(s\) created"))).to_be_visible()
+    # Generating two weeks of shifts and drawing the week's staffing can take a while on a busy machine.
+    expect(page.get_by_text(re.compile(r"\d+ shift\(s\) created"))).to_be_visible(timeout=20_000)
     assert NurseShift.objects.filter(center=center, nurse__username="nora.nurse").count() >= 13
 
+    # Protocols: this center observes after ocrelizumab for 90 minutes (the label says at least 60).
+    tab(page, "Protocols")
+    page.get_by_role("link", name="Edit Ocrelizumab").click()
+    page.get_by_label("Observation minutes at Lakeside Infusion", exact=True).fill("90")
+    page.get_by_role("button", name="Save protocol").click()
+    expect(page.get_by_text("bookings made from now on use the new values")).to_be_visible()
+    expect(page.locator("tr[data-setting=observation_minutes]")).to_contain_text("differs from the label")
+    screenshot("setup-protocol-center-values")
     tab(page, "Protocols")
     page.get_by_role("button", name=re.compile("I have reviewed these protocols")).click()
     expect(page.get_by_text("Everything is in place: this center can book.")).to_be_visible()
@@ -140,4 +190,57 @@ def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(pag
     screenshot("setup-first-booking")
     appointment = Appointment.objects.get(center=center)
     assert appointment.start.astimezone(center.tzinfo).date() == day
-    assert appointment.chair.label == "C01"
+    assert appointment.chair.label == "W1"
+    ocrelizumab = appointment.protocol
+    assert ocrelizumab.observation_minutes == 60, "the installation's value is unchanged"
+    assert appointment.end - appointment.start == dt.timedelta(minutes=ocrelizumab.chair_minutes(1) + 30)
+
+
+SCREENS = {
+    "1366x768": {"width": 1366, "height": 768},
+    "1024x768": {"width": 1024, "height": 768},
+    "820x1180": {"width": 820, "height": 1180},
+}
+
+
+@pytest.mark.parametrize("viewport", list(SCREENS.values()), ids=list(SCREENS))
+def test_every_setup_page_passes_axe_and_never_scrolls_sideways(page, login, screenshot, axe_audit, viewport, center):
+    seed_protocols()
+    chair = ChairFactory(center=center, label="C01", features=["pump", "recliner", "near_station", "window"])
+    UserFactory(username="ada.admin", role="center_admin", center=center, is_staff=True)
+    UserFactory(username="nina.nurse", role="nurse", center=center)
+    login("ada.admin")
+    page.get_by_label("Code from the app").fill(code_for(TOTPDevice.objects.get(user__username="ada.admin")))
+    page.get_by_role("button", name="Turn on").click()
+    page.get_by_role("link", name=re.compile("I have saved them")).click()
+    ocr = Protocol.objects.get(code="ocr")
+    pages = {
+        "checklist": f"/setup/{center.pk}/",
+        "settings": f"/setup/{center.pk}/settings/",
+        "hours": f"/setup/{center.pk}/hours/",
+        "closures": f"/setup/{center.pk}/closures/",
+        "chairs": f"/setup/{center.pk}/chairs/",
+        "chair-blocks": f"/setup/{center.pk}/chairs/{chair.pk}/blocks/",
+        "staff": f"/setup/{center.pk}/staff/",
+        "rota": f"/setup/{center.pk}/rota/",
+        "protocols": f"/setup/{center.pk}/protocols/",
+        "protocol": f"/setup/{center.pk}/protocols/{ocr.pk}/",
+        "import": f"/setup/{center.pk}/import/",
+    }
+    size = f"{viewport['width']}x{viewport['height']}"
+    too_wide = {}
+    for name, url in pages.items():
+        page.goto(url)
+        page.wait_for_load_state("load")
+        axe_audit.check(page)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if overflow > 0:
+            too_wide[name] = overflow
+        screenshot(f"setup-{size}-{name}")
+    # The inline editors too.
+    page.goto(pages["chairs"])
+    page.locator("tr", has_text="C01").get_by_role("link", name=re.compile("^Edit")).click()
+    expect(page.locator("tr.table-active")).to_be_visible()
+    axe_audit.check(page)
+    screenshot(f"setup-{size}-chair-inline")
+    assert not too_wide, f"setup pages wider than {viewport['width']} px: {too_wide}"

@@ -11,6 +11,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from chairs.models import OpeningHours
@@ -246,3 +247,52 @@ def test_board_full_page_render_leaves_every_chair_row_uncovered(page, login, sc
         for row in page.locator(".board-body .board-row").all():
             box = row.bounding_box()
             assert box["y"] >= staffing["y"] + staffing["height"] - 1, media  # the strip is above, not over
+
+
+@pytest.mark.parametrize("viewport", list(SCREENS.values()), ids=list(SCREENS))
+def test_front_desk_pages_pass_axe_and_never_scroll_sideways(
+    page, login, screenshot, axe_audit, viewport, day, front_desk
+):
+    size = f"{viewport['width']}x{viewport['height']}"
+    center, monday = day["center"], day["monday"]
+    # Today's list (on the real clock: the arrivals page is always today): one due now, one later.
+    now = timezone.now().replace(second=0, microsecond=0)
+    for n, (first, last) in enumerate([("Maximiliana", "Rodriguez-Villanueva"), ("Lee", "Wu")]):
+        AppointmentFactory(
+            center=center,
+            chair=day["chairs"][5 + n],
+            patient=PatientFactory(center=center, first_name=first, last_name=f"{last}-Today"),
+            protocol=day["booked"][0].protocol,
+            start=now - dt.timedelta(minutes=5) + dt.timedelta(minutes=30 * n),
+        )
+    login("frank.desk")
+    expect(page).to_have_url(re.compile(r"/arrivals/"))  # the front desk's home is the arrivals list
+    pages = [
+        ("arrivals", reverse("arrivals")),
+        ("arrivals-search", reverse("arrivals") + "?q=Smith"),
+        ("waiting-room", reverse("waiting_room")),
+        ("patients", reverse("patient_list")),
+        ("patient", reverse("patient_detail", args=[day["booked"][1].patient_id])),
+        ("board", reverse("board") + f"?center={center.pk}&date={monday.isoformat()}"),
+        ("wait-times", reverse("flow_report")),
+    ]
+    too_wide = {}
+    for name, url in pages:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        axe_audit.check(page)
+        if (overflow := page_width_overflow(page)) > 0:
+            too_wide[name] = overflow
+        screenshot(f"front-desk-{size}-{name}")
+    page.goto(reverse("arrivals"))
+    page.get_by_role("button", name="Check in: Maximiliana Rodriguez-Villanueva-Today").click()
+    expect(page.locator("#flow-messages")).to_contain_text("is checked in")
+    axe_audit.check(page)
+    screenshot(f"front-desk-{size}-arrivals-checked-in")
+    assert page_width_overflow(page) <= 0
+    for name in ("Check in: Lee Wu-Today", "Undo check-in: Maximiliana Rodriguez-Villanueva-Today"):
+        button = page.get_by_role("button", name=name)
+        expect(button).to_be_visible()  # the list may be swapping itself in after the check-in
+        box = button.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= viewport["width"], f"{name} is beyond the right edge"
+    assert not too_wide, f"pages wider than {viewport['width']} px: {too_wide}"

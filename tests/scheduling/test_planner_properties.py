@@ -96,7 +96,18 @@ def scenarios(draw, first_days=FIRST_DAYS, usual_hours=USUAL_HOURS):
     for n in range(draw(st.integers(0, 5))):
         start, end = interval(draw(st.sampled_from(days)), 0 if n == 4 else 5 * 60, 11 * 60, 14 * 60)
         shifts.append(planner.Shift(nurse_id=n + 1, start=start, end=end))
-    pin = planner.PlannerInput(rules, chairs, tuple(booked), tuple(blocks), tuple(shifts))
+    template = None
+    if draw(st.booleans()):  # a booking template, with long classes the ranking keeps room for
+        slots = tuple(
+            planner.TemplateSlot(
+                start=dt.time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 15, 30, 45]))),
+                minutes=draw(st.sampled_from([30, 60, 120, 240, 300, 360])),
+                count=draw(st.integers(1, 3)),
+            )
+            for _ in range(draw(st.integers(0, 6)))
+        )
+        template = planner.Template({weekday: slots for weekday in hours})
+    pin = planner.PlannerInput(rules, chairs, tuple(booked), tuple(blocks), tuple(shifts), template)
     not_before = None
     if draw(st.integers(0, 4)) == 0:
         not_before = wall(first, draw(st.integers(6 * 12, 16 * 12)) * 5)
@@ -251,7 +262,9 @@ def test_check_placement_agrees_with_brute_force(scenario, data):
 @given(scenarios())
 def test_results_are_deterministic_and_ranked_by_day_within_preference(scenario):
     pin, request, _ = scenario
-    fresh = planner.PlannerInput(pin.rules, pin.chairs, tuple(reversed(pin.booked)), pin.blocks, pin.shifts)
+    fresh = planner.PlannerInput(
+        pin.rules, pin.chairs, tuple(reversed(pin.booked)), pin.blocks, pin.shifts, pin.template
+    )
     first = planner.find_slots(pin, request)
     assert first == planner.find_slots(fresh, request)
     # Adding the top candidate never breaks a cap: the planner then refuses that exact placement.
@@ -320,6 +333,52 @@ def test_dst_days_booking_top_candidates_never_breaks_a_cap(scenario, lengths):
         if not result.candidates:
             continue
         top = result.candidates[0]
+        slot = planner.BookedSlot(id=n + 1, chair_id=top.chair_id, start=top.start, end=top.end)
+        pin = pin.with_booking(slot)
+        placed.append(slot)
+    assert audit(pin, day, placed) == []
+
+
+# --- Ranking (issue 15: packing for requests that arrive one by one) ---------------------------
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_ranking_orders_each_day_by_score_and_never_drops_a_feasible_start(scenario):
+    pin, request, days = scenario
+    request = planner.SlotRequest(**{**request.__dict__, "preferred_time_of_day": "any", "preferred_weekdays": None})
+    result = planner.find_slots(pin, request)
+    by_day: dict[dt.date, list] = {}
+    for candidate in result.candidates:
+        by_day.setdefault(candidate.start.astimezone(TZ).date(), []).append(candidate)
+    assert list(by_day) == sorted(by_day)
+    for candidates in by_day.values():
+        keys = [(round(c.score, 9), c.start, c.chair_label) for c in candidates]
+        assert keys == sorted(keys)
+        assert len({c.start for c in candidates}) == len(candidates)  # one candidate (its best chair) per start
+    expected = brute_starts(pin, request, days)
+    if len(expected) <= request.limit:
+        assert {c.start for c in result.candidates} == expected
+
+
+@PROPERTY_SETTINGS
+@given(scenarios(), st.lists(st.integers(6, 72), min_size=1, max_size=12))
+def test_booking_top_candidates_one_by_one_never_breaks_a_rule(scenario, lengths):
+    """A nurse books each request at the first candidate: every booking passes check_placement, no cap breaks."""
+    pin, _, days = scenario
+    day = days[0]
+    if day_bounds(pin.rules, day) is None:
+        return
+    pin = planner.PlannerInput(pin.rules, pin.chairs, (), pin.blocks, pin.shifts, pin.template)
+    placed = []
+    for n, length in enumerate(lengths):
+        request = planner.SlotRequest(chair_minutes=length * 5, date_from=day, date_to=day, limit=1)
+        result = planner.find_slots(pin, request)
+        if not result.candidates:
+            assert not brute_starts(pin, request, [day])
+            continue
+        top = result.candidates[0]
+        assert planner.check_placement(pin, chair_id=top.chair_id, start=top.start, chair_minutes=length * 5) == []
         slot = planner.BookedSlot(id=n + 1, chair_id=top.chair_id, start=top.start, end=top.end)
         pin = pin.with_booking(slot)
         placed.append(slot)

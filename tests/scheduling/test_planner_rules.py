@@ -248,19 +248,18 @@ def test_time_of_day_preference(preference, morning):
         assert (candidate.start < local(MONDAY, "12:00")) is morning
 
 
-def test_level_loading_spreads_starts():
-    # 08:00 window already has one start of two (one nurse): the planner prefers an empty window.
+def test_starts_avoid_filling_a_window_to_its_cap():
+    # The 08:00 window already has one start of two (one nurse): a second would fill it to the cap.
     booked = [planner.BookedSlot(id=1, chair_id=1, start=local(MONDAY, "08:00"), end=local(MONDAY, "08:45"))]
     p = pin(chair_count=3, nurses=1, booked=booked, patients_per_nurse=10)
     best = planner.find_slots(p, request(MONDAY, 60, limit=1)).candidates[0]
     assert best.start >= local(MONDAY, "08:30")
 
 
-def test_avoids_slivers_and_prefers_snug_chairs():
-    # Chair 1 is busy until 09:20: an 09:30 start there leaves a 10-minute sliver;
-    # chair 2 is busy until 09:30 exactly: a snug fit.
+def test_prefers_snug_chairs():
+    # At 09:30 chair 1 (busy until 09:00) would leave 09:00-09:30 free; chair 2 is busy until 09:30 exactly.
     booked = [
-        planner.BookedSlot(id=1, chair_id=1, start=local(MONDAY, "08:00"), end=local(MONDAY, "09:20")),
+        planner.BookedSlot(id=1, chair_id=1, start=local(MONDAY, "08:00"), end=local(MONDAY, "09:00")),
         planner.BookedSlot(id=2, chair_id=2, start=local(MONDAY, "08:00"), end=local(MONDAY, "09:30")),
     ]
     p = pin(chair_count=3, booked=booked, nurses=3)
@@ -268,6 +267,13 @@ def test_avoids_slivers_and_prefers_snug_chairs():
     at_930 = next(c for c in result.candidates if c.start == local(MONDAY, "09:30"))
     assert at_930.chair_id == 2
     assert "snugly" in at_930.reason
+
+
+def test_best_fit_takes_the_tightest_free_stretch():
+    # Chair 1 is free all day, chair 2 only until 11:00: the short infusion goes there, keeping chair 1 whole.
+    booked = [planner.BookedSlot(id=1, chair_id=2, start=local(MONDAY, "11:00"), end=local(MONDAY, "17:00"))]
+    top = planner.find_slots(pin(booked=booked), request(MONDAY, 60)).candidates[0]
+    assert top.chair_id == 2
 
 
 def test_beds_are_kept_for_protocols_that_need_them():
@@ -407,36 +413,45 @@ def templated(slots, booked=(), chair_count=2):
     return planner.PlannerInput(rules(), chairs(chair_count), tuple(booked), (), all_day_shifts(MONDAY, 2), template)
 
 
-def test_a_template_start_for_the_infusion_length_ranks_first():
-    p = templated([planner.TemplateSlot(dt.time(13), 60)])
-    top = planner.find_slots(p, request(MONDAY, 60)).candidates[0]
-    assert top.start == local(MONDAY, "13:00")
-    assert "template start kept for this infusion length" in top.reason
+def test_a_short_infusion_leaves_the_room_the_template_expects_long_infusions_to_need():
+    # The template keeps two five-hour starts; chair 1 is free only 12:00-17:00, chair 2 all day: each
+    # holds one. Best fit alone would put a one-hour infusion in chair 1's afternoon; the template needs it.
+    booked = [planner.BookedSlot(1, 1, local(MONDAY, "08:00"), local(MONDAY, "12:00"))]
+    without = planner.find_slots(templated([], booked), request(MONDAY, 60)).candidates[0]
+    assert without.chair_id == 1
+    top = planner.find_slots(templated([planner.TemplateSlot(dt.time(8), 300, count=2)], booked), request(MONDAY, 60))
+    assert top.candidates[0].chair_id == 2
+    assert "keeps the room the template expects long infusions to need" in top.candidates[0].reason
+
+
+def test_once_the_template_long_starts_are_booked_short_infusions_break_up_long_stretches():
+    # The template keeps one five-hour start and it is booked (4 h 50 min is the same 300-minute class):
+    # a chair day left whole for another would hold more patients as shorter infusions.
+    booked = [planner.BookedSlot(1, 1, local(MONDAY, "08:00"), local(MONDAY, "12:50"))]
+    template = [planner.TemplateSlot(dt.time(8), 300)]
+    top = planner.find_slots(templated(template, booked, chair_count=3), request(MONDAY, 60)).candidates[0]
+    assert top.chair_id in (2, 3)
+    opens, closes = local(MONDAY, "08:00"), local(MONDAY, "17:00")
+    assert top.start - opens < dt.timedelta(hours=5) and closes - top.end < dt.timedelta(hours=5)
+    # Without the template the free stretch after the booking is the tightest: best fit takes it.
+    untemplated = planner.find_slots(templated([], booked, chair_count=3), request(MONDAY, 60)).candidates[0]
+    assert untemplated.chair_id == 1
 
 
 def test_the_duration_class_is_the_chair_time_on_the_grid():
-    p = templated([planner.TemplateSlot(dt.time(13), 60)])
-    assert planner.find_slots(p, request(MONDAY, 50)).candidates[0].start == local(MONDAY, "13:00")
-    assert planner.find_slots(p, request(MONDAY, 65)).candidates[0].start != local(MONDAY, "13:00")
+    assert planner.duration_class(rules(), 50) == 60
+    assert planner.duration_class(rules(), 60) == 60
+    assert planner.duration_class(rules(), 65) == 75
 
 
-def test_once_the_template_starts_are_used_up_todays_ranking_returns():
-    booked = [planner.BookedSlot(1, 1, local(MONDAY, "13:00"), local(MONDAY, "14:00"))]
-    with_template = planner.find_slots(templated([planner.TemplateSlot(dt.time(13), 60)], booked), request(MONDAY, 60))
-    without = planner.find_slots(templated([], booked), request(MONDAY, 60))
-    assert with_template.candidates[0].start == without.candidates[0].start == local(MONDAY, "08:00")
-
-
-def test_other_lengths_keep_clear_of_unfilled_template_starts():
-    # One chair; the template keeps 08:00-17:00 for a nine-hour infusion: a one-hour request goes
-    # where it does not break the template only if such room exists; here none does, so it is marked.
-    p = templated([planner.TemplateSlot(dt.time(8), 540)], chair_count=1)
-    top = planner.find_slots(p, request(MONDAY, 60)).candidates[0]
-    assert "outside the template" in top.reason
-    # With a second chair the room the template leaves open comes first.
-    p = templated([planner.TemplateSlot(dt.time(8), 540)], chair_count=2)
-    top = planner.find_slots(p, request(MONDAY, 60)).candidates[0]
-    assert "room the template leaves open" in top.reason
+def test_requests_as_long_as_the_template_class_are_not_steered_by_it():
+    booked = [planner.BookedSlot(1, 1, local(MONDAY, "08:00"), local(MONDAY, "12:00"))]
+    template = [planner.TemplateSlot(dt.time(8), 300, count=2)]
+    with_template = planner.find_slots(templated(template, booked), request(MONDAY, 300))
+    without = planner.find_slots(templated([], booked), request(MONDAY, 300))
+    assert [(c.chair_id, c.start) for c in with_template.candidates] == [
+        (c.chair_id, c.start) for c in without.candidates
+    ]
 
 
 def test_every_hard_rule_still_holds_in_a_template_slot():
