@@ -46,6 +46,8 @@ AUDITED_ROUTES: dict[str, tuple[str, str, Callable]] = {
     "appointment_move": ("appointment (move)", Channel.PAGE, _appointment),
     "appointment_cancel": ("appointment (cancel form)", Channel.PAGE, _appointment),
     "late_arrival": ("appointment (late arrival)", Channel.PAGE, _appointment),
+    "chairside_dose": ("chair-side record", Channel.PAGE, _appointment),
+    "chairside_patient": ("weight, allergies and pre-medication", Channel.PAGE, _patient),
     "api-patient-detail": ("patient record", Channel.API, _patient),
     "api-appointment-detail": ("appointment", Channel.API, _appointment),
     "api-appointment-reminders": ("appointment reminders", Channel.API, _appointment),

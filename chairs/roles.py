@@ -18,11 +18,13 @@ Actor: TypeAlias = User | None
 NURSE = "nurse"
 FRONT_DESK = "front_desk"
 CENTER_ADMIN = "center_admin"
+# Prepares and dispenses doses (the pharmacy queue, issue 20).
+PHARMACY = "pharmacy"
 # Creates centers and their first center admin (without being a superuser).
 SYSTEM_ADMIN = "system_admin"
-ROLES = (NURSE, FRONT_DESK, CENTER_ADMIN, SYSTEM_ADMIN)
+ROLES = (NURSE, FRONT_DESK, CENTER_ADMIN, PHARMACY, SYSTEM_ADMIN)
 # Roles a center admin may give to the staff of their center.
-CENTER_ROLES = (NURSE, FRONT_DESK, CENTER_ADMIN)
+CENTER_ROLES = (NURSE, FRONT_DESK, CENTER_ADMIN, PHARMACY)
 
 _ALL = ("view", "add", "change", "delete")
 
@@ -43,6 +45,25 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("treatment", "prerequisitedocument"): ("view", "add", "change"),
         ("treatment", "protocolprerequisite"): ("view",),
         ("reminders", "reminder"): ("view", "change"),
+        ("regimens", "patientweight"): ("view", "add", "change"),
+        ("regimens", "regimen"): ("view",),
+        ("chairside", "allergy"): ("view", "add", "change"),
+        ("chairside", "premedicationorder"): ("view", "add", "change"),
+        ("chairside", "vitalsigns"): ("view", "add"),
+        ("chairside", "infusionreaction"): ("view", "add"),
+        ("chairside", "druglot"): ("view", "add"),
+        ("chairside", "rategiven"): ("view", "add"),
+        ("chairside", "dosepreparation"): ("view",),
+    },
+    PHARMACY: {
+        ("chairs", "center"): ("view",),
+        ("chairs", "chair"): ("view",),
+        ("scheduling", "protocol"): ("view",),
+        ("scheduling", "appointment"): ("view",),
+        ("regimens", "regimen"): ("view",),
+        ("regimens", "patientweight"): ("view",),
+        ("chairside", "allergy"): ("view",),
+        ("chairside", "dosepreparation"): ("view", "add", "change"),
     },
     FRONT_DESK: {
         ("chairs", "center"): ("view",),
@@ -76,6 +97,19 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("treatment", "protocolprerequisite"): _ALL,
         ("reminders", "reminder"): ("view", "change"),
         ("audit", "patientaccess"): ("view",),
+        ("regimens", "regimen"): _ALL,
+        ("regimens", "doseamount"): _ALL,
+        ("regimens", "weightband"): _ALL,
+        ("regimens", "rateladder"): _ALL,
+        ("regimens", "ratestep"): _ALL,
+        ("regimens", "patientweight"): _ALL,
+        ("chairside", "allergy"): _ALL,
+        ("chairside", "premedicationorder"): _ALL,
+        ("chairside", "vitalsigns"): ("view", "add", "change"),
+        ("chairside", "infusionreaction"): ("view", "add", "change"),
+        ("chairside", "druglot"): ("view", "add", "change"),
+        ("chairside", "rategiven"): ("view", "add", "change"),
+        ("chairside", "dosepreparation"): ("view", "add", "change"),
     },
     SYSTEM_ADMIN: {
         ("chairs", "center"): _ALL,

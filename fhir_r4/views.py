@@ -30,6 +30,7 @@ from patients.models import Patient
 from scheduling import planner
 from scheduling.models import Appointment, Protocol
 from scheduling.planner_input import check_dose_placement, planner_input_for
+from scheduling.protocol_settings import protocol_for_center
 from scheduling.slot_search import find_candidates
 from treatment.models import AuthorizationStatus, Order, PriorAuthorization
 
@@ -256,7 +257,7 @@ class SlotView(_SearchView):
             protocol=protocol,
             dose_number=dose,
             start=start,
-            end=protocol.end_of(start, dose),
+            end=protocol_for_center(protocol, chair.center).end_of(start, dose),
             is_free=not refusals and start >= timezone.now(),
             comment=" ".join(r.message for r in refusals),
         )

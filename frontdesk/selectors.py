@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet
 from chairs.models import Center, Closure, OpeningHours
 from chairs.selectors import day_bounds, local_today
 from patients.selectors import parse_date_of_birth
+from regimens.selectors import attach_dose_plans
 from scheduling.models import BLOCKING_STATUSES, Appointment, AppointmentStatus
 
 WAIT_WARNING_MINUTES = 15
@@ -52,8 +53,11 @@ def appointments_on(*, center: Center, day: dt.date) -> QuerySet[Appointment]:
 
 
 def arrivals(*, center: Center, now: dt.datetime, query: str = "") -> list[Appointment]:
-    """Today's appointments in expected order, optionally narrowed by a search."""
-    return list(appointments_on(center=center, day=local_today(center=center, now=now)).filter(search_filter(query)))
+    """Today's appointments in expected order, optionally narrowed by a search, each with its dose plan
+    (``appointment.dose_plan``: amount and weight staleness, regimens' fixed queries)."""
+    found = list(appointments_on(center=center, day=local_today(center=center, now=now)).filter(search_filter(query)))
+    attach_dose_plans(found, tz=center.tzinfo)
+    return found
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,14 @@ CENTER_PATHS: dict[str, str] = {
     "setup.setupprogress": "center",
     "booking_templates.bookingtemplate": "center",
     "auth.user": "centers",
+    "regimens.patientweight": "patient__center",
+    "chairside.allergy": "patient__center",
+    "chairside.premedicationorder": "patient__center",
+    "chairside.infusionreaction": "appointment__center",
+    "chairside.vitalsigns": "appointment__center",
+    "chairside.druglot": "appointment__center",
+    "chairside.rategiven": "appointment__center",
+    "chairside.dosepreparation": "appointment__center",
 }
 
 

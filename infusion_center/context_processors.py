@@ -1,9 +1,10 @@
-from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, SYSTEM_ADMIN, roles_of
+from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, PHARMACY, SYSTEM_ADMIN, roles_of
 
 ROLE_LABELS = {
     NURSE: "Nurse",
     FRONT_DESK: "Front desk",
     CENTER_ADMIN: "Center admin",
+    PHARMACY: "Pharmacy",
     SYSTEM_ADMIN: "System admin",
     "superuser": "Superuser",
 }

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "insights",
     "fhir_r4",
     "webhooks",
+    "regimens",
+    "chairside",
 ]
 
 MIDDLEWARE = [

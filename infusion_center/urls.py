@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from chairside.urls import pharmacy_urlpatterns as pharmacy_urls
 from infusion_center import views
 
 urlpatterns = [
@@ -35,6 +36,8 @@ urlpatterns = [
     path("setup/", include("setup.urls")),
     path("", include("webhooks.urls")),
     path("insights/", include("insights.urls")),
+    path("chairside/", include("chairside.urls")),
+    path("pharmacy/", include(pharmacy_urls)),
     path("", include("scheduling.urls")),
     path("", include("frontdesk.urls")),
     path("", include("treatment.urls")),

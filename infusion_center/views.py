@@ -4,12 +4,12 @@ from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 
-from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, roles_of
+from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, PHARMACY, roles_of
 from chairs.selectors import centers_for
 
 # Each role's home, first match wins: a nurse's is the chair board, the front desk's today's arrivals,
 # an administrator's the center set-up (the Django admin: there is no separate set-up page yet).
-ROLE_HOMES = ((NURSE, "board"), (FRONT_DESK, "arrivals"), (CENTER_ADMIN, "setup:index"))
+ROLE_HOMES = ((NURSE, "board"), (FRONT_DESK, "arrivals"), (CENTER_ADMIN, "setup:index"), (PHARMACY, "pharmacy_queue"))
 
 
 def home(request):

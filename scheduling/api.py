@@ -247,7 +247,7 @@ class AvailabilityView(APIView):
             "center": center.pk,
             "protocol": protocol.pk,
             "dose_number": dose,
-            "chair_minutes": protocol_for_center(protocol, center).chair_minutes(dose),
+            "chair_minutes": protocol_for_center(protocol, center).chair_minutes(dose, patient),
             "date_from": q["date_from"],
             "date_to": q["date_to"],
             "candidates": list(result.candidates),

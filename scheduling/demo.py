@@ -423,6 +423,9 @@ def seed_demo(
         seed_staff(center, report, booked_days)
         seed_series_shifts(center=center, after=booked_days[-1])
         registered = seed_patients(center, report, count=patients)
+        from regimens.library import seed_demo_weights
+
+        report.add("weights", seed_demo_weights(registered, today=today))
     if with_appointments:
         booker = User.objects.get(username="nurse")
         seed_appointments(center, registered, booked_days, booker, report, per_day=per_day)

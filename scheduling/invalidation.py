@@ -131,6 +131,17 @@ def connect() -> None:
         signal.connect(_shift_changed, sender=NurseShift, dispatch_uid=f"cache-shift-{signal}")
         signal.connect(_user_changed, sender=User, dispatch_uid=f"cache-user-{signal}")
         signal.connect(_group_changed, sender=Group, dispatch_uid=f"cache-group-{signal}")
+    # What else a protocol's chair time is read from: the center's own values and the regimens.
+    from django.apps import apps
+
+    from scheduling.models import CenterProtocolSettings
+
+    protocol_parts = [CenterProtocolSettings]
+    if apps.is_installed("regimens"):
+        protocol_parts += list(apps.get_app_config("regimens").get_models())
+    for model in protocol_parts:
+        for signal in (post_save, post_delete):
+            signal.connect(_protocol_changed, sender=model, dispatch_uid=f"cache-{model.__name__}-{signal}")
     m2m_changed.connect(_memberships_changed, sender=User.groups.through, dispatch_uid="cache-user-groups")
     m2m_changed.connect(
         _memberships_changed, sender=User.user_permissions.through, dispatch_uid="cache-user-permissions"

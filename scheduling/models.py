@@ -121,18 +121,19 @@ class Protocol(models.Model):
             return self.later_observation_minutes
         return self.observation_minutes
 
-    def chair_minutes(self, dose_number: int) -> int:
-        """Whole chair time for this dose: set-up, pre-medication, infusion, observation."""
-        return (
-            self.setup_minutes
-            + self.premedication_minutes
-            + self.infusion_minutes(dose_number)
-            + self.observation_minutes_for(dose_number)
-        )
+    def chair_minutes(self, dose_number: int, patient: Patient | None = None) -> int:
+        """Whole chair time for this dose: set-up, pre-medication, infusion, observation.
 
-    def end_of(self, start: dt.datetime, dose_number: int) -> dt.datetime:
+        Asked of ``regimens.dosing.chair_minutes``, the one duration function: a weight band or a
+        rate ladder sets the infusion time, and the patient's earlier reactions can lengthen it.
+        """
+        from regimens.dosing import chair_minutes
+
+        return chair_minutes(protocol=self, dose_number=dose_number, patient=patient)
+
+    def end_of(self, start: dt.datetime, dose_number: int, patient: Patient | None = None) -> dt.datetime:
         """When a dose starting at ``start`` frees its chair."""
-        return start + dt.timedelta(minutes=self.chair_minutes(dose_number))
+        return start + dt.timedelta(minutes=self.chair_minutes(dose_number, patient))
 
     def clean(self) -> None:
         if self.min_days_between_doses and self.interval_days and self.min_days_between_doses > self.interval_days:

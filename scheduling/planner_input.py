@@ -13,6 +13,7 @@ from booking_templates.selectors import planner_template_for
 from chairs.models import Center, Chair, Closure, OpeningHours
 from chairs.selectors import day_bounds
 from infusion_center import versioned_cache
+from patients.models import Patient
 from scheduling import planner
 from scheduling.models import BLOCKING_STATUSES, Protocol
 
@@ -320,13 +321,15 @@ def check_dose_placement(
     chair_id: int,
     start: dt.datetime,
     exclude_appointment_id: int | None = None,
+    patient: Patient | None = None,
 ) -> list[planner.Refusal]:
-    """``planner.check_placement`` for one dose: its chair time and the chair kind and features it needs."""
+    """``planner.check_placement`` for one dose: its chair time (for this patient: weight, reactions) and
+    the chair kind and features it needs."""
     return planner.check_placement(
         pin,
         chair_id=chair_id,
         start=start,
-        chair_minutes=protocol.chair_minutes(dose_number),
+        chair_minutes=protocol.chair_minutes(dose_number, patient),
         required_kind=protocol.required_chair_kind or None,
         required_features=frozenset(protocol.required_features),
         exclude_appointment_id=exclude_appointment_id,
@@ -344,9 +347,10 @@ def slot_request_for(
     exclude_appointment_id: int | None = None,
     limit: int = 10,
     not_before: dt.datetime | None = None,
+    patient: Patient | None = None,
 ) -> planner.SlotRequest:
     return planner.SlotRequest(
-        chair_minutes=protocol.chair_minutes(dose_number),
+        chair_minutes=protocol.chair_minutes(dose_number, patient),
         date_from=date_from,
         date_to=date_to,
         required_kind=protocol.required_chair_kind or None,

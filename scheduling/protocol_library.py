@@ -196,6 +196,8 @@ PROTOCOLS: list[dict[str, Any]] = [
         "required_features": ["pump"],
         "interval_days": 21,
         "interval_window_days": 3,
+        "loading_intervals_days": [1, 1, 1, 1],
+        "loading_window_days": 0,
         "notes": "Time from weight and the rate ladder, typically 2–5 h a day; 2 g/kg over 2–5 days, then "
         "1 g/kg every 3 weeks. Long infusions go to a bed. Hydrate; check kidney function when at risk.",
     },
@@ -248,4 +250,8 @@ def seed_protocols() -> int:
     from treatment.prerequisite_library import seed_prerequisites
 
     seed_prerequisites()
+    # Dose amounts, weight bands, rate ladders and courses come with the library too (issue 20).
+    from regimens.library import seed_regimens
+
+    seed_regimens()
     return created

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from chairs.models import Center, Chair, ChairBlock, ChairKind, Closure, OpeningHours
 from chairs.selectors import centers_for
+from regimens.selectors import dose_plans_for
 from scheduling import planner
 from scheduling.models import Appointment, AppointmentStatus, ChairStage, Protocol
 from scheduling.planner_input import board_input_for, fixed_input_for
@@ -406,6 +407,7 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
     readiness = readiness_for(waiting)
     for appointment in waiting:
         appointment.readiness = readiness[appointment.pk]
+    dose_plans = dose_plans_for(shown, tz=tz, amounts_only=True)  # amount and weight on the tile (2–4 queries)
 
     actual = {a.pk: actual_chair_time(a, now=now) for a in shown}
     opens, closes = _day_bounds(
@@ -433,6 +435,7 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
             left, width = place(appointment.start, appointment.end)
             item = _describe(BoardItem(left, width, appointment.start, appointment.end, appointment=appointment), tz)
             item.readiness_text = readiness_words(getattr(appointment, "readiness", None))
+            item.title += dose_plans[appointment.pk].tile_text
             chair_time = actual[appointment.pk]
             if chair_time:
                 seated, left_at = chair_time

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from chairs.models import Center, Chair
 from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, Actor, roles_of
+from chairside import gates as chairside_gates
 from patients.models import Patient
 from scheduling import chair_preference, dose_rules
 from scheduling.errors import (  # noqa: F401  (CenterBusy is re-exported for callers)
@@ -116,8 +117,8 @@ def placement_refusals(
     local_day = start.astimezone(center.tzinfo).date()
     # Only what the placement touches: the bookings and blocks from its start window to its end.
     rules = fixed_input_for(center.pk).rules(local_day, local_day)
-    end = protocol.end_of(start, dose_number)
-    span = placement_span(rules, start, protocol.chair_minutes(dose_number))
+    end = protocol.end_of(start, dose_number, patient)
+    span = placement_span(rules, start, protocol.chair_minutes(dose_number, patient))
     lock_sql, lock_params = lock_statement(center_day_key(center, start)) if lock else ("", ())
     try:
         planner_input, patient_rows = booking_input_for(
@@ -143,6 +144,7 @@ def placement_refusals(
             chair_id=chair.pk,
             start=start,
             exclude_appointment_id=exclude_appointment_id,
+            patient=patient,
         )
     ]
     if patient is not None:
@@ -205,7 +207,7 @@ def book_appointment(
         protocol=protocol,
         chair=chair,
         start=start,
-        end=protocol.end_of(start, dose_number),
+        end=protocol.end_of(start, dose_number, patient),
         dose_number=dose_number,
         status=status,
         booked_by=actor,
@@ -266,7 +268,7 @@ def move_appointment(*, actor: Actor, appointment: Appointment, chair: Chair, st
     appointment.chair = chair
     appointment.start = start
     appointment.end = protocol_for_center(appointment.protocol, appointment.center_id).end_of(
-        start, appointment.dose_number
+        start, appointment.dose_number, appointment.patient
     )
     appointment.confirmed_at = None
     # A move is a new date for the dose: what cannot be ready by then refuses it, as for a booking
@@ -459,6 +461,7 @@ def transition(
         appointment.cancelled_by = cancelled_by
         appointment.cancel_reason = reason.strip()[:255]
     dose_rules.chair_gate(actor=actor, appointment=appointment, action=action, reason=readiness_reason, now=now)
+    chairside_gates.chair_gate(appointment=appointment, action=action)  # allergies at seating, dispensed dose
     if chair is not None and chair.pk != appointment.chair_id:
         _change_chair(appointment, chair=chair)
     _, (status, stage), stamp = TRANSITIONS[action]
@@ -485,9 +488,10 @@ def earliest_discharge(appointment: Appointment) -> dt.datetime | None:
         begin = appointment.chair_start_at + dt.timedelta(minutes=protocol.premedication_minutes)
     else:
         return None
-    minutes = protocol.infusion_minutes(appointment.dose_number) + protocol.observation_minutes_for(
-        appointment.dose_number
-    )
+    from regimens.dosing import dose_plan  # the dose's own infusion and observation (ladder, band, reactions)
+
+    plan = dose_plan(protocol=protocol, dose_number=appointment.dose_number, patient=appointment.patient)
+    minutes = plan.infusion_minutes + plan.observation_minutes
     return begin + dt.timedelta(minutes=minutes)
 
 
@@ -503,6 +507,7 @@ def _change_chair(appointment: Appointment, *, chair: Chair) -> None:
         dose_number=appointment.dose_number,
         start=appointment.start,
         exclude_appointment_id=appointment.pk,
+        patient=appointment.patient,  # the dose's own length (regimens: weight band, ladder, reactions)
     ) + chair_preference.chair_refusals(patient=appointment.patient, chair=chair)
     if reasons:
         raise refusal(reasons)

@@ -41,11 +41,14 @@ def find_candidates(
     limit: int = 10,
     now: dt.datetime | None = None,
     planner_input: planner.PlannerInput | None = None,
+    dose_patient: Patient | None = None,
 ) -> planner.PlanResult:
     """The planner's best ``limit`` candidates for the dose, none at a time the patient is already booked.
 
     ``planner_input`` lets a caller search a schedule it changed in memory (series booking adds the
-    doses it proposed); otherwise the center's schedule over the range is loaded. Times before
+    doses it proposed); otherwise the center's schedule over the range is loaded. The dose's length is
+    the patient's (``regimens.dosing``: weight band, rate ladder, earlier reactions); ``dose_patient``
+    names whose dose it is when ``patient`` is not given (series booking screens the patient itself). Times before
     ``now`` (default: the current time) are never offered.
     """
     protocol = protocol_for_center(protocol, center)
@@ -64,7 +67,7 @@ def find_candidates(
         if narrowed[0] <= narrowed[1]:
             date_from, date_to = narrowed
     not_before = _next_minute(now or timezone.now())
-    if patient is None and planner_input is None:
+    if patient is None and dose_patient is None and planner_input is None:
         # Without a patient (the API's availability, the pages' first search): the range in growing
         # chunks, the answer cached per center-day version.
         search = _Search(
@@ -90,6 +93,7 @@ def find_candidates(
         # Ask for more when the patient's own bookings may strike some candidates out.
         limit=min(planner.MAX_LIMIT, limit * 3) if patient is not None else limit,
         not_before=not_before,
+        patient=patient or dose_patient,
     )
     request = dataclasses.replace(request, required_kind=chair_preference.required_kind(request.required_kind, patient))
     result = planner.find_slots(pin, request)
@@ -186,6 +190,21 @@ class _Search:
         return planner.PlanResult(tuple(c for _, c in found[: self.limit]), tuple(reports))
 
 
+def _protocol_values(protocol: Protocol) -> tuple:
+    """What the search reads from the protocol (the center's own values applied), without a query."""
+    return (
+        getattr(protocol, "settings_center_id", None),
+        protocol.setup_minutes,
+        protocol.premedication_minutes,
+        protocol.first_dose_infusion_minutes,
+        protocol.later_dose_infusion_minutes,
+        protocol.observation_minutes,
+        protocol.initial_dose_count,
+        protocol.required_chair_kind,
+        tuple(sorted(protocol.required_features)),
+    )
+
+
 def _cached_search(search: _Search, date_from: dt.date, date_to: dt.date) -> planner.PlanResult:
     """``search.run``, cached under the versions of the center and of every local day of the range
     (bookings, blocks and shifts bump their days: ``scheduling.invalidation``); the planner is pure,
@@ -199,8 +218,7 @@ def _cached_search(search: _Search, date_from: dt.date, date_to: dt.date) -> pla
     name = (
         f"availability:{center_id}:{search.protocol.pk}:{search.dose_number}:"
         # the center's own protocol values (protocol_settings) are part of the question
-        f"{search.protocol.chair_minutes(search.dose_number)}:{search.protocol.required_chair_kind}:"
-        f"{sorted(search.protocol.required_features)}:{date_from}:{date_to}:"
+        f"{_protocol_values(search.protocol)}:{date_from}:{date_to}:"
         f"{search.time_of_day}:{sorted(search.weekdays or ())}:{search.exclude_appointment_id}:{search.limit}:"
         f"{search.not_before.isoformat()}"
     )

@@ -270,7 +270,7 @@ def _slot_finder_context(request, *, center: Center, form: SlotSearchForm, appoi
             "protocol": form.cleaned_data["protocol"],
             "dose_number": form.cleaned_data["dose_number"],
             "chair_minutes": protocol_for_center(form.cleaned_data["protocol"], center).chair_minutes(
-                form.cleaned_data["dose_number"]
+                form.cleaned_data["dose_number"], form.cleaned_data["patient"]
             ),
         }
     else:
@@ -334,7 +334,7 @@ def _dose_readiness(*, center: Center, patient, protocol, dose_number: int, chai
         protocol=protocol,
         chair_id=chair_id,
         start=start,
-        end=protocol_for_center(protocol, center).end_of(start, dose_number),
+        end=protocol_for_center(protocol, center).end_of(start, dose_number, patient),
         dose_number=dose_number,
     )
     return readiness_of(draft)
@@ -398,7 +398,7 @@ def slot_confirm(request):
             "readiness_partial": READINESS_PARTIAL,
             "is_blocked": bool(readiness.blocking) and readiness_required(),
             "can_override": can_override(request.user),
-            "end": protocol_for_center(protocol, center).end_of(start, dose_number),
+            "end": protocol_for_center(protocol, center).end_of(start, dose_number, patient),
             "search_query": _search_query(search, center),
             "search_fields": _search_query_pairs(search, center),
         },
@@ -521,7 +521,9 @@ def appointment_move_confirm(request, pk: int):
             "dose_number": appointment.dose_number,
             "chair": chair,
             "start": start,
-            "end": protocol_for_center(appointment.protocol, center).end_of(start, appointment.dose_number),
+            "end": protocol_for_center(appointment.protocol, center).end_of(
+                start, appointment.dose_number, appointment.patient
+            ),
             "search_query": _search_query(search, center),
             "search_fields": _search_query_pairs(search, center),
         },

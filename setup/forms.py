@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
 
 from chairs.models import Center, Chair, ChairFeature, Closure, NurseShift, OpeningHours, Weekday
-from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE
+from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, PHARMACY
 from patients.forms import COMMON_TIMEZONES
 from scheduling.models import CENTER_PROTOCOL_FIELDS, CenterProtocolSettings, Protocol
 from setup.importing import APPOINTMENTS, PATIENTS
@@ -20,7 +20,7 @@ from setup.localtime import local_instant
 from setup.models import RecurringHoliday, RotaPattern
 from treatment.models import ProtocolPrerequisite
 
-ROLE_CHOICES = [(NURSE, "Nurse"), (FRONT_DESK, "Front desk"), (CENTER_ADMIN, "Center admin")]
+ROLE_CHOICES = [(NURSE, "Nurse"), (FRONT_DESK, "Front desk"), (CENTER_ADMIN, "Center admin"), (PHARMACY, "Pharmacy")]
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -25,7 +25,17 @@ pytestmark = pytest.mark.django_db
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 # Global reference data every center shares, and Django's own models.
-UNSCOPED = {"scheduling.protocol", "treatment.protocolprerequisite", "auth.user", "auth.group"}
+UNSCOPED = {
+    "scheduling.protocol",
+    "treatment.protocolprerequisite",
+    "auth.user",
+    "auth.group",
+    # Regimens belong to protocols, which every center shares.
+    "regimens.regimen",
+    "regimens.doseamount",
+    "regimens.weightband",
+    "regimens.rateladder",
+}
 
 
 @pytest.fixture
@@ -62,6 +72,8 @@ def test_every_admin_of_center_data_is_scoped():
                 "setup",
                 "booking_templates",
                 "insights",
+                "regimens",
+                "chairside",
             }
             and label not in UNSCOPED
         ):

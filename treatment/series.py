@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from chairs.models import Chair
+from chairs.models import Chair, NurseShift
 from chairs.roles import Actor
+from regimens.dosing import DosePlan, dose_plan
 from scheduling import planner
 from scheduling.dose_rules import gap_after, min_days_before
 from scheduling.errors import BookingRefused, Reason
@@ -61,6 +62,7 @@ class ProposedDose:
     problems: list[str] = field(default_factory=list)
     is_pinned: bool = False
     readiness: Readiness | None = None
+    plan: DosePlan | None = None
 
     @property
     def is_placed(self) -> bool:
@@ -74,6 +76,9 @@ class SeriesProposal:
     replaces: list[Appointment]
     notes: list[str]
     is_reflow: bool
+    # Doses the order allows but the proposal leaves to book later (beyond the nurse rota), as (first, last).
+    left_for_later: tuple[int, int | None] | None = None
+    is_course: bool = False
 
     @property
     def is_bookable(self) -> bool:
@@ -97,8 +102,11 @@ def propose_series(
     time_of_day: str = "any",
     pins: dict[int, tuple[int, dt.datetime]] | None = None,
     now: dt.datetime | None = None,
+    course_days: int | None = None,
 ) -> SeriesProposal:
-    """Every remaining dose of the order, each placed by the planner (or explained)."""
+    """Every remaining dose of the order, each placed by the planner (or explained), up to the last day
+    nurses are on the rota (what lies beyond is named in ``left_for_later``). A course of consecutive
+    daily doses (``regimens.courses``) is proposed whole, ``course_days`` long."""
     pins = pins or {}
     now = now or timezone.now()
     patient, center = order.patient, order.patient.center
@@ -132,6 +140,16 @@ def propose_series(
     doses: list[ProposedDose] = []
     proposed_slots: list[planner.BookedSlot] = []
     previous = last.dose_number if last else None
+    horizon = bookable_horizon(center)
+    left_for_later = None
+    if not reflow and not pins:
+        from regimens.courses import propose_course
+
+        course = propose_course(
+            order=order, next_dose=next_dose, first_day=first_day, time_of_day=time_of_day, now=now, days=course_days
+        )
+        if course is not None:
+            return course
     for dose_number in range(next_dose, final_dose + 1):
         if visits_left is not None and len(doses) >= visits_left:
             assert authorization is not None  # visits are counted only under an authorization
@@ -150,14 +168,24 @@ def propose_series(
         if stop:
             notes.append(stop)
             break
+        if horizon is None or earliest > horizon:
+            # Nobody is on the rota yet that far ahead: a proposal must be bookable whole, so it ends here.
+            left_for_later = (dose_number, order.last_dose_number)
+            until = f"until {horizon:%Y-%m-%d}" if horizon else "for no day yet"
+            rest = (
+                f"doses {dose_number}–{order.last_dose_number}" if order.last_dose_number else f"dose {dose_number} on"
+            )
+            notes.append(f"Nurse shifts are planned {until}: {rest} are left to book later.")
+            break
+        latest = min(latest, horizon)
         dose = ProposedDose(dose_number, due, earliest, latest)
         if due < today:
             dose.note = f"Overdue since {due:%Y-%m-%d}: as soon as possible."
         pin_input = _planner_input(center, earliest, latest, replaced_ids, proposed_slots)
         if dose_number in pins:
-            _place_pinned(dose, pins[dose_number], pin_input, protocol, center)
+            _place_pinned(dose, pins[dose_number], pin_input, protocol, center, patient)
         else:
-            _place_best(dose, pin_input, protocol, time_of_day, now, center)
+            _place_best(dose, pin_input, protocol, time_of_day, now, center, patient)
             if anchor is None and dose.start is not None:
                 dose.note = "First free slot from the chosen day."
         if dose.start is not None:
@@ -166,9 +194,17 @@ def propose_series(
         else:
             anchor = due
         previous = dose_number
+        dose.plan = dose_plan(protocol=protocol, dose_number=dose_number, patient=patient, on=due)
         doses.append(dose)
     _attach_readiness(order, doses)
-    return SeriesProposal(order, doses, replaces, notes, reflow)
+    return SeriesProposal(order, doses, replaces, notes, reflow, left_for_later=left_for_later)
+
+
+def bookable_horizon(center) -> dt.date | None:
+    """The last local day anyone is on the rota: beyond it the planner cannot place a dose (no nurse),
+    so series proposals stop there and say what is left to book later."""
+    last = NurseShift.objects.filter(center=center).order_by("-start").values_list("start", flat=True).first()
+    return _local(last, center.tzinfo) if last else None
 
 
 def _window(protocol, previous, anchor, today, first_day) -> tuple[dt.date, dt.date, dt.date] | None:
@@ -228,7 +264,7 @@ def _days_by_closeness(dose: ProposedDose) -> list[dt.date]:
     return sorted(days, key=lambda d: (abs((d - dose.due).days), d))
 
 
-def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.datetime, center) -> None:
+def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.datetime, center, patient) -> None:
     reasons: Counter[str] = Counter()
     for day in _days_by_closeness(dose):
         result = find_candidates(
@@ -241,6 +277,7 @@ def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.dat
             limit=1,
             now=now,
             planner_input=pin,
+            dose_patient=patient,
         )
         if result.candidates:
             best = result.candidates[0]
@@ -264,18 +301,18 @@ def _place_best(dose: ProposedDose, pin, protocol, time_of_day: str, now: dt.dat
     )
 
 
-def _place_pinned(dose: ProposedDose, pinned: tuple[int, dt.datetime], pin, protocol, center) -> None:
+def _place_pinned(dose: ProposedDose, pinned: tuple[int, dt.datetime], pin, protocol, center, patient) -> None:
     chair_id, start = pinned
     dose.is_pinned = True
     dose.chair_id, dose.start = chair_id, start
-    dose.end = protocol.end_of(start, dose.dose_number)
+    dose.end = protocol.end_of(start, dose.dose_number, patient)
     dose.chair_label = next((c.label for c in pin.chairs if c.id == chair_id), "")
     day = _local(start, center.tzinfo)
     if not dose.earliest <= day <= dose.latest:
         dose.note = f"Outside the window {dose.earliest:%Y-%m-%d} – {dose.latest:%Y-%m-%d}."
         pin = planner_input_for(center=center, date_from=day, date_to=day)
     refusals = check_dose_placement(
-        pin, protocol=protocol, dose_number=dose.dose_number, chair_id=chair_id, start=start
+        pin, protocol=protocol, dose_number=dose.dose_number, chair_id=chair_id, start=start, patient=patient
     )
     dose.problems = [r.message for r in refusals]
 

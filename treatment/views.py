@@ -303,8 +303,9 @@ def series_plan(request, pk: int):
             else:
                 _report_booked(request, booked, replaced=len(replaces))
                 return redirect("patient_detail", pk=order.patient_id)
+    course_days = int(source["course_days"]) if source.get("course_days", "").isdigit() else None
     proposal = series.propose_series(
-        order=order, reflow=reflow, first_day=first_day, time_of_day=time_of_day, pins=pins
+        order=order, reflow=reflow, first_day=first_day, time_of_day=time_of_day, pins=pins, course_days=course_days
     )
     context = {
         "order": order,
@@ -315,6 +316,7 @@ def series_plan(request, pk: int):
         "reflow": reflow,
         "first_day": first_day,
         "time_of_day": time_of_day,
+        "course_days": course_days,
         "error": error,
         "can_override": services_treatment.can_override(request.user),
         "has_future_doses": Appointment.objects.filter(

@@ -1,0 +1,120 @@
+"""Chair-side reads: the pharmacy queue, a dose's chair-side record, and waste for Insights."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from chairs.models import Center
+from chairs.selectors import day_bounds
+from chairside.gates import pharmacy_dispenses
+from chairside.models import DosePreparation, PreparationStatus
+from regimens.dosing import DosePlan, regimen_rows
+from regimens.selectors import dose_plans_for
+from scheduling.models import Appointment, AppointmentStatus
+
+QUEUE_STATUSES = (
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.PENDING,
+    AppointmentStatus.ARRIVED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.FULFILLED,
+    AppointmentStatus.NOSHOW,
+)
+
+
+@dataclass
+class QueueRow:
+    appointment: Appointment
+    plan: DosePlan
+    status: str
+    status_label: str
+    needed_at: dt.datetime  # the infusion starts: booked start + set-up + pre-medication
+    prepare_by: dt.datetime  # needed_at − the pharmacy's lead time
+    not_before: dt.datetime  # needed_at − the diluted drug's stability
+    waste_reason: str
+
+    @property
+    def allowed_steps(self) -> list[str]:
+        from chairside.services import PREPARATION_STEPS
+
+        return [target for target, (sources, _) in PREPARATION_STEPS.items() if self.status in sources]
+
+
+def pharmacy_queue(*, center: Center, day: dt.date) -> list[QueueRow]:
+    """The day's pharmacy-prepared doses in the order they must be prepared (latest start of preparation first)."""
+    start, end = day_bounds(center=center, day=day)
+    appointments = list(
+        Appointment.objects.filter(center=center, start__gte=start, start__lt=end, status__in=QUEUE_STATUSES)
+        .select_related("patient", "protocol", "chair", "center", "preparation")
+        .order_by("start")
+    )
+    # Every dose's plan in a fixed number of queries; its protocol's regimen rows are then cached on it.
+    plans = dose_plans_for(appointments, tz=center.tzinfo)
+    rows = []
+    for appointment in appointments:
+        regimen = regimen_rows(appointment.protocol).regimen
+        if regimen is None or not regimen.is_prepared_by_pharmacy:
+            continue
+        plan = plans[appointment.pk]
+        preparation = getattr(appointment, "preparation", None)
+        status = preparation.status if preparation else PreparationStatus.TO_PREPARE
+        needed = appointment.start + dt.timedelta(minutes=plan.setup_minutes + plan.premedication_minutes)
+        rows.append(
+            QueueRow(
+                appointment=appointment,
+                plan=plan,
+                status=status,
+                status_label=PreparationStatus(status).label,
+                needed_at=needed,
+                prepare_by=needed - dt.timedelta(minutes=regimen.preparation_lead_minutes),
+                not_before=needed - dt.timedelta(minutes=regimen.stability_minutes),
+                waste_reason=preparation.waste_reason if preparation else "",
+            )
+        )
+    return sorted(rows, key=lambda r: (r.prepare_by, r.appointment.pk))
+
+
+def wasted_doses(*, center: Center, date_from: dt.date, date_to: dt.date) -> dict[str, int]:
+    """Doses wasted between two local days (inclusive): all, and those of no-shows after preparation.
+
+    For Insights (the no-show view counts the doses a no-show wasted).
+    """
+    start, _ = day_bounds(center=center, day=date_from)
+    _, end = day_bounds(center=center, day=date_to)
+    totals = DosePreparation.objects.filter(
+        appointment__center=center,
+        appointment__start__gte=start,
+        appointment__start__lt=end,
+        status=PreparationStatus.WASTED,
+    ).aggregate(wasted=Count("pk"), after_no_show=Count("pk", filter=Q(appointment__status=AppointmentStatus.NOSHOW)))
+    return {"wasted": totals["wasted"], "after_no_show": totals["after_no_show"]}
+
+
+def chairside_record(appointment: Appointment) -> dict[str, QuerySet]:
+    return {
+        "vitals": appointment.vitals.select_related("recorded_by").order_by("taken_at"),
+        "reactions": appointment.reactions.select_related("recorded_by").order_by("onset_at"),
+        "lots": appointment.drug_lots.order_by("recorded_at"),
+        "rates": appointment.rates_given.order_by("started_at"),
+    }
+
+
+def must_be_dispensed(appointment: Appointment) -> bool:
+    return pharmacy_dispenses(appointment)
+
+
+def vitals_due_at(appointment: Appointment, *, interval_minutes: int) -> dt.datetime | None:
+    """When the next vital signs are due: before the infusion (now) once seated; during it every
+    ``interval_minutes`` from its start or the last set taken during it; after observation at discharge.
+    None when the patient is not in the chair."""
+    if appointment.status != AppointmentStatus.CHECKED_IN:
+        return None
+    taken = list(appointment.vitals.order_by("taken_at").values_list("phase", "taken_at"))
+    if appointment.infusion_start_at is None:
+        return None if any(phase == "pre" for phase, _ in taken) else appointment.chair_start_at
+    during = [at for phase, at in taken if phase == "during" and at >= appointment.infusion_start_at]
+    last = max(during, default=appointment.infusion_start_at)
+    return last + dt.timedelta(minutes=interval_minutes)

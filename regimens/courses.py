@@ -1,0 +1,130 @@
+"""Courses of consecutive daily doses, proposed and booked as one unit.
+
+IVIG loading (2 g/kg over 2–5 consecutive days) and pulse methylprednisolone (1 g daily ×3–5 days)
+are one treatment given over consecutive days: the series proposal places the whole course or
+nothing. A closed day (weekend, holiday) inside the course is skipped only when the regimen allows
+it (``course_may_skip_closed_days``); otherwise the proposal moves the start to the first day from
+which the whole course fits on open days, each with a free slot. The proposal is an ordinary
+``treatment.series.SeriesProposal``, booked all or nothing by ``treatment.series.book_series``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from regimens.dosing import dose_plan, regimen_rows
+from scheduling import planner
+from scheduling.planner_input import planner_input_for
+from scheduling.slot_search import find_candidates
+
+COURSE_SEARCH_DAYS = 28
+
+
+def course_length(*, regimen, order, next_dose: int, days: int | None) -> int:
+    """Doses in the course still to give: the nurse's choice within the regimen's range, else the longest."""
+    wanted = days or regimen.course_days_max
+    wanted = max(regimen.course_days_min, min(regimen.course_days_max, wanted))
+    if regimen.course_doses:
+        wanted = min(wanted, regimen.course_doses - next_dose + 1)
+    if order.last_dose_number:
+        wanted = min(wanted, order.last_dose_number - next_dose + 1)
+    return max(wanted, 1)
+
+
+def course_days(
+    start: dt.date, count: int, rules: planner.CenterRules, *, may_skip_closed: bool
+) -> list[dt.date] | None:
+    """The ``count`` open days of a course starting on ``start`` (None when it cannot start there)."""
+    days: list[dt.date] = []
+    day = start
+    while len(days) < count:
+        closed = day.weekday() not in rules.opening_hours or day in rules.closures
+        if closed:
+            if not days or not may_skip_closed:
+                return None
+            if (day - start).days > count + 7:
+                return None
+        else:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def propose_course(
+    *, order, next_dose: int, first_day: dt.date | None, time_of_day: str, now: dt.datetime, days: int | None = None
+):
+    """The course as a series proposal, or None when the next dose is not part of a course."""
+    from treatment.series import ProposedDose, SeriesProposal, bookable_horizon
+
+    protocol, patient = order.protocol, order.patient
+    regimen = regimen_rows(protocol).regimen
+    if regimen is None or not regimen.has_course:
+        return None
+    if regimen.course_doses and next_dose > regimen.course_doses:
+        return None
+    center = patient.center
+    tz = center.tzinfo
+    today = now.astimezone(tz).date()
+    start = max(first_day or today + dt.timedelta(days=1), today)
+    if order.start_date:
+        start = max(start, order.start_date)
+    count = course_length(regimen=regimen, order=order, next_dose=next_dose, days=days)
+    horizon = bookable_horizon(center)
+    last_search = start + dt.timedelta(days=COURSE_SEARCH_DAYS + count * 2)
+    if order.valid_until:
+        last_search = min(last_search, order.valid_until)
+    pin = planner_input_for(center=center, date_from=start, date_to=last_search)
+    numbers = list(range(next_dose, next_dose + count))
+    label = f"{count}-day course"
+    for offset in range(COURSE_SEARCH_DAYS):
+        day0 = start + dt.timedelta(days=offset)
+        plan_days = course_days(day0, count, pin.rules, may_skip_closed=regimen.course_may_skip_closed_days)
+        if plan_days is None or plan_days[-1] > last_search or (horizon and plan_days[-1] > horizon):
+            continue
+        doses = _place_all(order, numbers, plan_days, pin, time_of_day, now)
+        if doses is not None:
+            notes = [f"{protocol.name}: a {label} from {plan_days[0]:%Y-%m-%d}, booked as one unit."]
+            if day0 != start:
+                notes.append(f"Starts {(day0 - start).days} day(s) after the chosen day so the whole course fits.")
+            if len(plan_days) > 1 and (plan_days[-1] - plan_days[0]).days + 1 > count:
+                notes.append("The course jumps the closed day(s) in between, as its regimen allows.")
+            for dose in doses:
+                dose.plan = dose_plan(protocol=protocol, dose_number=dose.dose_number, patient=patient, on=dose.due)
+            from treatment.series import _attach_readiness
+
+            _attach_readiness(order, doses)
+            return SeriesProposal(order, doses, [], notes, False, is_course=True)
+    problem = ProposedDose(next_dose, start, start, last_search)
+    skip = "" if regimen.course_may_skip_closed_days else " on consecutive open days"
+    problem.problems.append(
+        f"No start day between {start:%Y-%m-%d} and {last_search:%Y-%m-%d} fits the whole {label}{skip}; "
+        "choose another start day or course length."
+    )
+    return SeriesProposal(order, [problem], [], [], False, is_course=True)
+
+
+def _place_all(order, numbers, plan_days, pin, time_of_day, now):
+    from treatment.series import ProposedDose
+
+    doses: list[ProposedDose] = []
+    for dose_number, day in zip(numbers, plan_days, strict=True):
+        result = find_candidates(
+            center=order.patient.center,
+            protocol=order.protocol,
+            dose_number=dose_number,
+            date_from=day,
+            date_to=day,
+            time_of_day=time_of_day,
+            limit=1,
+            now=now,
+            planner_input=pin,
+            dose_patient=order.patient,
+        )
+        if not result.candidates:
+            return None
+        best = result.candidates[0]
+        dose = ProposedDose(dose_number, day, day, day, best.chair_id, best.chair_label, best.start, best.end)
+        dose.note = f"Course day {len(doses) + 1}"
+        doses.append(dose)
+        pin = pin.with_booking(planner.BookedSlot(-dose_number, best.chair_id, best.start, best.end))
+    return doses

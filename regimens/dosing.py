@@ -1,0 +1,287 @@
+"""The one answer to "what is this dose, and how long does it hold the chair?".
+
+:func:`dose_plan` reads the protocol's regimen rows (amount by dose number, weight bands, rate
+ladders), the patient's latest weight and the reactions to their earlier doses of the protocol, and
+returns a :class:`DosePlan`: the amount, the weight it was computed from (and whether that weight is
+stale), the rate ladder, the infusion and observation minutes, what earlier reactions changed, and
+the whole chair time. :func:`chair_minutes` is its chair time: ``Protocol.chair_minutes`` and
+``Protocol.end_of`` ask it, so booking, moving, the slot search, series, the planner's requests
+and the API all book the same length.
+
+Infusion time, in order of precedence: the weight band's time (ravulizumab), else the rate
+ladder's time for the dose's volume (ublituximab, ocrelizumab, IVIG by weight, inebilizumab), else
+the protocol's first- or later-dose minutes. A short-option ladder (ocrelizumab 2 h), where the
+regimen uses it, is booked only when the patient never had a serious reaction to the protocol; after any reaction later doses
+get the regimen's extra observation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from patients.models import Patient
+    from regimens.models import DoseAmount, PatientWeight, RateLadder, Regimen, WeightBand
+    from scheduling.models import Protocol
+
+DEFAULT_WEIGHT_VALID_DAYS = 30
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    rate: Decimal
+    unit: str
+    minutes: int  # minutes actually run at this rate for this dose
+
+
+@dataclass
+class DosePlan:
+    dose_number: int
+    amount_mg: Decimal | None = None
+    amount_label: str = ""
+    weight_kg: Decimal | None = None
+    weight_measured_on: dt.date | None = None
+    is_weight_stale: bool = False
+    needs_weight: bool = False
+    infusion_minutes: int = 0
+    infusion_source: str = "protocol"
+    ladder_name: str = ""
+    steps: list[LadderStep] = field(default_factory=list)
+    setup_minutes: int = 0
+    premedication_minutes: int = 0
+    observation_minutes: int = 0
+    # What reactions to earlier doses changed (shown when the next dose is booked and at the chair).
+    requirements: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def chair_minutes(self) -> int:
+        return self.setup_minutes + self.premedication_minutes + self.infusion_minutes + self.observation_minutes
+
+    @property
+    def tile_text(self) -> str:
+        """The dose's amount and weight for a board tile's detail: " · 600 mg · 72 kg (…)"."""
+        parts = [self.amount_label, self.weight_label]
+        return "".join(f" · {p}" for p in parts if p)
+
+    @property
+    def weight_label(self) -> str:
+        if self.weight_kg is None:
+            return "no weight" if self.needs_weight else ""
+        stale = " — stale, weigh again" if self.is_weight_stale else ""
+        return f"{self.weight_kg.normalize():f} kg ({self.weight_measured_on:%Y-%m-%d}){stale}"
+
+
+@dataclass(frozen=True)
+class RegimenRows:
+    regimen: Regimen | None
+    amounts: tuple[DoseAmount, ...]
+    bands: tuple[WeightBand, ...]
+    ladders: tuple[RateLadder, ...]
+
+
+def regimen_rows(protocol: Protocol) -> RegimenRows:
+    """The protocol's regimen rows, read once per protocol instance (four queries)."""
+    cached = getattr(protocol, "_regimen_rows", None)
+    if cached is not None:
+        return cached
+    from regimens.models import DoseAmount, RateLadder, Regimen, WeightBand
+
+    rows = RegimenRows(
+        regimen=Regimen.objects.filter(protocol=protocol).first() if protocol.pk else None,
+        amounts=tuple(DoseAmount.objects.filter(protocol=protocol)) if protocol.pk else (),
+        bands=tuple(WeightBand.objects.filter(protocol=protocol)) if protocol.pk else (),
+        ladders=tuple(RateLadder.objects.filter(protocol=protocol).prefetch_related("steps")) if protocol.pk else (),
+    )
+    protocol._regimen_rows = rows  # type: ignore[attr-defined]
+    return rows
+
+
+def forget_regimen_rows(protocol: Protocol) -> None:
+    protocol.__dict__.pop("_regimen_rows", None)
+    protocol.__dict__.pop("_regimen_rows_partial", None)
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    """What the plan needs to know about the patient: latest weight and earlier reactions to the protocol."""
+
+    weight: PatientWeight | None
+    reactions: tuple  # InfusionReaction rows, each with its appointment's dose number
+
+
+def patient_facts(patient: Patient, protocol: Protocol) -> PatientFacts:
+    from chairside.models import InfusionReaction
+    from regimens.models import PatientWeight
+
+    weight = PatientWeight.objects.filter(patient=patient).order_by("-measured_on", "-recorded_at").first()
+    reactions = tuple(
+        InfusionReaction.objects.filter(patient=patient, protocol=protocol)
+        .select_related("appointment")
+        .order_by("onset_at")
+    )
+    return PatientFacts(weight=weight, reactions=reactions)
+
+
+def _fmt(value: Decimal) -> str:
+    text = f"{value.quantize(Decimal('1')) if value >= 100 else value.quantize(Decimal('0.1')):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def dose_plan(
+    *,
+    protocol: Protocol,
+    dose_number: int,
+    patient: Patient | None = None,
+    on: dt.date | None = None,
+    facts: PatientFacts | None = None,
+) -> DosePlan:
+    """The amount, rate ladder and chair time of one dose (for this patient, when known), on day ``on``."""
+    rows = regimen_rows(protocol)
+    if facts is None and patient is not None and patient.pk:
+        facts = patient_facts(patient, protocol)
+    on = on or timezone.localdate()
+    plan = DosePlan(
+        dose_number=dose_number,
+        setup_minutes=protocol.setup_minutes,
+        premedication_minutes=protocol.premedication_minutes,
+        observation_minutes=protocol.observation_minutes_for(dose_number),
+        infusion_minutes=protocol.infusion_minutes(dose_number),
+    )
+    earlier = [r for r in (facts.reactions if facts else ()) if r.appointment.dose_number < dose_number]
+    had_serious = any(r.is_serious for r in earlier)
+    _weigh(plan, rows, facts, on, dose_number)
+    band = next((b for b in rows.bands if b.covers(dose_number)), None)
+    amount = next((a for a in rows.amounts if a.covers(dose_number)), None)
+    if band is not None:
+        _plan_by_band(plan, rows, dose_number)
+    elif amount is not None:
+        plan.amount_mg = amount.per_infusion_mg(plan.weight_kg)
+        plan.needs_weight = plan.needs_weight or amount.is_by_weight
+        plan.amount_label = _amount_label(amount, plan)
+    uses_short = bool(rows.regimen and rows.regimen.uses_short_option)
+    ladder = _choose_ladder(rows, dose_number, had_serious=had_serious, uses_short=uses_short, plan=plan)
+    if ladder is not None and band is None:
+        _run_ladder(plan, ladder)
+    if earlier:
+        regimen = rows.regimen
+        extra = regimen.reaction_observation_minutes if regimen else 30
+        worst = max(earlier, key=lambda r: (r.grade, r.onset_at))
+        plan.requirements.append(
+            f"Reaction at dose {worst.appointment.dose_number} (grade {worst.grade}): observe {extra} min longer."
+        )
+        plan.observation_minutes += extra
+        for reaction in earlier:
+            if reaction.premedication_change:
+                plan.requirements.append(
+                    f"Pre-medication changed after dose {reaction.appointment.dose_number}: {reaction.premedication_change}."
+                )
+    if plan.needs_weight and plan.weight_kg is None:
+        plan.problems.append("No weight recorded: weigh the patient before the dose is prepared.")
+    elif plan.needs_weight and plan.is_weight_stale:
+        plan.problems.append(f"Weight measured {plan.weight_measured_on:%Y-%m-%d} is stale: weigh the patient again.")
+    return plan
+
+
+def _weigh(plan: DosePlan, rows: RegimenRows, facts: PatientFacts | None, on: dt.date, dose_number: int) -> None:
+    weight = facts.weight if facts else None
+    if weight is None:
+        return
+    valid_days = rows.regimen.weight_valid_days if rows.regimen else DEFAULT_WEIGHT_VALID_DAYS
+    plan.weight_kg = weight.kg
+    plan.weight_measured_on = weight.measured_on
+    plan.is_weight_stale = (on - weight.measured_on).days > valid_days
+
+
+def _plan_by_band(plan: DosePlan, rows: RegimenRows, dose_number: int) -> None:
+    plan.needs_weight = True
+    if plan.weight_kg is None:
+        plan.amount_label = "by weight band: no weight"
+        return
+    fitting = next((b for b in rows.bands if b.covers(dose_number) and b.fits(plan.weight_kg)), None)
+    if fitting is None:
+        plan.amount_label = "no weight band fits"
+        plan.problems.append(f"No weight band covers {plan.weight_kg.normalize():f} kg for dose {dose_number}.")
+        return
+    plan.amount_mg = Decimal(fitting.amount_mg)
+    plan.amount_label = f"{fitting.amount_mg} mg"
+    plan.infusion_minutes = fitting.infusion_minutes
+    plan.infusion_source = "weight band"
+
+
+def _amount_label(amount: DoseAmount, plan: DosePlan) -> str:
+    per_day = amount.amount / amount.divided_over_days
+    if not amount.is_by_weight:
+        return f"{_fmt(per_day)} mg"
+    unit = amount.unit
+    rate = f"{_fmt(per_day)} {unit}"
+    if amount.divided_over_days > 1:
+        rate += f"; {_fmt(amount.amount)} {unit} over {amount.divided_over_days} days"
+    if plan.amount_mg is None:
+        return f"{rate}: no weight"
+    shown = f"{_fmt(plan.amount_mg / 1000)} g" if unit == "g/kg" else f"{_fmt(plan.amount_mg)} mg"
+    return f"{shown} ({rate})"
+
+
+def _choose_ladder(
+    rows: RegimenRows, dose_number: int, *, had_serious: bool, uses_short: bool, plan: DosePlan
+) -> RateLadder | None:
+    covering = [ladder for ladder in rows.ladders if ladder.covers(dose_number)]
+    short = [ladder for ladder in covering if ladder.is_short_option and uses_short]
+    standard = [ladder for ladder in covering if not ladder.is_short_option]
+    for ladder in short:
+        if ladder.requires_no_serious_reaction and had_serious:
+            plan.requirements.append(f"{ladder.name} withdrawn after a serious reaction: standard rate.")
+            continue
+        return ladder
+    return standard[0] if standard else None
+
+
+def _run_ladder(plan: DosePlan, ladder: RateLadder) -> None:
+    """Infusion minutes from the ladder's steps until the dose's volume is in."""
+    weight = plan.weight_kg
+    per_kg = ladder.rate_unit == "mL/kg/h"
+    if ladder.volume_ml:
+        volume = Decimal(ladder.volume_ml)
+    elif ladder.concentration_mg_per_ml and plan.amount_mg is not None:
+        volume = plan.amount_mg / ladder.concentration_mg_per_ml
+    else:
+        return  # the volume depends on a weight not known: the protocol's minutes stand
+    if per_kg and weight is None:
+        return
+    left = volume
+    minutes_total = Decimal(0)
+    steps = list(ladder.steps.all())
+    for index, step in enumerate(steps):
+        rate = step.rate * (weight if per_kg and weight is not None else 1)  # mL/h
+        last = index == len(steps) - 1 or step.minutes is None
+        step_minutes = Decimal(step.minutes) if step.minutes is not None and not last else None
+        capacity = rate * step_minutes / 60 if step_minutes is not None else None
+        if capacity is not None and capacity < left:
+            left -= capacity
+            minutes_total += step_minutes  # type: ignore[operator]
+            plan.steps.append(LadderStep(step.rate, ladder.rate_unit, int(step_minutes)))  # type: ignore[arg-type]
+            continue
+        run = left / rate * 60
+        minutes_total += run
+        plan.steps.append(LadderStep(step.rate, ladder.rate_unit, math.ceil(run)))
+        left = Decimal(0)
+        break
+    if left > 0:
+        return  # a ladder that never empties the bag: keep the protocol's minutes
+    plan.infusion_minutes = max(1, math.ceil(minutes_total))
+    plan.infusion_source = "rate ladder"
+    plan.ladder_name = ladder.name
+
+
+def chair_minutes(
+    *, protocol: Protocol, dose_number: int, patient: Patient | None = None, on: dt.date | None = None
+) -> int:
+    """The whole chair time of the dose: what every path books (see the module docstring)."""
+    return dose_plan(protocol=protocol, dose_number=dose_number, patient=patient, on=on).chair_minutes

@@ -1,0 +1,88 @@
+"""Series proposals end where they can be booked; courses of consecutive days are proposed whole."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from chairs.models import Closure, NurseShift
+from regimens.models import Regimen
+from tests.treatment.conftest import at, make_order, monday_in
+from treatment.series import book_series, propose_series
+
+pytestmark = pytest.mark.django_db
+
+
+def test_open_ended_ocrelizumab_order_proposes_a_bookable_horizon(staffed, library, patient):
+    # The issue's case: an open-ended order authorized to 2031 proposed 12 doses of which only the
+    # first few could be placed (nurse shifts end), so the proposal could never be booked.
+    order = make_order(patient, library["ocr"], start=dt.date.today(), until=dt.date(2031, 12, 1))
+    last_shift = NurseShift.objects.filter(center=staffed).latest("start").start.astimezone(staffed.tzinfo).date()
+    proposal = propose_series(order=order, first_day=monday_in(2))
+    assert proposal.is_bookable
+    assert 2 <= len(proposal.doses) < 12
+    assert all(d.start.astimezone(staffed.tzinfo).date() <= last_shift for d in proposal.doses)
+    next_dose = proposal.doses[-1].dose_number + 1
+    assert proposal.left_for_later == (next_dose, None)
+    assert f"dose {next_dose} on are left to book later" in " ".join(proposal.notes)
+
+
+def test_series_shows_each_doses_amount(staffed, library, patient):
+    order = make_order(patient, library["ocr"], start=dt.date.today(), doses=3)
+    proposal = propose_series(order=order, first_day=monday_in(2))
+    assert [d.plan.amount_label for d in proposal.doses] == ["300 mg", "300 mg", "600 mg"]
+
+
+def test_methylprednisolone_course_is_consecutive_open_days(staffed, library, patient, front_desk):
+    order = make_order(patient, library["mp"], start=dt.date.today(), doses=5)
+    friday = monday_in(3) + dt.timedelta(days=4)
+    proposal = propose_series(order=order, first_day=friday, course_days=3)
+    days = [d.start.astimezone(staffed.tzinfo).date() for d in proposal.doses]
+    # Friday would run into the weekend: the course starts the next Monday instead.
+    assert days == [monday_in(4), monday_in(4) + dt.timedelta(days=1), monday_in(4) + dt.timedelta(days=2)]
+    assert proposal.is_course and proposal.is_bookable
+    assert "whole course fits" in " ".join(proposal.notes)
+    booked = book_series(
+        actor=front_desk, order=order, doses=[(d.dose_number, d.chair_id, d.start) for d in proposal.doses]
+    )
+    assert [a.dose_number for a in booked] == [1, 2, 3]
+
+
+def test_a_course_may_jump_closed_days_when_its_regimen_allows(staffed, library, patient):
+    Regimen.objects.filter(protocol=library["mp"]).update(course_may_skip_closed_days=True)
+    order = make_order(patient, library["mp"], start=dt.date.today(), doses=5)
+    friday = monday_in(3) + dt.timedelta(days=4)
+    days = [
+        d.start.astimezone(staffed.tzinfo).date()
+        for d in propose_series(order=order, first_day=friday, course_days=3).doses
+    ]
+    assert days == [friday, monday_in(4), monday_in(4) + dt.timedelta(days=1)]
+
+
+def test_a_closure_inside_the_course_moves_its_start(staffed, library, patient):
+    from chairs.models import Chair
+
+    Chair.objects.filter(center=staffed).update(kind="bed")  # IVIG goes to a bed with a pump
+    order = make_order(patient, library["ivig"], start=dt.date.today())
+    monday = monday_in(3)
+    Closure.objects.create(center=staffed, date=monday + dt.timedelta(days=2), reason="Holiday")
+    proposal = propose_series(order=order, first_day=monday, course_days=2)
+    days = [d.start.astimezone(staffed.tzinfo).date() for d in proposal.doses]
+    assert days == [monday, monday + dt.timedelta(days=1)]
+    longer = propose_series(order=order, first_day=monday, course_days=5)
+    days = [d.start.astimezone(staffed.tzinfo).date() for d in longer.doses]
+    # Monday–Friday would cross the Wednesday closure; the first five consecutive open days start Thursday…
+    # …but Saturday is closed, so the next whole week.
+    assert days == [monday + dt.timedelta(days=7 + n) for n in range(5)]
+
+
+def test_a_course_that_fits_nowhere_says_so_and_is_not_bookable(staffed, library, patient):
+    order = make_order(patient, library["mp"], start=dt.date.today(), doses=5)
+    proposal = propose_series(order=order, first_day=monday_in(3), course_days=6)
+    # Asked for 6 days: the regimen's longest course is 5, which fits one open week (Monday–Friday).
+    assert len(proposal.doses) == 5 and proposal.is_bookable
+    NurseShift.objects.filter(center=staffed, start__gte=at(monday_in(3), 0)).delete()
+    nothing = propose_series(order=order, first_day=monday_in(3), course_days=5)
+    assert not nothing.is_bookable
+    assert "fits the whole 5-day course on consecutive open days" in nothing.doses[0].problems[0]
