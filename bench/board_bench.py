@@ -187,6 +187,14 @@ def main() -> int:
         f"{'request':<28} {'median ms':>9} {'p95 ms':>9} {'min ms':>9} {'queries':>8} {'KiB':>8}",
         row("full page", page),
         row("htmx refresh (every 20 s)", poll),
+        "",
+        "Against the targets (issue 14: <= 12 queries, <= 40 ms median), figure / target (<= 1 meets it):",
+        *(
+            f"  {label:<26} queries {result[1]}/12 = {result[1] / 12:.2f}; "
+            f"median {statistics.median(result[0]):.1f}/40 ms = {statistics.median(result[0]) / 40:.2f}"
+            for label, result in (("full page", page), ("htmx refresh", poll))
+        ),
+        "(the median is server time on a shared 2-core machine: compare it at the load average above)",
     ]
     text = "\n".join(lines) + "\n"
     print(text)

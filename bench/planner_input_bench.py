@@ -23,6 +23,20 @@ import django
 RESULTS = Path(__file__).resolve().parent / "results" / "planner_input.txt"
 
 
+def _explain(*, center, lo, hi) -> str:
+    """EXPLAIN ANALYZE of the planner input's one query (bookings, blocks and shifts of the range)."""
+    from django.db import connection
+
+    from scheduling.models import BLOCKING_STATUSES
+    from scheduling.planner_input import _SCHEDULE_SQL
+
+    params = {"center": center.pk, "lo": lo, "hi": hi, "shifts_lo": lo, "shifts_hi": hi}
+    params["active"] = [status.value for status in BLOCKING_STATUSES]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + _SCHEDULE_SQL, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
 def build():
     from django.contrib.auth.models import User
 
@@ -87,6 +101,102 @@ def build():
     return center, horizon, len(busy.booked), fill
 
 
+def build_scaled(*, chairs: int, days: int, tag: str):
+    """A center of ``chairs`` chairs with about four fifths of ``days`` weekdays' chair time booked
+    (two-hour bookings with a free half hour now and then) and one nurse per four chairs all day."""
+    from django.contrib.auth.models import User
+
+    from bench import planner_bench
+    from chairs.models import Center, Chair, NurseShift, OpeningHours
+    from patients.models import Patient
+    from scheduling.models import Appointment, Protocol
+
+    center = Center.objects.create(name=f"Scaled {tag}", timezone=planner_bench.TZ)
+    OpeningHours.objects.bulk_create(
+        OpeningHours(center=center, weekday=w, opens=dt.time(7), closes=dt.time(19)) for w in range(5)
+    )
+    made = Chair.objects.bulk_create([Chair(center=center, label=f"{tag}{n:03d}") for n in range(chairs)])
+    nurses = [User.objects.create_user(f"scaled.{tag}.{n}") for n in range(max(1, chairs // 4))]
+    horizon = planner_bench.working_days(days * 5 // 7 + 1)[: max(1, days * 5 // 7)]
+    tz = center.tzinfo
+    NurseShift.objects.bulk_create(
+        NurseShift(
+            center=center,
+            nurse=nurse,
+            start=dt.datetime.combine(day, dt.time(7), tzinfo=tz),
+            end=dt.datetime.combine(day, dt.time(19), tzinfo=tz),
+        )
+        for day in horizon
+        for nurse in nurses
+    )
+    patient = Patient.objects.create(
+        center=center, mrn=f"S{tag}", first_name="S", last_name="S", date_of_birth=dt.date(1960, 1, 1)
+    )
+    protocol = Protocol.objects.first()
+    rng = random.Random(chairs * 1000 + days)
+    rows = []
+    for day in horizon:
+        for chair in made:
+            moment = dt.datetime.combine(day, dt.time(7), tzinfo=tz)
+            closes = dt.datetime.combine(day, dt.time(19), tzinfo=tz)
+            while moment + dt.timedelta(hours=2) <= closes:
+                if rng.random() < 0.8:
+                    rows.append(
+                        Appointment(
+                            center=center,
+                            patient=patient,
+                            protocol=protocol,
+                            chair=chair,
+                            start=moment,
+                            end=moment + dt.timedelta(hours=2),
+                            dose_number=3,
+                            status="booked",
+                        )
+                    )
+                moment += dt.timedelta(hours=2, minutes=30 if rng.random() < 0.3 else 0)
+    Appointment.objects.bulk_create(rows, batch_size=5000)
+    return center, protocol, horizon, len(rows)
+
+
+def availability_scaling(say, repeat: int) -> None:
+    """Availability (the slot search every page and API call uses) at 12 chairs x 7 days and at 200 chairs
+    x 90 days: median time of ``find_candidates`` (response cache missed on purpose), and the ratio."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from scheduling.slot_search import find_candidates
+
+    figures = {}
+    for chairs, days in ((12, 7), (200, 90)):
+        center, protocol, horizon, booked = build_scaled(chairs=chairs, days=days, tag=f"c{chairs}d{days}")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        times = []
+        base = dt.datetime.combine(horizon[0] - dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
+        for n in range(repeat + 1):
+            began = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                result = find_candidates(
+                    center=center,
+                    protocol=protocol,
+                    dose_number=3,
+                    date_from=horizon[0],
+                    date_to=horizon[0] + dt.timedelta(days=days - 1),
+                    limit=10,
+                    now=base + dt.timedelta(minutes=n),  # a new minute: never the cached answer
+                )
+            if n:  # the first fills the center's fixed input
+                times.append((time.perf_counter() - began) * 1000)
+        figures[(chairs, days)] = statistics.median(times)
+        say(
+            f"availability {chairs:>3} chairs x {days:>2} days ({booked:>6} bookings): median "
+            f"{statistics.median(times):6.1f} ms, {len(queries)} queries, {len(result.candidates)} candidates, "
+            f"{len(result.days)} days examined"
+        )
+    ratio = figures[(200, 90)] / figures[(12, 7)]
+    say(f"availability cost 200 chairs x 90 days / 12 chairs x 7 days: {ratio:.2f}x (target <= 3x)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=50)
@@ -99,7 +209,6 @@ def main() -> int:
 
     from bench.planner_bench import load_average
     from chairs.selectors import day_bounds
-    from scheduling.models import Appointment
     from scheduling.planner_input import MARGIN, planner_input_for
 
     setup_test_environment()
@@ -126,12 +235,7 @@ def main() -> int:
             times.append((time.perf_counter() - began) * 1000)
             cpu.append((time.process_time() - began_cpu) * 1000)
         lo, hi = day_bounds(center=center, day=horizon[0], last_day=horizon[0] + dt.timedelta(days=13))
-        query = (
-            Appointment.objects.active()
-            .filter(center=center, start__lt=hi + MARGIN, end__gt=lo - MARGIN)
-            .values_list("pk", "chair_id", "start", "end")
-        )
-        plan = query.explain(analyze=True)
+        plan = _explain(center=center, lo=lo - MARGIN, hi=hi + MARGIN)
         say(f"Planner input benchmark ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, load average {load_average()})")
         say(f"Center: 68 chairs/beds, {booked} appointments over 28 days ({fill:.0%} of chair time booked)")
         say(
@@ -139,6 +243,7 @@ def main() -> int:
             f"median {statistics.median(times):.1f} ms, p95 {statistics.quantiles(times, n=20)[-1]:.1f} ms "
             f"over {len(times)} runs (target median <= 15 ms); this process's CPU: median {statistics.median(cpu):.1f} ms"
         )
+        say(f"  figure / target: {statistics.median(times) / 15:.2f} (<= 1 meets it)")
         if args.profile:
             import cProfile
             import pstats
@@ -151,9 +256,10 @@ def main() -> int:
         say("Its queries (last run; database time as Django saw it, ms):")
         for q in queries.captured_queries:
             say(f"  {float(q['time']) * 1000:7.1f}  {q['sql'][:110]}")
-        say("EXPLAIN ANALYZE of the appointment query:")
+        say("EXPLAIN ANALYZE of its one query (bookings, chair blocks and shifts of the range):")
         for line in plan.splitlines():
             say(f"  {line}")
+        availability_scaling(say, repeat=max(5, args.repeat // 5))
         say(f"Load average at the end: {load_average()}")
     finally:
         connection.close()

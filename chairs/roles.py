@@ -163,9 +163,20 @@ def ensure_roles(**kwargs) -> None:
 
 
 def roles_of(user) -> set[str]:
+    """The user's roles (cached on the user object, and across requests until their groups change)."""
     if not user.is_authenticated:
         return set()
-    return {name for name in user.groups.values_list("name", flat=True) if name in ROLES}
+    cached = getattr(user, "_roles_cache", None)
+    if cached is None:
+        from infusion_center.auth_backend import user_scopes
+        from infusion_center.versioned_cache import cached as cached_read
+
+        cached = user._roles_cache = cached_read(
+            user_scopes(user.pk),
+            f"roles:{user.pk}",
+            lambda: frozenset(name for name in user.groups.values_list("name", flat=True) if name in ROLES),
+        )
+    return set(cached)
 
 
 def has_role(user, *roles: str) -> bool:

@@ -181,7 +181,17 @@ def user_center_ids(user) -> list[int]:
     if cached is None:
         from chairs.selectors import centers_for
 
-        cached = list(centers_for(user=user).values_list("pk", flat=True))
+        def load() -> list[int]:
+            return list(centers_for(user=user).values_list("pk", flat=True))
+
+        if user.is_superuser or not user.is_authenticated:
+            cached = load()  # every center: not cached (a new center would be missed)
+        else:
+            # Cached until the user's memberships change (Center.staff bumps the user's version).
+            from infusion_center.auth_backend import user_scopes
+            from infusion_center.versioned_cache import cached as cached_read
+
+            cached = cached_read(user_scopes(user.pk), f"centers:{user.pk}", load)
         user._api_center_ids = cached
     return cached
 

@@ -141,7 +141,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "infusion_center.auth_backend.CachedPermissionsBackend",  # Django's ModelBackend, permissions cached
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -266,6 +266,13 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport,
 # which needs no server (fine for one machine, not for production).
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache behind infusion_center.versioned_cache (planner input, permissions, availability):
+# Redis when REDIS_URL is set, shared by every web process; the process's memory otherwise.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 5000}}
+}
 CELERY_QUEUE_DIR = BASE_DIR / ".local" / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -330,6 +337,8 @@ BOOKING_TEMPLATE_SECONDS = env.float("BOOKING_TEMPLATE_SECONDS", default=10.0)
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # A reminder left "sending" longer than this (worker lost mid-send) is marked "unknown", never resent blindly.
 REMINDERS_SENDING_LEASE_SECONDS = env.int("REMINDERS_SENDING_LEASE_SECONDS", default=300)
+# A row "queued" this long (its send task lost: broker restarted, publish failed) is handed over again.
+REMINDERS_REQUEUE_SECONDS = env.int("REMINDERS_REQUEUE_SECONDS", default=600)
 
 # Email: console in development; SMTP (or any Django backend) through EMAIL_URL.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -50,7 +50,14 @@ RETRY_BASE_SECONDS = 60
 RETRY_CAP_SECONDS = 30 * 60
 DISPATCH_BATCH = 500
 DISPATCH_MAX_BATCHES = 100
-REQUEUE_AFTER = dt.timedelta(minutes=10)
+
+
+def requeue_after() -> dt.timedelta:
+    """How long a row may stay ``queued`` (its send task lost) before the dispatcher hands it over again."""
+    return dt.timedelta(seconds=getattr(settings, "REMINDERS_REQUEUE_SECONDS", 600))
+
+
+REQUEUE_AFTER = requeue_after()  # the default, for callers that read the constant
 
 
 def sending_lease() -> dt.timedelta:
@@ -82,12 +89,19 @@ def channels_for(patient: Patient) -> list[str]:
 # --- Planning (inside the booking's transaction) --------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # runs inside the booking's transaction; an error ends it anyway
 def sync_reminders(appointment: Appointment, *, now: dt.datetime | None = None) -> None:
-    """Create, update or void the appointment's open reminders to match its time, status and the patient."""
+    """Create, update or void the appointment's open reminders to match its time, status and the patient.
+
+    A booking just written by ``book_appointment`` (``is_fresh_booking``, its center and patient
+    loaded) has no reminders yet: they are created without re-reading anything.
+    """
     now = now or timezone.now()
-    appointment = Appointment.objects.select_related("center", "patient", "patient__center").get(pk=appointment.pk)
-    rows = {(r.kind, r.channel): r for r in Reminder.objects.select_for_update().filter(appointment=appointment)}
+    if getattr(appointment, "is_fresh_booking", False):
+        rows: dict[tuple[str, str], Reminder] = {}
+    else:
+        appointment = Appointment.objects.select_related("center", "patient", "patient__center").get(pk=appointment.pk)
+        rows = {(r.kind, r.channel): r for r in Reminder.objects.select_for_update().filter(appointment=appointment)}
     if appointment.status not in ACTIVE_FOR_REMINDERS:
         _void(
             [r for r in rows.values() if r.status in OPEN],
@@ -207,7 +221,7 @@ def dispatch_due(*, now: dt.datetime | None = None, enqueue=None) -> int:
     handed = 0
     for status, condition in (
         (ReminderStatus.PENDING, Q(status=ReminderStatus.PENDING, due_at__lte=now)),
-        (ReminderStatus.QUEUED, Q(status=ReminderStatus.QUEUED, queued_at__lt=now - REQUEUE_AFTER)),
+        (ReminderStatus.QUEUED, Q(status=ReminderStatus.QUEUED, queued_at__lt=now - requeue_after())),
     ):
         for _ in range(DISPATCH_MAX_BATCHES):
             with transaction.atomic():
@@ -223,7 +237,7 @@ def dispatch_due(*, now: dt.datetime | None = None, enqueue=None) -> int:
                     status=ReminderStatus.QUEUED, queued_at=now, updated_at=now
                 )
             # Published after the claim commits; if publishing fails, the rows wait in "queued"
-            # and are handed over again after REQUEUE_AFTER.
+            # and are handed over again after requeue_after().
             enqueue(ids)
             handed += len(ids)
     return handed
@@ -249,92 +263,161 @@ class Claim:
 
 def send_reminder(reminder_id: int, *, now: dt.datetime | None = None) -> str:
     """Send one reminder if it is still queued; returns what happened (for logs and tests)."""
+    return send_reminders([reminder_id], now=now)[0]
+
+
+# Outcomes are written in groups of this many sends: a worker killed mid-batch leaves at most this many
+# rows ``sending`` (marked unknown after the lease, never sent again), as before for its one row.
+RECORD_EVERY = 10
+
+
+def send_reminders(reminder_ids: list[int], *, now: dt.datetime | None = None) -> list[str]:
+    """Send a batch of reminders, each once: what happened to each, in order.
+
+    All the batch's rows are claimed in one transaction (each row is ``sending``, and committed, before
+    its provider call), then sent one by one; successful sends are recorded every ``RECORD_EVERY``.
+    Safe to run twice: a row no longer ``queued`` is "not-queued".
+    """
     now = now or timezone.now()
-    claim_or_outcome = _claim(reminder_id, now=now)
-    if isinstance(claim_or_outcome, str):
-        return claim_or_outcome
-    reminder = claim_or_outcome.reminder
-    try:
-        result = _deliver(reminder, now=now)
-    except transports.TransientSendError as error:
-        return _record_transient(reminder, error, now=now)
-    except transports.PermanentSendError as error:
-        return _record_failure(reminder, error)
-    except transports.UnknownOutcomeError as error:
-        return _record_unknown(reminder, str(error))
-    except Exception as error:  # a bug or a crash in the provider library: we cannot tell if it went out
-        log.exception("Sending reminder %s failed unexpectedly", reminder.pk)
-        return _record_unknown(reminder, f"Unexpected error while sending: {error.__class__.__name__}")
-    Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING).update(
-        status=ReminderStatus.SENT,
-        sent_at=timezone.now(),
-        provider_message_id=result.provider_message_id,
-        provider_status=result.provider_status,
-        last_error="",
-        updated_at=timezone.now(),
+    outcomes = _claim_batch(reminder_ids, now=now)
+    pending_sent: list[Reminder] = []
+    for reminder_id in reminder_ids:
+        claim = outcomes[reminder_id]
+        if isinstance(claim, str):
+            continue
+        reminder = claim.reminder
+        try:
+            result = _deliver(reminder, now=now)
+        except transports.TransientSendError as error:
+            outcomes[reminder_id] = _record_transient(reminder, error, now=now)
+        except transports.PermanentSendError as error:
+            outcomes[reminder_id] = _record_failure(reminder, error)
+        except transports.UnknownOutcomeError as error:
+            outcomes[reminder_id] = _record_unknown(reminder, str(error))
+        except Exception as error:  # a bug or a crash in the provider library: we cannot tell if it went out
+            log.exception("Sending reminder %s failed unexpectedly", reminder.pk)
+            outcomes[reminder_id] = _record_unknown(
+                reminder, f"Unexpected error while sending: {error.__class__.__name__}"
+            )
+        else:
+            reminder.provider_message_id, reminder.provider_status = result.provider_message_id, result.provider_status
+            pending_sent.append(reminder)
+            outcomes[reminder_id] = "sent"
+            if len(pending_sent) >= RECORD_EVERY:
+                _record_sent(pending_sent)
+                pending_sent = []
+    _record_sent(pending_sent)
+    return [outcomes[reminder_id] for reminder_id in reminder_ids]  # type: ignore[misc]
+
+
+def _record_sent(reminders: list[Reminder]) -> None:
+    if not reminders:
+        return
+    moment = timezone.now()
+    for reminder in reminders:
+        reminder.status, reminder.sent_at, reminder.last_error, reminder.updated_at = (
+            ReminderStatus.SENT,
+            moment,
+            "",
+            moment,
+        )
+    Reminder.objects.filter(status=ReminderStatus.SENDING).bulk_update(
+        reminders, ["status", "sent_at", "provider_message_id", "provider_status", "last_error", "updated_at"]
     )
-    return "sent"
 
 
-def _claim(reminder_id: int, *, now: dt.datetime) -> Claim | str:
+def _claim_batch(reminder_ids: list[int], *, now: dt.datetime) -> dict[int, Claim | str]:
+    """Decide, under row locks, what to do with each reminder; claim those to send (one transaction)."""
+    outcomes: dict[int, Claim | str] = {pk: "not-queued" for pk in reminder_ids}
     with transaction.atomic():
-        reminder = (
+        reminders = list(
             Reminder.objects.select_for_update(of=("self",))
             .select_related("appointment", "appointment__protocol", "center")
-            .filter(pk=reminder_id)
-            .first()
+            .filter(pk__in=reminder_ids, status=ReminderStatus.QUEUED)
+            .order_by("pk")
         )
-        if reminder is None or reminder.status != ReminderStatus.QUEUED:
-            return "not-queued"
-        appointment = reminder.appointment
-        patient = Patient.objects.select_for_update().select_related("center").get(pk=reminder.patient_id)
-        appointment.patient = patient  # the locked, fresh row: consent and opt-out as of now
-        appointment.center = reminder.center
-        if appointment.status not in ACTIVE_FOR_REMINDERS:
-            return _finish(reminder, ReminderStatus.VOIDED, "Appointment no longer booked.")
-        if appointment.start <= now:
-            return _finish(reminder, ReminderStatus.SKIPPED, "Too late: the appointment has started.")
-        if reminder.channel not in channels_for(patient):
-            return _finish(reminder, ReminderStatus.VOIDED, "No consent for this channel, or opted out.")
-        tz = patient_tz(patient)
-        quiet = quiet_hours_of(reminder.center)
-        allowed = policy.next_allowed_time(now, tz=tz, quiet=quiet)
-        if allowed > now:
-            return _defer(reminder, allowed, appointment, note="Quiet hours: waits for the morning.")
-        day_start, day_end = policy.local_day_bounds(now, tz=tz)
-        already_today = (
+        if not reminders:
+            return outcomes
+        patients = {
+            p.pk: p
+            for p in Patient.objects.select_for_update()
+            .select_related("center")
+            .filter(pk__in={r.patient_id for r in reminders})
+            .order_by("pk")
+        }
+        # Who reached the provider lately (for "at most one a day"), read once for the batch.
+        recent = list(
             Reminder.objects.filter(
-                patient=patient, status__in=REACHED_PROVIDER, claimed_at__gte=day_start, claimed_at__lt=day_end
-            )
-            .exclude(appointment=appointment, kind=reminder.kind)
-            .exists()
+                patient_id__in=patients.keys(),
+                status__in=REACHED_PROVIDER,
+                claimed_at__gte=now - dt.timedelta(days=2),
+                claimed_at__lt=now + dt.timedelta(days=2),
+            ).values_list("patient_id", "appointment_id", "kind", "claimed_at")
         )
-        if already_today:
-            return _defer(
-                reminder,
-                policy.next_day_start(now, tz=tz, quiet=quiet),
-                appointment,
-                note="Already reminded today: waits for tomorrow.",
-            )
-        try:
-            if reminder.channel == Channel.SMS:
-                recipient, body = str(patient.phone), content.render_sms(appointment)
+        finished: dict[tuple[str, str, str], list[int]] = {}
+        claimed: list[Reminder] = []
+        for reminder in reminders:
+            outcome = _decide(reminder, patients[reminder.patient_id], recent=recent, now=now)
+            if isinstance(outcome, tuple):
+                finished.setdefault(outcome, []).append(reminder.pk)
+                outcomes[reminder.pk] = outcome[0]
+            elif isinstance(outcome, str):
+                outcomes[reminder.pk] = outcome
             else:
-                recipient, body = patient.email, content.render_email(appointment, now=now).text
-        except content.ContentNotAllowed as error:
-            return _finish(reminder, ReminderStatus.FAILED, "", error=str(error))
-        claimed = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.QUEUED).update(
-            status=ReminderStatus.SENDING,
-            claimed_at=now,
-            attempts=F("attempts") + 1,
-            recipient=recipient,
-            body=body,
-            updated_at=now,
+                claimed.append(outcome.reminder)
+                outcomes[reminder.pk] = outcome
+                recent.append((reminder.patient_id, reminder.appointment_id, reminder.kind, now))
+        for (status, note, error), pks in finished.items():
+            Reminder.objects.filter(pk__in=pks).update(
+                status=status, note=note[:255], last_error=error[:255], updated_at=timezone.now()
+            )
+        if claimed:
+            Reminder.objects.bulk_update(
+                claimed, ["status", "claimed_at", "attempts", "recipient", "body", "updated_at"]
+            )
+    return outcomes
+
+
+def _decide(reminder: Reminder, patient: Patient, *, recent: list, now: dt.datetime) -> Claim | str | tuple:
+    """One locked, queued reminder: a Claim to send, "deferred" (already written), or a
+    (status, note, error) to record."""
+    appointment = reminder.appointment
+    appointment.patient = patient  # the locked, fresh row: consent and opt-out as of now
+    appointment.center = reminder.center
+    if appointment.status not in ACTIVE_FOR_REMINDERS:
+        return (ReminderStatus.VOIDED, "Appointment no longer booked.", "")
+    if appointment.start <= now:
+        return (ReminderStatus.SKIPPED, "Too late: the appointment has started.", "")
+    if reminder.channel not in channels_for(patient):
+        return (ReminderStatus.VOIDED, "No consent for this channel, or opted out.", "")
+    tz = patient_tz(patient)
+    quiet = quiet_hours_of(reminder.center)
+    allowed = policy.next_allowed_time(now, tz=tz, quiet=quiet)
+    if allowed > now:
+        return _defer(reminder, allowed, appointment, note="Quiet hours: waits for the morning.")
+    day_start, day_end = policy.local_day_bounds(now, tz=tz)
+    already_today = any(
+        patient_id == patient.pk
+        and day_start <= claimed_at < day_end
+        and not (appointment_id == reminder.appointment_id and kind == reminder.kind)
+        for patient_id, appointment_id, kind, claimed_at in recent
+    )
+    if already_today:
+        return _defer(
+            reminder,
+            policy.next_day_start(now, tz=tz, quiet=quiet),
+            appointment,
+            note="Already reminded today: waits for tomorrow.",
         )
-        if not claimed:
-            return "not-queued"
+    try:
+        if reminder.channel == Channel.SMS:
+            recipient, body = str(patient.phone), content.render_sms(appointment)
+        else:
+            recipient, body = patient.email, content.render_email(appointment, now=now).text
+    except content.ContentNotAllowed as error:
+        return (ReminderStatus.FAILED, "", str(error))
     reminder.status, reminder.claimed_at, reminder.attempts = ReminderStatus.SENDING, now, reminder.attempts + 1
-    reminder.recipient, reminder.body = recipient, body
+    reminder.recipient, reminder.body, reminder.updated_at = recipient, body, now
     return Claim(reminder=reminder, body=body)
 
 

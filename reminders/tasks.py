@@ -21,8 +21,17 @@ def send_reminder(reminder_id: int) -> str:
     return services.send_reminder(reminder_id)
 
 
+@shared_task(name="reminders.send_reminders", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def send_reminders(reminder_ids: list[int]) -> list[str]:
+    return services.send_reminders(reminder_ids)
+
+
+# Reminders per send task: each task claims its rows in one transaction and records outcomes in groups.
+SEND_BATCH = 20
+
+
 def enqueue_sends(reminder_ids: list[int]) -> None:
-    """Publish one send task per reminder (called after the dispatcher's transaction commits)."""
-    with send_reminder.app.producer_or_acquire() as producer:
-        for reminder_id in reminder_ids:
-            send_reminder.apply_async(args=[reminder_id], producer=producer)
+    """Publish send tasks of ``SEND_BATCH`` reminders (called after the dispatcher's transaction commits)."""
+    with send_reminders.app.producer_or_acquire() as producer:
+        for first in range(0, len(reminder_ids), SEND_BATCH):
+            send_reminders.apply_async(args=[reminder_ids[first : first + SEND_BATCH]], producer=producer)

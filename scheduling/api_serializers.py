@@ -190,10 +190,50 @@ class AppointmentSerializer(StrictModelSerializer):
         return instance.center.tzinfo
 
 
+class CachedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary-key field answered from a versioned cache (``lookup(pk, request)``, None when not
+    visible) instead of a query; the same errors as DRF's field."""
+
+    def __init__(self, *, lookup, **kwargs):
+        self.lookup = lookup
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        found = self.lookup(pk, self.context.get("request")) if 0 < pk < 2**63 else None
+        if found is None:
+            self.fail("does_not_exist", pk_value=data)
+        return found
+
+
+def _protocol_by_pk(pk: int, request):
+    from scheduling.selectors import protocols_by_pk
+
+    return protocols_by_pk().get(pk)
+
+
+def _center_of_user(pk: int, request):
+    from scheduling.planner_input import fixed_input_for
+
+    if request is None or pk not in user_center_ids(request.user):
+        return None
+    try:
+        return fixed_input_for(pk).center
+    except Center.DoesNotExist:
+        return None
+
+
 class BookingSerializer(serializers.Serializer):
     patient = ScopedPrimaryKeyRelatedField(scope=_patients_scope, queryset=Patient.objects.all())
-    protocol = serializers.PrimaryKeyRelatedField(queryset=Protocol.objects.all())
-    chair = ScopedPrimaryKeyRelatedField(scope=in_user_centers("center_id"), queryset=Chair.objects.all())
+    protocol = CachedRelatedField(lookup=_protocol_by_pk, queryset=Protocol.objects.all())
+    chair = ScopedPrimaryKeyRelatedField(
+        scope=in_user_centers("center_id"), queryset=Chair.objects.select_related("center")
+    )
     start = StrictDateTimeField(help_text="ISO 8601 with a UTC offset, on the center's time grid.")
     dose_number = serializers.IntegerField(min_value=1, max_value=MAX_DOSE_NUMBER, default=1)
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -317,10 +357,8 @@ def _full_day(short: str) -> str:
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
-    center = ScopedPrimaryKeyRelatedField(
-        scope=lambda user, qs: qs.filter(pk__in=user_center_ids(user)), queryset=Center.objects.all()
-    )
-    protocol = serializers.PrimaryKeyRelatedField(queryset=Protocol.objects.all())
+    center = CachedRelatedField(lookup=_center_of_user, queryset=Center.objects.all())
+    protocol = CachedRelatedField(lookup=_protocol_by_pk, queryset=Protocol.objects.all())
     dose_number = serializers.IntegerField(min_value=1, max_value=MAX_DOSE_NUMBER, default=1)
     date_from = BoundedDateField(required=False, help_text="First local day; today when left out.")
     date_to = BoundedDateField(

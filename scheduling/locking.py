@@ -50,6 +50,15 @@ def center_day_key(center, moment: dt.datetime) -> tuple[int, int]:
     return center.pk, moment.astimezone(center.tzinfo).date().toordinal()
 
 
+def lock_statement(key: tuple[int, int], *, timeout_ms: int = LOCK_TIMEOUT_MS) -> tuple[str, tuple]:
+    """The SQL that takes one center-day lock with the short timeout (the target list is evaluated left
+    to right, so the timeout is in force before the lock is asked for). A refusal is SQLSTATE 55P03."""
+    return (
+        "SELECT set_config('lock_timeout', %s, true), pg_advisory_xact_lock(%s, %s)",
+        (f"{int(timeout_ms)}ms", *key),
+    )
+
+
 def lock_center_days(keys: Iterable[tuple[int, int]], *, timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
     """Hold the (center id, day ordinal) locks until the transaction ends; CenterBusy if they stay taken.
 
@@ -60,8 +69,11 @@ def lock_center_days(keys: Iterable[tuple[int, int]], *, timeout_ms: int = LOCK_
         return
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = {int(timeout_ms)}")
-            for center_id, day in ordered:
+            # One round trip for the first key: the target list is evaluated left to right, so the
+            # timeout is in force before the lock is asked for.
+            first, *others = ordered
+            cursor.execute(*lock_statement(first, timeout_ms=timeout_ms))
+            for center_id, day in others:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [center_id, day])
     except OperationalError as error:
         raise CenterBusy(BUSY_MESSAGE) from error
@@ -87,14 +99,17 @@ def slot_taken(*, chair, start: dt.datetime, end: dt.datetime | None, tzinfo) ->
 
 
 @contextmanager
-def refusing_races(*, chair, start: dt.datetime, end: dt.datetime | None, tzinfo) -> Iterator[None]:
+def refusing_races(
+    *, chair, start: dt.datetime, end: dt.datetime | None, tzinfo, savepoint: bool = True
+) -> Iterator[None]:
     """Run a write in a savepoint; a lost race for the chair becomes SlotTaken, a lock wait CenterBusy.
 
     The savepoint keeps the surrounding transaction usable, so a caller (a series, the admin) can
-    report the refusal and roll back cleanly.
+    report the refusal and roll back cleanly. ``savepoint=False`` is for a write that is the last
+    step of its own transaction: the refusal rolls it all back, so two round trips are saved.
     """
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             yield
     except (IntegrityError, OperationalError) as error:
         code = sqlstate(error)

@@ -1,19 +1,22 @@
-"""The planner's adapter: build its plain input from the database in a constant number of queries."""
+"""The planner's adapter: build its plain input from the database in one query and a cached part."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import BigIntegerField, F, Min
-from django.db.models.functions import Cast, Extract, Least
+from django.db import connection
+from django.db.models import F, Min
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from booking_templates.selectors import planner_template_for
-from chairs.models import Center, ChairBlock, NurseShift, OpeningHours
+from chairs.models import Center, Chair, Closure, OpeningHours
 from chairs.selectors import day_bounds
+from infusion_center import versioned_cache
 from patients.models import Patient
 from scheduling import planner
-from scheduling.models import Appointment, Protocol
+from scheduling.models import BLOCKING_STATUSES, Protocol
 
 # Appointments and blocks are loaded with this much margin around the range, so a booking
 # that began the evening before (or a block spanning days) is still seen.
@@ -27,10 +30,6 @@ class _Instants(dict):
     def __missing__(self, seconds: int) -> dt.datetime:
         value = self[seconds] = dt.datetime.fromtimestamp(seconds, dt.UTC)
         return value
-
-
-def _epoch(field: str) -> Cast:
-    return Cast(Extract(field, "epoch"), BigIntegerField())
 
 
 BREAK_REASON = "The center is closed for its midday break."
@@ -63,14 +62,10 @@ def rules_for(
     rows = center.opening_hours.all() if hours is None else hours
     weekly = {h.weekday: (h.opens, h.closes) for h in rows}
     closures = frozenset(center.closures.filter(date__gte=date_from, date__lte=date_to).values_list("date", flat=True))
-    shortest = Protocol.objects.filter(is_active=True).aggregate(
-        minutes=Min(
-            F("setup_minutes")
-            + F("premedication_minutes")
-            + Least("first_dose_infusion_minutes", "later_dose_infusion_minutes")
-            + F("observation_minutes")
-        )
-    )["minutes"]
+    return _rules(center, weekly, closures, _shortest_protocol_minutes())
+
+
+def _rules(center: Center, weekly: dict, closures: frozenset[dt.date], shortest: int | None) -> planner.CenterRules:
     return planner.CenterRules(
         timezone=center.timezone,
         slot_minutes=center.slot_minutes,
@@ -90,48 +85,243 @@ def addon_reserve_for(center: Center, date_from: dt.date, date_to: dt.date) -> d
     return {day: minutes for day in days if (minutes := center.addon_reserve_minutes(day, now=now))}
 
 
-def planner_input_for(*, center: Center, date_from: dt.date, date_to: dt.date) -> planner.PlannerInput:
-    """Everything the planner needs about the center between two local dates (8 queries)."""
+def _shortest_protocol_minutes() -> int | None:
+    return Protocol.objects.filter(is_active=True).aggregate(
+        minutes=Min(
+            F("setup_minutes")
+            + F("premedication_minutes")
+            + Least("first_dose_infusion_minutes", "later_dose_infusion_minutes")
+            + F("observation_minutes")
+        )
+    )["minutes"]
+
+
+@dataclass(frozen=True)
+class FixedInput:
+    """The part of a center's planner input that changes only when an admin edits it: the center's
+    rules, hours, chairs, closures, the shortest protocol and the booking template."""
+
+    center: Center
+    hours: tuple[OpeningHours, ...]
+    chairs: tuple[planner.ChairInfo, ...]
+    closures: frozenset[dt.date]
+    shortest_minutes: int | None
+    template: planner.Template | None
+    closure_rows: tuple[Closure, ...] = ()
+    chair_rows: tuple[Chair, ...] = ()  # active ones, in the setup page's order (the board's rows)
+
+    def hours_on(self, day: dt.date) -> OpeningHours | None:
+        return next((h for h in self.hours if h.weekday == day.weekday()), None)
+
+    def closure_on(self, day: dt.date) -> Closure | None:
+        return next((c for c in self.closure_rows if c.date == day), None)
+
+    def rules(self, date_from: dt.date, date_to: dt.date) -> planner.CenterRules:
+        weekly = {h.weekday: (h.opens, h.closes) for h in self.hours}
+        closures = frozenset(d for d in self.closures if date_from <= d <= date_to)
+        return _rules(self.center, weekly, closures, self.shortest_minutes)
+
+
+def center_scope(center_id: int) -> str:
+    return f"center:{center_id}"
+
+
+PROTOCOLS_SCOPE = "protocols"
+
+
+def fixed_input_for(center_id: int) -> FixedInput:
+    """The center's fixed input, cached until a write to the center, its hours, chairs, closures,
+    booking template or any protocol bumps its version (``scheduling.apps`` connects the signals)."""
+    return versioned_cache.cached(
+        [center_scope(center_id), PROTOCOLS_SCOPE], f"fixed-input:{center_id}", lambda: _load_fixed(center_id)
+    )
+
+
+def _load_fixed(center_id: int) -> FixedInput:
+    center = Center.objects.get(pk=center_id)
+    chair_rows = list(center.chairs.order_by("pk"))
+    closure_rows = tuple(center.closures.all())
+    return FixedInput(
+        center=center,
+        hours=tuple(center.opening_hours.all()),
+        chairs=tuple(
+            planner.ChairInfo(
+                id=c.pk, label=c.label, kind=c.kind, features=frozenset(c.features), is_active=c.is_active
+            )
+            for c in chair_rows
+        ),
+        closures=frozenset(c.date for c in closure_rows),
+        shortest_minutes=_shortest_protocol_minutes(),
+        template=planner_template_for(center=center),
+        closure_rows=closure_rows,
+        chair_rows=tuple(sorted((c for c in chair_rows if c.is_active), key=lambda c: (c.position, c.label))),
+    )
+
+
+# One round trip for what changes with every booking: the active appointments, chair blocks and
+# nurse shifts overlapping the range (each a range scan on its (center, start) index; the chair
+# blocks through the center's chairs). Times come back as epoch seconds: cheaper to turn into
+# datetimes, and identical instants share one object (_Instants).
+_SCHEDULE_SQL = """
+SELECT 0, a.id, a.chair_id, EXTRACT(EPOCH FROM a.start)::bigint, EXTRACT(EPOCH FROM a."end")::bigint, NULL
+  FROM scheduling_appointment a
+ WHERE a.center_id = %(center)s AND a.start < %(hi)s AND a."end" > %(lo)s AND a.status = ANY(%(active)s)
+UNION ALL
+SELECT 1, NULL, b.chair_id, EXTRACT(EPOCH FROM b.start)::bigint, EXTRACT(EPOCH FROM b."end")::bigint, b.reason
+  FROM chairs_chairblock b JOIN chairs_chair c ON c.id = b.chair_id
+ WHERE c.center_id = %(center)s AND b.start < %(hi)s AND b."end" > %(lo)s
+UNION ALL
+SELECT 2, NULL, s.nurse_id, EXTRACT(EPOCH FROM s.start)::bigint, EXTRACT(EPOCH FROM s."end")::bigint, NULL
+  FROM chairs_nurseshift s
+ WHERE s.center_id = %(center)s AND s.start < %(shifts_hi)s AND s."end" > %(shifts_lo)s
+"""
+
+
+# A booking's own questions ride along (``booking_input_for``): the patient's active appointments
+# overlapping the placement (patient_busy) and the patient's doses of the protocol (dose rules).
+_PATIENT_SQL = """
+UNION ALL
+SELECT CASE WHEN a.protocol_id = %(protocol)s THEN 4 ELSE 3 END, a.id, a.dose_number,
+       EXTRACT(EPOCH FROM a.start)::bigint, EXTRACT(EPOCH FROM a."end")::bigint, a.status
+  FROM scheduling_appointment a
+ WHERE a.patient_id = %(patient)s AND a.status = ANY(%(active)s)
+   AND (a.protocol_id = %(protocol)s OR (a.start < %(patient_hi)s AND a."end" > %(patient_lo)s))
+"""
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    """One of the patient's active appointments: ``is_series`` when of the booked protocol."""
+
+    pk: int
+    dose_number: int
+    start: dt.datetime
+    end: dt.datetime
+    status: str
+    is_series: bool
+
+
+def planner_input_for(
+    *,
+    center: Center,
+    date_from: dt.date,
+    date_to: dt.date,
+    span: tuple[dt.datetime, dt.datetime] | None = None,
+) -> planner.PlannerInput:
+    """Everything the planner needs about the center between two local dates, in one query (plus the
+    cached fixed part, see :func:`fixed_input_for`).
+
+    ``span`` narrows the bookings and chair blocks to those overlapping it (nurse shifts stay the
+    whole range): enough for ``check_placement`` of a placement whose chair time and start window lie
+    inside it, which is all a booking asks.
+    """
+    return _load(center=center, date_from=date_from, date_to=date_to, span=span)[0]
+
+
+def booking_input_for(
+    *,
+    center: Center,
+    day: dt.date,
+    span: tuple[dt.datetime, dt.datetime],
+    patient_id: int | None,
+    protocol_id: int,
+    placement: tuple[dt.datetime, dt.datetime],
+    lock_sql: str = "",
+    lock_params: tuple = (),
+) -> tuple[planner.PlannerInput, list[PatientRow]]:
+    """The planner input of one placement and the patient's appointments that a booking checks, in one
+    round trip; ``lock_sql`` (the center-day lock) runs first in the same round trip, as its own
+    statement, so the reads that follow see everything committed before the lock was granted."""
+    return _load(
+        center=center,
+        date_from=day,
+        date_to=day,
+        span=span,
+        patient=(patient_id, protocol_id, placement) if patient_id is not None else None,
+        lock=(lock_sql, lock_params),
+    )
+
+
+def board_input_for(*, center: Center, day: dt.date) -> tuple[planner.PlannerInput, list[planner.BlockedTime]]:
+    """The day's planner input (for the staffing strip) and the chair blocks among its blocks (the
+    board draws them; the midday break is drawn from the hours)."""
+    pin, _, blocks = _load(center=center, date_from=day, date_to=day, span=None, with_blocks=True)
+    return pin, blocks
+
+
+def _load(*, center, date_from, date_to, span, patient=None, lock=("", ()), with_blocks=False):
+    fixed = fixed_input_for(center.pk)
     lo, hi = day_bounds(center=center, day=date_from, last_day=date_to)
     lo, hi = lo - MARGIN, hi + MARGIN
-    hours = list(center.opening_hours.all())
-    chairs = tuple(
-        planner.ChairInfo(id=c.pk, label=c.label, kind=c.kind, features=frozenset(c.features), is_active=c.is_active)
-        for c in center.chairs.all().only("pk", "center_id", "label", "kind", "features", "is_active")
-    )
+    shifts_lo, shifts_hi = lo, hi
+    addon_reserve = addon_reserve_for(fixed.center, date_from, date_to)
+    if span is not None and not addon_reserve:
+        # The add-on reserve weighs the whole day's free chair time: with a reserve held, never narrow.
+        lo, hi = max(lo, span[0]), min(hi, span[1])
+    params = {
+        "center": center.pk,
+        "lo": lo,
+        "hi": hi,
+        "shifts_lo": shifts_lo,
+        "shifts_hi": shifts_hi,
+        "active": [status.value for status in BLOCKING_STATUSES],
+    }
+    sql = _SCHEDULE_SQL
+    if patient is not None:
+        patient_id, protocol_id, (patient_lo, patient_hi) = patient
+        params |= {"patient": patient_id, "protocol": protocol_id, "patient_lo": patient_lo, "patient_hi": patient_hi}
+        sql += _PATIENT_SQL
+    lock_sql, lock_params = lock
+    with connection.cursor() as cursor:
+        if lock_sql:
+            # psycopg2 binds on the client: both statements go in one round trip, each with its own
+            # snapshot, and the rows of the last one come back.
+            sql = cursor.mogrify(lock_sql, lock_params).decode() + ";\n" + cursor.mogrify(sql, params).decode()
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, params)
+        rows = cursor.fetchall()
     instants = _Instants()
-    booked = tuple(
-        planner.BookedSlot(id=pk, chair_id=chair_id, start=instants[start], end=instants[end])
-        for pk, chair_id, start, end in Appointment.objects.active()
-        .filter(center=center, start__lt=hi, end__gt=lo)
-        .order_by()  # the planner sorts; the model's ordering would join chairs and centers to sort 4,000 rows
-        .values_list("pk", "chair_id", _epoch("start"), _epoch("end"))
-    )
-    blocks = tuple(
-        planner.BlockedTime(chair_id=chair_id, start=start, end=end, reason=reason)
-        for chair_id, start, end, reason in ChairBlock.objects.filter(chair__center=center, start__lt=hi, end__gt=lo)
-        .order_by()
-        .values_list("chair_id", "start", "end", "reason")
-    ) + tuple(
+    booked: list[planner.BookedSlot] = []
+    blocks: list[planner.BlockedTime] = []
+    shifts: list[planner.Shift] = []
+    patient_rows: list[PatientRow] = []
+    for kind, pk, owner, start, end, extra in rows:
+        if kind == 0:
+            booked.append(planner.BookedSlot(pk, owner, instants[start], instants[end]))
+        elif kind == 1:
+            blocks.append(planner.BlockedTime(owner, instants[start], instants[end], extra))
+        elif kind == 2:
+            shifts.append(planner.Shift(owner, instants[start], instants[end]))
+        else:
+            patient_rows.append(PatientRow(pk, owner, instants[start], instants[end], extra, kind == 4))
+    chair_blocks = list(blocks)
+    blocks += [
         planner.BlockedTime(chair_id=chair.id, start=start, end=end, reason=BREAK_REASON)
-        for start, end in breaks_between(center, date_from, date_to, hours=hours)
-        for chair in chairs
+        for start, end in breaks_between(center, date_from, date_to, hours=list(fixed.hours))
+        for chair in fixed.chairs
+    ]
+    pin = planner.PlannerInput(
+        rules=fixed.rules(date_from, date_to),
+        chairs=fixed.chairs,
+        booked=tuple(booked),
+        blocks=tuple(blocks),
+        shifts=tuple(shifts),
+        template=fixed.template,
+        addon_reserve=addon_reserve,
     )
-    shifts = tuple(
-        planner.Shift(nurse_id=nurse_id, start=start, end=end)
-        for nurse_id, start, end in NurseShift.objects.filter(center=center, start__lt=hi, end__gt=lo)
-        .order_by()
-        .values_list("nurse_id", "start", "end")
-    )
-    return planner.PlannerInput(
-        rules=rules_for(center, date_from, date_to, hours=hours),
-        chairs=chairs,
-        booked=booked,
-        blocks=blocks,
-        shifts=shifts,
-        template=planner_template_for(center=center),
-        addon_reserve=addon_reserve_for(center, date_from, date_to),
-    )
+    if with_blocks:
+        return pin, patient_rows, chair_blocks
+    return pin, patient_rows
+
+
+def placement_span(
+    rules: planner.CenterRules, start: dt.datetime, chair_minutes: int
+) -> tuple[dt.datetime, dt.datetime]:
+    """The instants ``check_placement`` looks at for one placement: its start window's beginning (the
+    starts already in that window count) to the end of its chair time."""
+    window_begins = planner.start_window(rules, start)[0]
+    return min(window_begins, start), start + dt.timedelta(minutes=chair_minutes)
 
 
 def check_dose_placement(

@@ -21,8 +21,8 @@ from chairs.models import Center, Chair, ChairBlock, ChairKind, Closure, Opening
 from chairs.selectors import centers_for
 from regimens.selectors import dose_plans_for
 from scheduling import planner
-from scheduling.models import Appointment, AppointmentStatus, Protocol
-from scheduling.planner_input import planner_input_for
+from scheduling.models import Appointment, AppointmentStatus, ChairStage, Protocol
+from scheduling.planner_input import board_input_for, fixed_input_for
 from treatment.readiness import readiness_for
 
 # Shown when the center has no opening hours on that weekday (closed days still get a board).
@@ -55,6 +55,14 @@ def appointment_for(*, user, pk: int) -> Appointment:
         return appointments_for(user=user).get(pk=pk)
     except Appointment.DoesNotExist as error:
         raise Http404("No such appointment.") from error
+
+
+def protocols_by_pk() -> dict[int, Protocol]:
+    """Every protocol by id, cached until a protocol (or a prerequisite) is saved or deleted."""
+    from infusion_center.versioned_cache import cached
+    from scheduling.planner_input import PROTOCOLS_SCOPE
+
+    return cached([PROTOCOLS_SCOPE], "protocols", lambda: {p.pk: p for p in Protocol.objects.all()})
 
 
 def active_protocols() -> QuerySet[Protocol]:
@@ -194,20 +202,37 @@ def _describe(item: BoardItem, tz) -> BoardItem:
         return item
     a = item.appointment
     assert a is not None  # an item is a block or an appointment
-    state = a.get_chair_stage_display() if a.chair_stage else a.get_status_display()
+    status_label = _STATUS_LABELS.get(a.status, a.status)
+    state = _STAGE_LABELS.get(a.chair_stage, a.chair_stage) if a.chair_stage else status_label
     item.css = f"status-{a.status}" + (f" stage-{a.chair_stage}" if a.chair_stage else "")
     item.who = f"{a.patient.last_name}, {a.patient.first_name}"
     item.what = f"{a.protocol.code.upper()} #{a.dose_number} · {state} · {item.start.astimezone(tz):%H:%M}"
     item.title = (
         f"{a.patient.first_name} {a.patient.last_name} · {a.protocol.code.upper()} dose {a.dose_number} · "
-        f"{item.times} · {a.get_status_display()}" + (f" ({state.lower()})" if a.chair_stage else "")
+        f"{item.times} · {status_label}" + (f" ({state.lower()})" if a.chair_stage else "")
     )
-    item.href = reverse("appointment_detail", args=[a.pk])
+    item.href = _url_of("appointment_detail", a.pk)
     item.is_compact = item.end - item.start < dt.timedelta(minutes=COMPACT_MINUTES)
     item.is_movable = a.status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
     if item.is_movable:
-        item.move_href = reverse("appointment_move_confirm", args=[a.pk])
+        item.move_href = _url_of("appointment_move_confirm", a.pk)
     return item
+
+
+_STATUS_LABELS = dict(AppointmentStatus.choices)
+_STAGE_LABELS = dict(ChairStage.choices)
+_URL_PLACEHOLDER = 987654321
+
+
+def _url_of(name: str, pk: int) -> str:
+    """``reverse(name, args=[pk])`` from the pattern reversed once (300 reverses were a seventh of the board)."""
+    pattern = _url_patterns.get(name)
+    if pattern is None:
+        pattern = _url_patterns[name] = reverse(name, args=[_URL_PLACEHOLDER])
+    return pattern.replace(str(_URL_PLACEHOLDER), str(pk))
+
+
+_url_patterns: dict[str, str] = {}
 
 
 def readiness_words(readiness) -> str:
@@ -363,18 +388,25 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
     day_start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
     day_end = day_start + dt.timedelta(days=1)
 
-    hours = OpeningHours.objects.filter(center=center, weekday=day.weekday()).first()
-    closure = Closure.objects.filter(center=center, date=day).first()
-    # In the order set up on the setup page (the board groups them by kind).
-    chairs = list(Chair.objects.filter(center=center, is_active=True).order_by("position", "label"))
+    # Hours, closure and chairs from the center's cached fixed input; the day's chair blocks and the
+    # staffing strip's shifts from the planner input's one query; the appointments in one more.
+    fixed = fixed_input_for(center.pk)
+    hours = fixed.hours_on(day)
+    closure = fixed.closure_on(day)
+    chairs = list(fixed.chair_rows)
+    pin, day_blocks = board_input_for(center=center, day=day)
     day_appointments = list(
         Appointment.objects.filter(center=center, start__lt=day_end, end__gt=day_start)
         .select_related("patient", "protocol")
         .order_by("start")
     )
-    blocks = list(
-        ChairBlock.objects.filter(chair__center=center, chair__is_active=True, start__lt=day_end, end__gt=day_start)
-    )
+    for appointment in day_appointments:
+        appointment.center = center  # readiness asks for it: the same row, no query
+    blocks = [
+        ChairBlock(chair_id=b.chair_id, start=b.start, end=b.end, reason=b.reason)
+        for b in day_blocks
+        if b.end > day_start and b.start < day_end
+    ]
     shown = [a for a in day_appointments if a.status in BOARD_STATUSES]
     # Readiness flags the doses still missing an order, an authorization or a check (fixed queries).
     waiting = [a for a in shown if a.status in READINESS_STATUSES]
@@ -441,7 +473,7 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
         )
         moment += step
 
-    slots, staffing_error = _staffing(center=center, day=day, opens=opens, span=span)
+    slots, staffing_error = _staffing(center=center, day=day, opens=opens, span=span, planner_input=pin)
     now_left = _percent(now, opens=opens, span_seconds=span) if opens <= now <= closes else None
     return Board(
         center=center,
@@ -460,9 +492,10 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
     )
 
 
-def _staffing(*, center: Center, day: dt.date, opens: dt.datetime, span: float) -> tuple[list[BoardSlot], str]:
+def _staffing(
+    *, center: Center, day: dt.date, opens: dt.datetime, span: float, planner_input: planner.PlannerInput
+) -> tuple[list[BoardSlot], str]:
     """The staffing strip from the planner's day load (nurses, watched vs capacity, starts vs capacity)."""
-    planner_input = planner_input_for(center=center, date_from=day, date_to=day)
     slots = []
     for load in planner.day_load(planner_input, day):
         left = _percent(load.start, opens=opens, span_seconds=span)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from chairs.models import Center, Chair
@@ -38,9 +38,18 @@ from scheduling.errors import (  # noqa: F401  (CenterBusy is re-exported for ca
     Reason,
     refusal,
 )
-from scheduling.locking import LOCK_TIMEOUT_MS, center_day_key, lock_center_days, refusing_races
+from scheduling.locking import (
+    BUSY_MESSAGE,
+    LOCK_NOT_AVAILABLE,
+    LOCK_TIMEOUT_MS,
+    center_day_key,
+    lock_center_days,
+    lock_statement,
+    refusing_races,
+    sqlstate,
+)
 from scheduling.models import Appointment, AppointmentStatus, CancelledBy, ChairStage, Protocol
-from scheduling.planner_input import check_dose_placement, planner_input_for
+from scheduling.planner_input import booking_input_for, check_dose_placement, fixed_input_for, placement_span
 from scheduling.protocol_settings import protocol_for_center
 from treatment.services import guard_booking, guard_hold_confirmation
 
@@ -69,7 +78,12 @@ def _save(appointment: Appointment, *, actor: Actor, update_fields: list[str] | 
 def _save_holding_chair(appointment: Appointment, *, actor) -> None:
     """Save an appointment that holds its chair; losing a race for the chair is SlotTaken naming chair and time."""
     with refusing_races(
-        chair=appointment.chair, start=appointment.start, end=appointment.end, tzinfo=appointment.center.tzinfo
+        chair=appointment.chair,
+        start=appointment.start,
+        end=appointment.end,
+        tzinfo=appointment.center.tzinfo,
+        # Directly inside the service's own transaction a lost race ends it anyway: no savepoint needed.
+        savepoint=len(connection.atomic_blocks) > 1,
     ):
         _save(appointment, actor=actor)
 
@@ -88,15 +102,39 @@ def placement_refusals(
     start: dt.datetime,
     patient: Patient | None = None,
     exclude_appointment_id: int | None = None,
+    lock: bool = False,
 ) -> list[Reason]:
-    """Every reason the slot cannot be booked now (empty when it can)."""
+    """Every reason the slot cannot be booked now (empty when it can).
+
+    With ``lock`` the center-day lock is taken first, in the same round trip as the reads: what
+    follows sees every booking committed before the lock was granted.
+    """
     protocol = protocol_for_center(protocol, center)
     if timezone.is_naive(start):
         return [Reason("naive_datetime", "The start time must include a time zone offset.")]
     if chair.center_id != center.pk:
         return [Reason("chair_inactive_or_unknown", "That chair does not belong to this center.")]
     local_day = start.astimezone(center.tzinfo).date()
-    planner_input = planner_input_for(center=center, date_from=local_day, date_to=local_day)
+    # Only what the placement touches: the bookings and blocks from its start window to its end.
+    rules = fixed_input_for(center.pk).rules(local_day, local_day)
+    end = protocol.end_of(start, dose_number, patient)
+    span = placement_span(rules, start, protocol.chair_minutes(dose_number, patient))
+    lock_sql, lock_params = lock_statement(center_day_key(center, start)) if lock else ("", ())
+    try:
+        planner_input, patient_rows = booking_input_for(
+            center=center,
+            day=local_day,
+            span=span,
+            patient_id=patient.pk if patient is not None else None,
+            protocol_id=protocol.pk,
+            placement=(start, end),
+            lock_sql=lock_sql,
+            lock_params=lock_params,
+        )
+    except OperationalError as error:
+        if lock and sqlstate(error) == LOCK_NOT_AVAILABLE:
+            raise CenterBusy(BUSY_MESSAGE) from error
+        raise
     reasons = [
         Reason(r.code, r.message)
         for r in check_dose_placement(
@@ -110,16 +148,14 @@ def placement_refusals(
         )
     ]
     if patient is not None:
-        end = protocol.end_of(start, dose_number, patient)
-        clash = (
-            Appointment.objects.active()
-            .filter(patient=patient, start__lt=end, end__gt=start)
-            .exclude(pk=exclude_appointment_id)
-            .exists()
-        )
-        if clash:
+        others = [row for row in patient_rows if row.pk != exclude_appointment_id]
+        if any(row.start < end and start < row.end for row in others):
             reasons.append(Reason("patient_busy", "The patient already has an appointment at that time."))
         reasons += chair_preference.chair_refusals(patient=patient, chair=chair)
+        doses = sorted(
+            (dose_rules.SeriesDose(row.pk, row.dose_number, row.start, row.status) for row in others if row.is_series),
+            key=lambda dose: (dose.start, dose.pk),
+        )
         reasons += dose_rules.dose_refusals(
             patient_id=patient.pk,
             protocol=protocol,
@@ -127,6 +163,7 @@ def placement_refusals(
             start=start,
             tz=center.tzinfo,
             exclude_appointment_id=exclude_appointment_id,
+            doses=doses,
         )
     return reasons
 
@@ -160,13 +197,10 @@ def book_appointment(
         raise BookingRefused([Reason("patient_other_center", "The patient is registered at another center.")])
     if not protocol.is_active:
         raise BookingRefused([Reason("protocol_inactive", "This protocol is no longer offered.")])
-    _lock_center_day(center, start)
     refuse_past(start, allowed=allow_past)
-    reasons = placement_refusals(
-        center=center, chair=chair, protocol=protocol, dose_number=dose_number, start=start, patient=patient
-    )
-    if reasons:
-        raise refusal(reasons)
+    if timezone.is_naive(start):
+        raise refusal([Reason("naive_datetime", "The start time must include a time zone offset.")])
+    patient.center = center  # the same row: the reminders' time zone needs it, without another query
     appointment = Appointment(
         center=center,
         patient=patient,
@@ -179,9 +213,26 @@ def book_appointment(
         booked_by=actor,
         notes=notes,
     )
-    warnings = guard_booking(actor=actor, appointment=appointment, override_reason=readiness_override_reason)
+    # Readiness (orders, authorizations, documents) does not depend on the center's day: it is read
+    # before the lock, which then covers only the planner's re-check and the write. Its refusal is
+    # raised after the placement's, as before, so a taken slot is still reported as taken.
+    try:
+        warnings, not_ready = (
+            guard_booking(actor=actor, appointment=appointment, override_reason=readiness_override_reason),
+            None,
+        )
+    except BookingRefused as error:
+        warnings, not_ready = [], error
+    reasons = placement_refusals(
+        center=center, chair=chair, protocol=protocol, dose_number=dose_number, start=start, patient=patient, lock=True
+    )
+    if reasons:
+        raise refusal(reasons)
+    if not_ready is not None:
+        raise not_ready
     _save_holding_chair(appointment, actor=actor)
     appointment.readiness_warnings = warnings  # type: ignore[attr-defined]  # for the page and the API
+    appointment.is_fresh_booking = True  # type: ignore[attr-defined]  # no reminders to re-read (reminders hook)
     _run_hooks(appointment)
     return appointment
 
@@ -215,6 +266,7 @@ def move_appointment(*, actor: Actor, appointment: Appointment, chair: Chair, st
         raise refusal(reasons)
     # What the move frees, for the hooks (the waitlist offers it; see waitlist/releases.py).
     appointment.freed_slot = (appointment.chair_id, appointment.start, appointment.end)  # type: ignore[attr-defined]
+    appointment.times_before_move = (appointment.start, appointment.end)  # type: ignore[attr-defined]  # both days' availability is stale
     appointment.chair = chair
     appointment.start = start
     appointment.end = protocol_for_center(appointment.protocol, appointment.center_id).end_of(

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.utils import timezone
 
 from chairs.models import Center, Chair
 from chairs.selectors import day_bounds
+from infusion_center import versioned_cache
 from patients.models import Patient
 from scheduling import chair_preference, dose_rules, planner
 from scheduling.models import Appointment, Protocol
@@ -65,6 +66,21 @@ def find_candidates(
         )
         if narrowed[0] <= narrowed[1]:
             date_from, date_to = narrowed
+    not_before = _next_minute(now or timezone.now())
+    if patient is None and dose_patient is None and planner_input is None:
+        # Without a patient (the API's availability, the pages' first search): the range in growing
+        # chunks, the answer cached per center-day version.
+        search = _Search(
+            center=center,
+            protocol=protocol,
+            dose_number=dose_number,
+            time_of_day=time_of_day or "any",
+            weekdays=frozenset(weekdays) if weekdays else None,
+            exclude_appointment_id=exclude_appointment_id,
+            limit=limit,
+            not_before=not_before,
+        )
+        return _cached_search(search, date_from, date_to)
     pin = planner_input or planner_input_for(center=center, date_from=date_from, date_to=date_to)
     request = slot_request_for(
         protocol=protocol,
@@ -76,7 +92,7 @@ def find_candidates(
         exclude_appointment_id=exclude_appointment_id,
         # Ask for more when the patient's own bookings may strike some candidates out.
         limit=min(planner.MAX_LIMIT, limit * 3) if patient is not None else limit,
-        not_before=now or timezone.now(),
+        not_before=not_before,
         patient=patient or dose_patient,
     )
     request = dataclasses.replace(request, required_kind=chair_preference.required_kind(request.required_kind, patient))
@@ -103,6 +119,112 @@ def find_candidates(
             exclude_appointment_id=exclude_appointment_id,
         )
     return dataclasses.replace(result, candidates=result.candidates[:limit])
+
+
+def _next_minute(moment: dt.datetime) -> dt.datetime:
+    """``moment`` rounded up to the minute: starts lie on whole minutes, so "not before" means the same,
+    and an answer can be cached for the rest of the minute."""
+    floor = moment.replace(second=0, microsecond=0)
+    return floor if floor == moment else floor + dt.timedelta(minutes=1)
+
+
+# Availability loads the range in growing chunks and stops once the candidates found cannot be beaten
+# by later days (as the planner itself stops scanning): the first days usually answer, so the cost
+# does not grow with the range or the center's bookings beyond them.
+FIRST_CHUNK_DAYS = 2
+CHUNK_GROWTH = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class _Search:
+    center: Center
+    protocol: Protocol
+    dose_number: int
+    time_of_day: str
+    weekdays: frozenset[int] | None
+    exclude_appointment_id: int | None
+    limit: int
+    not_before: dt.datetime
+
+    def _misses(self, candidate: planner.Candidate) -> tuple[int, int]:
+        """The ranking's first two keys (planner module docstring): weekday and time-of-day misses."""
+        local = candidate.start.astimezone(self.center.tzinfo)
+        weekday_miss = int(local.date().weekday() not in self.weekdays) if self.weekdays else 0
+        is_morning = local.time() < planner.MORNING_ENDS
+        want = self.time_of_day
+        time_miss = int((want == "morning" and not is_morning) or (want == "afternoon" and is_morning))
+        return weekday_miss, time_miss
+
+    def run(
+        self, date_from: dt.date, date_to: dt.date, *, keep: Callable[[planner.Candidate], bool] | None = None
+    ) -> planner.PlanResult:
+        found: list[tuple[tuple[int, int], planner.Candidate]] = []
+        reports: list[planner.DayReport] = []
+        perfect = 0
+        first, size = date_from, FIRST_CHUNK_DAYS
+        while first <= date_to and perfect < self.limit:
+            last = min(first + dt.timedelta(days=size - 1), date_to)
+            pin = planner_input_for(center=self.center, date_from=first, date_to=last)
+            request = slot_request_for(
+                protocol=self.protocol,
+                dose_number=self.dose_number,
+                date_from=first,
+                date_to=last,
+                preferred_time_of_day=self.time_of_day,
+                preferred_weekdays=self.weekdays,
+                exclude_appointment_id=self.exclude_appointment_id,
+                limit=self.limit,
+                not_before=self.not_before,
+            )
+            result = planner.find_slots(pin, request)
+            for candidate in result.candidates:
+                if keep is None or keep(candidate):
+                    misses = self._misses(candidate)
+                    found.append((misses, candidate))
+                    perfect += misses == (0, 0)
+            reports += result.days
+            first, size = last + dt.timedelta(days=1), size * CHUNK_GROWTH
+        # Each chunk's candidates are in the planner's order and the chunks in date order, so a
+        # stable sort on the misses alone gives the planner's order over the whole range.
+        found.sort(key=lambda item: item[0])
+        return planner.PlanResult(tuple(c for _, c in found[: self.limit]), tuple(reports))
+
+
+def _protocol_values(protocol: Protocol) -> tuple:
+    """What the search reads from the protocol (the center's own values applied), without a query."""
+    return (
+        getattr(protocol, "settings_center_id", None),
+        protocol.setup_minutes,
+        protocol.premedication_minutes,
+        protocol.first_dose_infusion_minutes,
+        protocol.later_dose_infusion_minutes,
+        protocol.observation_minutes,
+        protocol.initial_dose_count,
+        protocol.required_chair_kind,
+        tuple(sorted(protocol.required_features)),
+    )
+
+
+def _cached_search(search: _Search, date_from: dt.date, date_to: dt.date) -> planner.PlanResult:
+    """``search.run``, cached under the versions of the center and of every local day of the range
+    (bookings, blocks and shifts bump their days: ``scheduling.invalidation``); the planner is pure,
+    so the same input gives the same answer."""
+    from scheduling.invalidation import center_day_scope
+    from scheduling.planner_input import PROTOCOLS_SCOPE, addon_reserve_for, center_scope
+
+    center_id = search.center.pk
+    days = [date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+    scopes = [center_scope(center_id), PROTOCOLS_SCOPE, *(center_day_scope(center_id, day) for day in days)]
+    name = (
+        f"availability:{center_id}:{search.protocol.pk}:{search.dose_number}:"
+        # the center's own protocol values (protocol_settings) are part of the question
+        f"{_protocol_values(search.protocol)}:{date_from}:{date_to}:"
+        f"{search.time_of_day}:{sorted(search.weekdays or ())}:{search.exclude_appointment_id}:{search.limit}:"
+        f"{search.not_before.isoformat()}:"
+        # the add-on reserve is released by the clock (the day before's release time), not by a write
+        f"{sorted(addon_reserve_for(search.center, date_from, date_to).items())}"
+    )
+    return versioned_cache.cached(scopes, name, lambda: search.run(date_from, date_to))
 
 
 def _patient_busy(

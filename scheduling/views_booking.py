@@ -85,7 +85,11 @@ def _board_center_and_day(request) -> tuple[list[Center], Center, dt.date] | Non
     centers = list(centers_for(user=request.user))
     if not centers:
         return None
-    center = _center_or_404(request, request.GET.get("center") or centers[0].pk)
+    asked = request.GET.get("center") or centers[0].pk
+    try:  # the center is one of the user's: no second query for it
+        center = next(c for c in centers if c.pk == int(asked))
+    except (StopIteration, TypeError, ValueError):
+        raise Http404("No such center.") from None
     return centers, center, _parse_day(request.GET.get("date"), center)
 
 

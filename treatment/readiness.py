@@ -110,7 +110,11 @@ class _Facts:
     def load(cls, appointments: Sequence[Appointment]) -> _Facts:
         patient_ids = {a.patient_id for a in appointments}
         protocol_ids = {a.protocol_id for a in appointments}
-        centers = {c.pk: c for c in Center.objects.filter(pk__in={a.center_id for a in appointments})}
+        # Centers the appointments already hold are not read again (a booking's, the board's).
+        centers = {a.center_id: a.center for a in appointments if "center" in a._state.fields_cache}
+        unread = {a.center_id for a in appointments} - centers.keys()
+        if unread:
+            centers |= {c.pk: c for c in Center.objects.filter(pk__in=unread)}
         orders: dict[tuple[int, int], list[Order]] = defaultdict(list)
         for order in Order.objects.filter(patient_id__in=patient_ids, protocol_id__in=protocol_ids, is_active=True):
             orders[(order.patient_id, order.protocol_id)].append(order)
@@ -120,7 +124,7 @@ class _Facts:
             for authorization in PriorAuthorization.objects.filter(order_id__in=order_ids):
                 authorizations[authorization.order_id].append(authorization)
         prerequisites: dict[int, list[ProtocolPrerequisite]] = defaultdict(list)
-        for prerequisite in ProtocolPrerequisite.objects.filter(protocol_id__in=protocol_ids, is_active=True):
+        for prerequisite in _active_prerequisites(frozenset(protocol_ids)):
             prerequisites[prerequisite.protocol_id].append(prerequisite)
         documents: dict[tuple[int, str], list[PrerequisiteDocument]] = defaultdict(list)
         kinds = {p.kind for group in prerequisites.values() for p in group}
@@ -137,6 +141,18 @@ class _Facts:
             for patient_id, protocol_id, start, pk in rows:
                 visits[(patient_id, protocol_id)].append((start, pk))
         return cls(centers, orders, authorizations, documents, prerequisites, visits, visits)
+
+
+def _active_prerequisites(protocol_ids: frozenset[int]) -> list[ProtocolPrerequisite]:
+    """The protocols' active prerequisites, cached until a protocol or prerequisite changes."""
+    from infusion_center.versioned_cache import cached
+    from scheduling.planner_input import PROTOCOLS_SCOPE
+
+    return cached(
+        [PROTOCOLS_SCOPE],
+        "prerequisites:" + ",".join(map(str, sorted(protocol_ids))),
+        lambda: list(ProtocolPrerequisite.objects.filter(protocol_id__in=protocol_ids, is_active=True)),
+    )
 
 
 def _local_day(moment: dt.datetime, center: Center) -> dt.date:

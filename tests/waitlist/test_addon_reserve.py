@@ -83,3 +83,23 @@ def test_center_setup_edits_the_reserve(clock, admin_client_for_center, center):
     assert center.addon_reserve_minutes(dt.date(2026, 12, 8), now=at(FRIDAY, 10)) == 240
     bad = admin_client_for_center.post(f"/setup/{center.pk}/settings/", {**data, "addon_reserve_chair_hours": "1,2"})
     assert bad.status_code == 200 and "addon_reserve_chair_hours" in bad.context["form"].errors
+
+
+@pytest.mark.django_db
+def test_the_reserve_counts_the_whole_days_bookings_not_only_those_near_the_new_one(
+    booked, one_chair, center, protocol, nurse, clock
+):
+    # Monday 07:00–19:00 on one chair, 09:00–13:10 taken: a 250-minute dose at 14:00 leaves 220 minutes.
+    # The booking check reads only the bookings near its placement; the reserve must still see the 09:00 one.
+    center.addon_reserve_chair_hours = [4, 0, 0, 0, 0, 0, 0]  # 240 minutes held back
+    center.addon_reserve_release = dt.time(16)
+    center.save()
+    patient = PatientFactory(center=center)
+    with pytest.raises(BookingRefused) as refused:
+        book_appointment(actor=nurse, patient=patient, protocol=protocol, chair=one_chair, start=at(MONDAY, 14),
+                         dose_number=1)  # fmt: skip
+    assert "same-day add-ons" in str(refused.value)
+    center.addon_reserve_chair_hours = [3, 0, 0, 0, 0, 0, 0]  # 180 minutes: 220 are left, so it fits
+    center.save()
+    assert book_appointment(actor=nurse, patient=patient, protocol=protocol, chair=one_chair, start=at(MONDAY, 14),
+                            dose_number=1)  # fmt: skip

@@ -1,0 +1,134 @@
+"""Cached reads invalidated by version stamps: the fixed part of a center's planner input, a user's
+permissions and centers, availability answers per center-day.
+
+A *scope* ("center:7", "center-day:7:739971", "user:12") has a version number kept in the cache;
+every value cached for the scope is stored under a key holding that number, so bumping the version
+makes every older value unreachable at once (they expire on their own). Writers bump the scopes they
+change (model signals in ``scheduling.apps`` and the booking service) twice: at once, so the writing
+transaction itself reads fresh values, and again when it commits, so a reader that loaded the
+pre-commit rows meanwhile and stored them under the new number is orphaned as well.
+
+Values are also kept, pickled, in the process's memory under the same versioned key, so a hit
+costs one round trip (the versions). The cache is Django's ``default`` cache: the project's Redis when ``REDIS_URL`` is set (shared by
+every web process and worker), the process's local memory otherwise (a single process then). Keys
+carry the database's name and its PostgreSQL OID, so scratch and test databases, whose ids start
+from 1 again, never see each other's values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection, transaction
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Values live this long at most (a safety net; versions do the invalidation).
+TIMEOUT_SECONDS = 6 * 3600
+VERSION_TIMEOUT_SECONDS = 7 * 24 * 3600
+_MISSING = object()
+_database_tokens: dict[str, str] = {}
+
+
+def _database() -> str:
+    name = str(connection.settings_dict["NAME"])
+    token = _database_tokens.get(name)
+    if token is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
+            token = _database_tokens[name] = f"{name}.{cursor.fetchone()[0]}"
+    return token
+
+
+def _version_key(scope: str) -> str:
+    return f"ic:{_database()}:v:{scope}"
+
+
+def versions(scopes: Iterable[str]) -> dict[str, int]:
+    """The current version of each scope (0 for a scope never bumped)."""
+    keys = {scope: _version_key(scope) for scope in scopes}
+    try:
+        found = cache.get_many(list(keys.values()))
+    except Exception:  # noqa: BLE001  (a cache outage must not stop bookings: read through)
+        log.warning("Cache unavailable; reading through", exc_info=True)
+        return {scope: -1 for scope in keys}
+    return {scope: int(found.get(key, 0)) for scope, key in keys.items()}
+
+
+def _bump_now(scopes: list[str]) -> None:
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip for every scope: INCR creates a missing version at 1 (Django's Redis cache
+        # stores integers as they are, so ``get`` reads them back).
+        try:
+            keys = [backend.make_and_validate_key(_version_key(scope)) for scope in scopes]
+            pipe = backend._cache.get_client(keys[0], write=True).pipeline()
+            for key in keys:
+                pipe.incr(key)
+                pipe.expire(key, VERSION_TIMEOUT_SECONDS)
+            pipe.execute()
+        except Exception:  # noqa: BLE001
+            log.warning("Cache unavailable; could not bump %s", scopes, exc_info=True)
+        return
+    for scope in scopes:
+        key = _version_key(scope)
+        try:
+            if cache.add(key, 1, VERSION_TIMEOUT_SECONDS):
+                continue
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, VERSION_TIMEOUT_SECONDS)
+        except Exception:  # noqa: BLE001
+            log.warning("Cache unavailable; could not bump %s", scope, exc_info=True)
+
+
+def bump(*scopes: str) -> None:
+    """Invalidate everything cached for these scopes, now and again when the transaction commits."""
+    names = list(scopes)
+    if not names:
+        return
+    _bump_now(names)
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: _bump_now(names))
+
+
+def cached(scopes: Iterable[str], name: str, load: Callable[[], T]) -> T:
+    """``load()``'s value, cached under ``name`` and the current versions of ``scopes``."""
+    current = versions(scopes)
+    if any(v < 0 for v in current.values()):
+        return load()
+    stamp = ",".join(f"{s}={v}" for s, v in sorted(current.items()))
+    digest = hashlib.sha1(f"{name}|{stamp}".encode(), usedforsecurity=False).hexdigest()
+    key = f"ic:{_database()}:c:{digest}"
+    blob = _local.get(key)
+    if blob is not None:  # this process already holds the value of these very versions
+        return pickle.loads(blob)  # a fresh copy: threads never share the objects
+    try:
+        value = cache.get(key, _MISSING)
+    except Exception:  # noqa: BLE001
+        log.warning("Cache unavailable; reading through", exc_info=True)
+        return load()
+    if value is _MISSING:
+        value = load()
+        try:
+            cache.set(key, value, TIMEOUT_SECONDS)
+        except Exception:  # noqa: BLE001
+            log.warning("Cache unavailable; value not stored", exc_info=True)
+    if len(_local) >= LOCAL_ENTRIES:
+        _local.clear()
+    _local[key] = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    return value  # type: ignore[return-value]
+
+
+# Values by full key (versions included) kept in this process too, pickled: a hit then costs the one
+# round trip that reads the versions, not a second one for the value.
+LOCAL_ENTRIES = 512
+_local: dict[str, bytes] = {}
