@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -87,20 +90,32 @@ class RegimenRows:
 
 
 def regimen_rows(protocol: Protocol) -> RegimenRows:
-    """The protocol's regimen rows, read once per protocol instance (four queries)."""
-    cached = getattr(protocol, "_regimen_rows", None)
-    if cached is not None:
-        return cached
-    from regimens.models import DoseAmount, RateLadder, Regimen, WeightBand
+    """The protocol's regimen rows: kept on the protocol instance, and in the versioned cache until a
+    protocol or regimen row changes (``scheduling.invalidation`` bumps the protocols' version for every
+    regimens model), so booking and availability do not read them again (five queries when they do)."""
+    rows = getattr(protocol, "_regimen_rows", None)
+    if rows is not None:
+        return rows
+    if not protocol.pk:
+        rows = RegimenRows(regimen=None, amounts=(), bands=(), ladders=())
+    else:
+        from infusion_center.versioned_cache import cached
+        from scheduling.planner_input import PROTOCOLS_SCOPE
 
-    rows = RegimenRows(
-        regimen=Regimen.objects.filter(protocol=protocol).first() if protocol.pk else None,
-        amounts=tuple(DoseAmount.objects.filter(protocol=protocol)) if protocol.pk else (),
-        bands=tuple(WeightBand.objects.filter(protocol=protocol)) if protocol.pk else (),
-        ladders=tuple(RateLadder.objects.filter(protocol=protocol).prefetch_related("steps")) if protocol.pk else (),
-    )
+        rows = cached([PROTOCOLS_SCOPE], f"regimen-rows:{protocol.pk}", lambda: _load_regimen_rows(protocol.pk))
     protocol._regimen_rows = rows  # type: ignore[attr-defined]
     return rows
+
+
+def _load_regimen_rows(protocol_id: int) -> RegimenRows:
+    from regimens.models import DoseAmount, RateLadder, Regimen, WeightBand
+
+    return RegimenRows(
+        regimen=Regimen.objects.filter(protocol_id=protocol_id).first(),
+        amounts=tuple(DoseAmount.objects.filter(protocol_id=protocol_id)),
+        bands=tuple(WeightBand.objects.filter(protocol_id=protocol_id)),
+        ladders=tuple(RateLadder.objects.filter(protocol_id=protocol_id).prefetch_related("steps")),
+    )
 
 
 def forget_regimen_rows(protocol: Protocol) -> None:
@@ -116,16 +131,65 @@ class PatientFacts:
     reactions: tuple  # InfusionReaction rows, each with its appointment's dose number
 
 
+_FACTS_MEMO: ContextVar[dict | None] = ContextVar("patient_facts_memo", default=None)
+
+
+@contextmanager
+def remembering_patient_facts() -> Iterator[None]:
+    """Within this block (one booking, move or search) a patient's weight and reactions are read once
+    per protocol, however often the dose's length is asked; outside it every call reads them afresh."""
+    if _FACTS_MEMO.get() is not None:
+        yield
+        return
+    token = _FACTS_MEMO.set({})
+    try:
+        yield
+    finally:
+        _FACTS_MEMO.reset(token)
+
+
 def patient_facts(patient: Patient, protocol: Protocol) -> PatientFacts:
+    memo = _FACTS_MEMO.get()
+    if memo is None:
+        return _read_patient_facts(patient, protocol)
+    key = (patient.pk, protocol.pk)
+    if key not in memo:
+        memo[key] = _read_patient_facts(patient, protocol)
+    return memo[key]
+
+
+def _read_patient_facts(patient: Patient, protocol: Protocol) -> PatientFacts:
+    from django.db.models import Exists, OuterRef, Subquery
+
     from chairside.models import InfusionReaction
+    from patients.models import Patient as PatientModel
     from regimens.models import PatientWeight
 
-    weight = PatientWeight.objects.filter(patient=patient).order_by("-measured_on", "-recorded_at").first()
-    reactions = tuple(
-        InfusionReaction.objects.filter(patient=patient, protocol=protocol)
-        .select_related("appointment")
-        .order_by("onset_at")
-    )
+    # One statement in the usual case: the latest weight and whether any reaction to the protocol exists;
+    # the reactions themselves are read only when there are some.
+    latest = PatientWeight.objects.filter(patient=OuterRef("pk")).order_by("-measured_on", "-recorded_at")
+    reactions_to_protocol = InfusionReaction.objects.filter(patient=OuterRef("pk"), protocol_id=protocol.pk)
+    row = (
+        PatientModel.objects.filter(pk=patient.pk)
+        .annotate(
+            weight_id=Subquery(latest.values("pk")[:1]),
+            weight_kg=Subquery(latest.values("kg")[:1]),
+            weight_on=Subquery(latest.values("measured_on")[:1]),
+            reacted=Exists(reactions_to_protocol),
+        )
+        .values("weight_id", "weight_kg", "weight_on", "reacted")
+        .first()
+    ) or {"weight_id": None, "reacted": False}
+    weight = None
+    if row["weight_id"] is not None:
+        weight = PatientWeight(pk=row["weight_id"], patient=patient, kg=row["weight_kg"], measured_on=row["weight_on"])
+    reactions: tuple = ()
+    if row["reacted"]:
+        reactions = tuple(
+            InfusionReaction.objects.filter(patient=patient, protocol=protocol)
+            .select_related("appointment")
+            .order_by("onset_at")
+        )
     return PatientFacts(weight=weight, reactions=reactions)
 
 

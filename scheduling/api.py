@@ -24,6 +24,7 @@ from infusion_center.api_common import (
     idempotent,
     user_center_ids,
 )
+from regimens.dosing import remembering_patient_facts
 from reminders.selectors import appointment_reminders
 from scheduling import api_schema as schema
 from scheduling import services
@@ -224,6 +225,7 @@ class AvailabilityView(APIView):
     queryset = Appointment.objects.none()  # the permission asks for view_appointment
 
     @schema.AVAILABILITY
+    @remembering_patient_facts()  # the search and the answer's chair minutes read the patient's facts once
     def get(self, request):
         query = AvailabilityQuerySerializer(data=request.query_params.dict(), context={"request": request})
         query.is_valid(raise_exception=True)

@@ -138,7 +138,8 @@ def connect() -> None:
 
     protocol_parts = [CenterProtocolSettings]
     if apps.is_installed("regimens"):
-        protocol_parts += list(apps.get_app_config("regimens").get_models())
+        # a patient's weight is the patient's, not the protocol's: it must not expire every cached answer
+        protocol_parts += [m for m in apps.get_app_config("regimens").get_models() if m.__name__ != "PatientWeight"]
     for model in protocol_parts:
         for signal in (post_save, post_delete):
             signal.connect(_protocol_changed, sender=model, dispatch_uid=f"cache-{model.__name__}-{signal}")

@@ -18,16 +18,25 @@ from scheduling.models import CENTER_PROTOCOL_FIELDS, CenterProtocolSettings, Pr
 
 
 def protocol_for_center(protocol: Protocol, center: Center | int) -> Protocol:
-    """The protocol with ``center``'s own values (an in-memory copy; never save it). One query at most."""
+    """The protocol with ``center``'s own values (an in-memory copy; never save it). Cached: no query
+    once the center's settings are in the cache."""
     center_id = center if isinstance(center, int) else center.pk
     if getattr(protocol, "settings_center_id", None) == center_id:
         return protocol
-    row = (
-        CenterProtocolSettings.objects.filter(center_id=center_id, protocol_id=protocol.pk)
-        .values(*CENTER_PROTOCOL_FIELDS)
-        .first()
-    )
-    return _applied(protocol, row or {}, center_id)
+    return _applied(protocol, _center_rows(center_id).get(protocol.pk, {}), center_id)
+
+
+def _center_rows(center_id: int) -> dict[int, dict]:
+    """The center's own protocol values by protocol, cached until any protocol setting, protocol or
+    regimen row changes (``scheduling.invalidation`` bumps the protocols' version for each)."""
+    from infusion_center.versioned_cache import cached
+    from scheduling.planner_input import PROTOCOLS_SCOPE
+
+    def load() -> dict[int, dict]:
+        rows = CenterProtocolSettings.objects.filter(center_id=center_id).values("protocol_id", *CENTER_PROTOCOL_FIELDS)
+        return {row.pop("protocol_id"): row for row in rows}
+
+    return cached([PROTOCOLS_SCOPE], f"center-protocol-settings:{center_id}", load)
 
 
 def protocols_for_center(protocols: Iterable[Protocol], center: Center) -> list[Protocol]:

@@ -27,6 +27,7 @@ from chairs.models import Center, Chair
 from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, Actor, roles_of
 from chairside import gates as chairside_gates
 from patients.models import Patient
+from regimens.dosing import remembering_patient_facts
 from scheduling import chair_preference, dose_rules
 from scheduling.errors import (  # noqa: F401  (CenterBusy is re-exported for callers)
     ActionNotPermitted,
@@ -93,6 +94,7 @@ def refuse_past(start: dt.datetime, *, allowed: bool) -> None:
         raise BookingRefused([Reason("in_the_past", "That time has already passed; choose a time from now on.")])
 
 
+@remembering_patient_facts()
 def placement_refusals(
     *,
     center: Center,
@@ -169,6 +171,7 @@ def placement_refusals(
 
 
 @transaction.atomic
+@remembering_patient_facts()
 def book_appointment(
     *,
     actor: Actor,
@@ -238,6 +241,7 @@ def book_appointment(
 
 
 @transaction.atomic
+@remembering_patient_facts()
 def move_appointment(*, actor: Actor, appointment: Appointment, chair: Chair, start: dt.datetime) -> Appointment:
     """Move an appointment not yet in a chair; the old time is released only if the new one is booked.
 

@@ -21,12 +21,14 @@ from chairs.models import Center, Chair
 from chairs.selectors import day_bounds
 from infusion_center import versioned_cache
 from patients.models import Patient
+from regimens.dosing import remembering_patient_facts
 from scheduling import chair_preference, dose_rules, planner
 from scheduling.models import Appointment, Protocol
 from scheduling.planner_input import planner_input_for, slot_request_for
 from scheduling.protocol_settings import protocol_for_center
 
 
+@remembering_patient_facts()
 def find_candidates(
     *,
     center: Center,
@@ -238,6 +240,7 @@ def _patient_busy(
     )
 
 
+@remembering_patient_facts()
 def seat_choices(
     *, appointments: Iterable[Appointment], chairs: list[Chair], pin: planner.PlannerInput
 ) -> dict[int, list[Chair]]:

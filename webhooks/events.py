@@ -53,8 +53,30 @@ def appointment_event(appointment: Appointment) -> str | None:
     return None
 
 
+def subscriptions_scope(center_id: int) -> str:
+    return f"webhooks:{center_id}"
+
+
+def has_subscriptions(center_id: int) -> bool:
+    """Whether the center has an active subscription; cached until one of its subscriptions changes
+    (``subscription_changed``), so a booking at a center without webhooks costs no query here."""
+    from infusion_center.versioned_cache import cached
+
+    return cached(
+        [subscriptions_scope(center_id)],
+        f"webhook-subscribed:{center_id}",
+        lambda: Subscription.objects.filter(center_id=center_id, is_active=True).exists(),
+    )
+
+
+def subscription_changed(sender, instance: Subscription, **kwargs) -> None:
+    from infusion_center.versioned_cache import bump
+
+    bump(subscriptions_scope(instance.center_id))
+
+
 def appointment_changed(appointment: Appointment) -> None:
-    if not Subscription.objects.filter(center_id=appointment.center_id, is_active=True).exists():
+    if not has_subscriptions(appointment.center_id):
         return
     event = appointment_event(appointment)
     if event is not None:

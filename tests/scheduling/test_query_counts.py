@@ -21,17 +21,9 @@ from tests.treatment.conftest import make_order
 
 pytestmark = pytest.mark.django_db
 
-# After merging main at 00:05 on 2 December: regimens' Protocol.chair_minutes reads the regimen, dose
-# amounts, weight bands and rate ladder (5 queries, uncached) each time it is asked, and availability and
-# booking ask it; the budgets below held before that merge (booking 11, availability 3).
-over_budget_since_regimens = pytest.mark.xfail(
-    reason="regimens' chair_minutes adds uncached queries (issue 14 follow-up: cache it with the protocols)",
-    strict=False,
-)
-
-# Issue 14's target is 12 (BEGIN and COMMIT included); this branch reached 11 before merging main, whose
-# per-center protocol settings and webhook subscriptions each added one read: 13 until they are cached.
-BOOKING_QUERIES = 13
+# Issue 14's target: 12 (BEGIN and COMMIT included). The center's protocol settings, the regimen rows and
+# whether the center has webhook subscriptions are cached; the patient's weight and reactions are one read.
+BOOKING_QUERIES = 12
 AVAILABILITY_QUERIES = 6
 BOARD_QUERIES = 12
 
@@ -64,7 +56,6 @@ def _warm(api, center, protocol) -> None:
     api.get("/api/v1/availability/", {"center": center.pk, "protocol": protocol.pk, "date_from": DAY, "date_to": DAY})
 
 
-@over_budget_since_regimens
 @pytest.mark.django_db(transaction=True)  # counted as in production: no test transaction's savepoints
 def test_booking_costs_at_most_a_dozen_queries(
     settings, django_assert_max_num_queries, nurse, center, busy_center, protocol
@@ -85,7 +76,6 @@ def test_booking_costs_at_most_a_dozen_queries(
     assert response.json()["status"] == "booked"
 
 
-@over_budget_since_regimens
 def test_refused_booking_costs_no_more(settings, django_assert_max_num_queries, nurse, center, busy_center, protocol):
     patient = PatientFactory(center=center)
     api = client_for(nurse)
@@ -98,7 +88,6 @@ def test_refused_booking_costs_no_more(settings, django_assert_max_num_queries, 
     assert "chair_taken" in [r["code"] for r in response.json()["reasons"]]
 
 
-@over_budget_since_regimens
 @pytest.mark.parametrize("days", [1, 14, 60])
 def test_availability_queries_do_not_grow_with_the_range(
     django_assert_max_num_queries, nurse, center, busy_center, protocol, days
@@ -119,7 +108,6 @@ def test_availability_queries_do_not_grow_with_the_range(
     assert len(response.json()["candidates"]) == 10
 
 
-@over_budget_since_regimens
 def test_availability_for_a_patient_within_budget(
     django_assert_max_num_queries, nurse, center, busy_center, protocol, patient
 ):
