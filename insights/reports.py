@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from chairside.selectors import wasted_doses
 from insights import charts, selectors
 from insights.charts import Series
 from insights.period import Period, PeriodError, parse_date
@@ -338,6 +339,9 @@ def noshows_report(period: Period, params) -> Report:
             ("No-show rate", f"{_r(total['noshow_rate'])} % ({total['noshows']} of {total['due']})"),
             ("Late cancellations", f"{_r(total['late_cancel_rate'])} % ({total['late_cancellations']})"),
         ]
+    # Doses the pharmacy prepared for nobody: wasted, and of those, prepared for a no-show (issue 20).
+    wasted = wasted_doses(center=period.center, date_from=period.date_from, date_to=period.date_to)
+    report.summary.append(("Doses wasted", f"{wasted['wasted']} ({wasted['after_no_show']} prepared for a no-show)"))
     labels = {
         "protocol": ("Protocol", lambda r: r["code"].upper()),
         "weekday": ("Weekday", lambda r: selectors.WEEKDAYS[r["weekday"]]),
@@ -377,6 +381,13 @@ def noshows_report(period: Period, params) -> Report:
                 ],
             )
         )
+    report.tables.append(
+        Table(
+            "Doses wasted",
+            ["Doses wasted", "Of them prepared for a no-show"],
+            [[wasted["wasted"], wasted["after_no_show"]]],
+        )
+    )
     return report
 
 

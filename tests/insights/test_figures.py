@@ -229,3 +229,16 @@ def test_chair_minutes_current_length_follows_the_observation_of_first_doses_onl
     protocol.refresh_from_db()
     (row,) = selectors.chair_minutes(period=period_of(center))
     assert row["current_minutes"] == protocol.chair_minutes(protocol.initial_dose_count + 1) == 10 + 30 + 210 + 15
+
+
+def test_the_noshow_view_counts_doses_prepared_for_nobody(center, monday):
+    from chairside.models import DosePreparation, PreparationStatus
+    from insights.reports import noshows_report
+
+    DosePreparation.objects.create(appointment=monday["B"], status=PreparationStatus.WASTED, wasted_at=at(9, 40))
+    DosePreparation.objects.create(appointment=monday["E"], status=PreparationStatus.WASTED, wasted_at=at(9, 5))
+    DosePreparation.objects.create(appointment=monday["A"], status=PreparationStatus.DISPENSED)
+    report = noshows_report(period_of(center), {})
+    assert ("Doses wasted", "2 (1 prepared for a no-show)") in report.summary
+    table = next(t for t in report.tables if t.title == "Doses wasted")
+    assert table.rows == [[2, 1]]

@@ -98,7 +98,7 @@ def test_xlsx_export_parses_back_one_sheet_per_table(nurse_client, center, monda
     response = nurse_client.get(f"/insights/no-shows/?center={center.pk}&from=2026-12-07&to=2026-12-07&export=xlsx")
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["By protocol", "By weekday", "By lead time", "By reminder outcome"]
+    assert workbook.sheetnames == ["By protocol", "By weekday", "By lead time", "By reminder outcome", "Doses wasted"]
     sheet = workbook["By weekday"]
     assert [c.value for c in sheet[1]][:4] == ["Weekday", "Due", "No-shows", "No-show rate %"]
     assert [c.value for c in sheet[2]][:4] == ["Monday", 5, 1, 20]
