@@ -24,6 +24,7 @@ def test_confirm_link_works_without_login_and_get_changes_nothing(client, booked
     path = link_path(booked, "confirm")
     page = client.get(path)
     assert page.status_code == 200 and b"Confirm my appointment" in page.content
+    assert b"infusion" not in page.content.lower()  # the patient's page names no treatment, not even as the brand
     booked.refresh_from_db()
     assert booked.confirmed_at is None  # a mail scanner following the link confirms nothing
     response = client.post(path)
