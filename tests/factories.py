@@ -137,3 +137,12 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     start = factory.LazyFunction(lambda: dt.datetime(2026, 12, 7, 9, 0, tzinfo=NEW_YORK))
     end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(minutes=o.protocol.chair_minutes(o.dose_number)))
     status = AppointmentStatus.BOOKED
+
+
+def expire_cached_protocols() -> None:
+    """After a queryset ``update()`` of protocol or regimen rows in a test (no signal is sent): expire the
+    cached protocol data the way a save does (``scheduling.invalidation``)."""
+    from infusion_center.versioned_cache import bump
+    from scheduling.planner_input import PROTOCOLS_SCOPE
+
+    bump(PROTOCOLS_SCOPE)

@@ -40,6 +40,7 @@ from reminders import content, links, policy, transports
 from reminders.services import HandledReply, channels_for, keyword_action, normalize_phone, patient_tz, quiet_hours_of
 from scheduling import dose_rules
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, Reason
+from scheduling.locking import center_day_key, lock_center_days
 from scheduling.models import Appointment, AppointmentStatus, Protocol
 from scheduling.planner_input import planner_input_for
 from scheduling.services import book_appointment, move_appointment, placement_refusals
@@ -604,6 +605,13 @@ def accept_offer(*, offer: Offer, actor: Actor = None, now: dt.datetime | None =
     """The patient (``actor=None``) or staff for them takes the offered time; the first valid YES books it."""
     now = now or timezone.now()
     with transaction.atomic():
+        # The center-day locks first, as the booking service takes them: two patients answering YES for
+        # one time then queue there, not on each other's offer rows (the winner withdraws the loser's offer;
+        # the other order deadlocks).
+        try:
+            _lock_days_of(offer)
+        except CenterBusy:
+            return Answer("busy", "We could not take your answer just now; please reply again in a minute.")
         offer = (
             Offer.objects.select_for_update(of=("self",))
             .select_related("entry__patient", "entry__center", "entry__protocol", "chair", "release")
@@ -656,6 +664,26 @@ def accept_offer(*, offer: Offer, actor: Actor = None, now: dt.datetime | None =
         f"Booked: {facts.date_text} at {facts.time_text}. Thank you. {facts.center_name}",
         appointment,
     )
+
+
+def _lock_days_of(offer: Offer) -> None:
+    """Lock the center-days the acceptance books on: the offered time's and that of the appointment the
+    entry would replace (sorted, as ``scheduling.locking`` always takes them)."""
+    row = (
+        Offer.objects.filter(pk=offer.pk)
+        .values("entry__center_id", "start", "entry__replaces__start", "entry__replaces__status")
+        .first()
+    )
+    if row is None:
+        return
+    center = Center.objects.get(pk=row["entry__center_id"])
+    keys = [center_day_key(center, row["start"])]
+    if row["entry__replaces__start"] is not None and row["entry__replaces__status"] in (
+        AppointmentStatus.BOOKED,
+        AppointmentStatus.PENDING,
+    ):
+        keys.append(center_day_key(center, row["entry__replaces__start"]))
+    lock_center_days(keys)
 
 
 def _book(offer: Offer, *, entry: WaitlistEntry, actor: Actor) -> Appointment:

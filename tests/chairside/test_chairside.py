@@ -16,7 +16,7 @@ from regimens.models import Regimen
 from scheduling.errors import ActionNotPermitted
 from scheduling.models import AppointmentStatus, ChairStage
 from scheduling.services import transition
-from tests.factories import NEW_YORK, AppointmentFactory, PatientFactory, UserFactory
+from tests.factories import NEW_YORK, AppointmentFactory, PatientFactory, UserFactory, expire_cached_protocols
 from tests.treatment.conftest import at, make_order
 
 NOW = dt.datetime(2026, 12, 1, 9, 5, tzinfo=NEW_YORK)  # a Tuesday, just after the booked start
@@ -136,6 +136,7 @@ def test_pharmacy_queue_orders_doses_by_when_preparation_must_start(center, chai
     make_order(patient, library["ept"])
     ocr_patient = PatientFactory(center=center)
     Regimen.objects.filter(protocol=library["ocr"]).update(preparation_lead_minutes=90)
+    expire_cached_protocols()  # a queryset update sends no signal
     late_ept = AppointmentFactory(
         center=center, patient=patient, protocol=library["ept"], chair=chair, dose_number=2, start=at(TODAY, 10)
     )
@@ -208,6 +209,7 @@ def test_weight_in_the_future_is_refused(patient, nurse):
 
 def test_vitals_fall_due_at_the_regimens_interval_during_the_infusion(arrived, nurse, pharmacist):
     Regimen.objects.filter(protocol=arrived.protocol).update(vitals_interval_minutes=15, is_prepared_by_pharmacy=False)
+    expire_cached_protocols()  # a queryset update sends no signal
     seated = transition(actor=nurse, appointment=arrived, action="seat", now=NOW)
     assert selectors.vitals_due_at(seated, interval_minutes=15) == NOW  # before the infusion: now
     services.record_vitals(

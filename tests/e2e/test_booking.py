@@ -173,6 +173,8 @@ def test_board_screenshot(page, login, screenshot, clinic):
                     chair=chairs[chair_index],
                     start=at(today, opens.hour) + dt.timedelta(minutes=offset),
                     dose_number=dose,
+                    # late in the day the opening is clamped to 11:00 and the plan lies partly behind now
+                    allow_past=True,
                 )
             )
         except Exception:  # noqa: BLE001 — a busy slot just leaves a gap in the picture

@@ -11,7 +11,7 @@ import time_machine
 from chairside.models import InfusionReaction
 from regimens.dosing import chair_minutes, dose_plan
 from regimens.models import PatientWeight, Regimen
-from tests.factories import AppointmentFactory, ChairFactory
+from tests.factories import AppointmentFactory, ChairFactory, expire_cached_protocols
 from tests.treatment.conftest import at
 
 TODAY = dt.date(2026, 12, 1)
@@ -63,6 +63,7 @@ def test_weight_based_dose_without_a_weight_says_so(library, patient):
 
 def test_weight_goes_stale_after_the_regimens_days(library, patient):
     Regimen.objects.filter(protocol=library["efg"]).update(weight_valid_days=14)
+    expire_cached_protocols()  # a queryset update sends no signal
     weigh(patient, "70", on=TODAY - dt.timedelta(days=14))
     assert not dose_plan(protocol=library["efg"], dose_number=1, patient=patient, on=TODAY).is_weight_stale
     plan = dose_plan(protocol=library["efg"], dose_number=1, patient=patient, on=TODAY + dt.timedelta(days=1))
@@ -113,6 +114,7 @@ def test_ivig_infusion_time_grows_with_weight_through_the_ladder(library, patien
 def test_ocrelizumab_short_option_is_withdrawn_after_a_serious_reaction(library, patient, center, nurse):
     ocr = library["ocr"]
     Regimen.objects.filter(protocol=ocr).update(uses_short_option=True)
+    expire_cached_protocols()  # a queryset update sends no signal
     ocr.refresh_from_db()
     assert dose_plan(protocol=ocr, dose_number=3, patient=patient).infusion_minutes == 120
     given = AppointmentFactory(
