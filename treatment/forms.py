@@ -15,6 +15,7 @@ from treatment.models import (
     PrerequisiteDocument,
     PriorAuthorization,
 )
+from treatment.services import STAGE_DERIVED_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -68,7 +69,7 @@ class AuthorizationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.stage:
             # Once stages are recorded the status follows them (treatment.authorizations.record_stage).
-            for name in ("status", "approved_from", "approved_until", "approved_visits"):
+            for name in STAGE_DERIVED_FIELDS:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = "Follows the recorded stages."
         self.helper = _helper(

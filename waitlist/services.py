@@ -42,7 +42,7 @@ from scheduling import dose_rules
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, Reason
 from scheduling.locking import center_day_key, lock_center_days
 from scheduling.models import Appointment, AppointmentStatus, Protocol
-from scheduling.planner_input import planner_input_for
+from scheduling.planner_input import fixed_input_for, planner_input_for
 from scheduling.services import book_appointment, move_appointment, placement_refusals
 from scheduling.slot_search import find_candidates
 from treatment.errors import DoseNotReady
@@ -65,6 +65,8 @@ SOON_OFFER_MINUTES = 15  # for a time within 24 hours
 MIN_LEAD_MINUTES = 60  # never offer a time starting sooner than this
 PATIENT_REASON_OFFER = "patient, by waitlist offer"
 PATIENT_REASON_LINK = "patient, by link"
+# The appointment an entry replaces is moved to the offered time while it is still ahead in one of these.
+MOVED_WHEN_REPLACED = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
 
 
 def offers_at_once() -> int:
@@ -151,7 +153,7 @@ def add_to_waitlist(
             and replaces.protocol_id == protocol.pk
             and replaces.dose_number == dose_number
         )
-        if not same_dose or replaces.status not in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING):
+        if not same_dose or replaces.status not in MOVED_WHEN_REPLACED:
             raise ValidationError({"replaces": "Choose a booked appointment of this patient for this dose."})
     if order is not None and (order.patient_id != patient.pk or order.protocol_id != protocol.pk):
         raise ValidationError({"order": "That order is for another patient or protocol."})
@@ -676,12 +678,9 @@ def _lock_days_of(offer: Offer) -> None:
     )
     if row is None:
         return
-    center = Center.objects.get(pk=row["entry__center_id"])
+    center = fixed_input_for(row["entry__center_id"]).center  # cached: no query for the zone
     keys = [center_day_key(center, row["start"])]
-    if row["entry__replaces__start"] is not None and row["entry__replaces__status"] in (
-        AppointmentStatus.BOOKED,
-        AppointmentStatus.PENDING,
-    ):
+    if row["entry__replaces__start"] is not None and row["entry__replaces__status"] in MOVED_WHEN_REPLACED:
         keys.append(center_day_key(center, row["entry__replaces__start"]))
     lock_center_days(keys)
 
@@ -689,7 +688,7 @@ def _lock_days_of(offer: Offer) -> None:
 def _book(offer: Offer, *, entry: WaitlistEntry, actor: Actor) -> Appointment:
     """Book the offered time through the booking service, moving the appointment the entry replaces."""
     replaces = entry.replaces
-    if replaces is not None and replaces.status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING):
+    if replaces is not None and replaces.status in MOVED_WHEN_REPLACED:
         appointment = move_appointment(actor=actor, appointment=replaces, chair=offer.chair, start=offer.start)
     else:
         appointment = book_appointment(
