@@ -54,14 +54,23 @@ able to hold what is still to come. They are ordered by
    * **start cap** (``AT_CAP_WEIGHT``): the start would fill its window's nurse
      starts to the cap. Starts spread only as far as that: a window below its
      cap costs nothing, so chairs are not left idle for the sake of spreading;
-   * **room for long infusions** (``LONG_ROOM_WEIGHT`` each, only with a
-     template): for each long duration class (``LONG_CHAIR_MINUTES`` or more,
-     longer than the request) the template keeps starts for, how many of them
-     the chairs' free stretches still hold against how many the template still
-     expects that day (its starts of the class less the day's bookings of it).
-     Taking room the template still needs costs one per infusion; taking room
-     beyond it earns one: a chair day kept whole for a long infusion the
-     template does not expect holds more patients as shorter ones;
+   * **look-ahead** (``LOOKAHEAD_WEIGHT`` per patient, only with a template):
+     the patients the template still expects that day (its starts of each
+     duration class less the day's bookings of that class, less this request)
+     that the chairs' free stretches would no longer hold after this placement.
+     They are laid greedily into the free stretches, longest first, each in the
+     tightest stretch that holds it (best-fit decreasing, in whole grid steps),
+     before and after the placement; the difference is the cost. Taking the
+     room the rest of the day's template needs is what this weighs, for every
+     duration class at once;
+   * **surplus room for long infusions** (a bonus of ``LONG_ROOM_WEIGHT`` each,
+     only with a template): for each long duration class (``LONG_CHAIR_MINUTES``
+     or more, longer than the request) the template keeps starts for, the room
+     the chairs' free stretches hold beyond what the template still expects,
+     which the placement gives up. A chair day kept whole for a long infusion
+     the template does not expect holds more patients as shorter ones (on an
+     overbooked day the late long requests then find no room, and the short
+     ones do);
    * **spare kind** (``SPARE_KIND_WEIGHT``): a bed or room for a protocol that
      does not need one;
    * tie-breaks, together smaller than any term above: **not snug**
@@ -71,14 +80,17 @@ able to hold what is still to come. They are ordered by
 5. the start time (earliest first), then the chair label (deterministic).
 
 For each start time the chair with the lowest score part that depends on the
-chair (room, kind, snug, fit) is the candidate; ties go to the first label.
+chair (look-ahead, room, kind, snug, fit) is the candidate; ties go to the first label.
 
 **Template** (optional, ``PlannerInput.template``): for each weekday, starts kept at local
 wall-clock times for a *duration class* (the chair time rounded up to the slot grid, see
-:func:`duration_class`). The ranking uses it for how many long infusions of each class the
-day should hold (above); measured against first-fit and CP-SAT, steering each request to the
-template's exact start times placed fewer patients than packing freely around the room kept
-for long infusions (``bench/planner_bench.py``). :func:`template_compliance` counts a day's
+:func:`duration_class`). The ranking uses it as the day's expected demand: how many patients
+of each class are still to come (the look-ahead) and how many long infusions the day should
+hold (the surplus room). When the template's starts of every class are booked, both terms are
+zero and the ranking is today's. Measured against first-fit and CP-SAT, steering each request
+to the template's exact start times (or to chairs the template's unbooked starts are laid on)
+placed fewer patients than packing freely against the template's expected demand
+(``bench/planner_bench.py``). :func:`template_compliance` counts a day's
 bookings that sit in a template start of their class. Every hard rule above holds whatever
 the template says.
 
@@ -101,7 +113,9 @@ LONG_CHAIR_MINUTES = 240
 # Score weights (see the module docstring), tuned with bench/planner_bench.py against first-fit and CP-SAT.
 # A start that fills its window's nurse starts to the cap (the late nurse, the add-on has no room left):
 AT_CAP_WEIGHT = 3.0
-# Each long infusion's room taken that the template still expects (or given up beyond it: a bonus):
+# Each patient the template still expects that the free stretches would no longer hold:
+LOOKAHEAD_WEIGHT = 1.0
+# Each long infusion's room given up beyond what the template still expects (a bonus):
 LONG_ROOM_WEIGHT = 1.0
 # Taking a bed or room when the protocol does not need one (keep them for those that do):
 SPARE_KIND_WEIGHT = 0.25
@@ -110,8 +124,8 @@ SPARE_KIND_WEIGHT = 0.25
 NOT_SNUG_WEIGHT = 0.1
 TIGHT_WEIGHT = 0.1
 TEMPLATE_NOTES = (
-    "keeps the room the template expects long infusions to need",
-    "takes room the template keeps for long infusions",
+    "leaves room for every patient the template still expects",
+    "takes room the template keeps for patients still to come",
 )
 MORNING_ENDS = dt.time(12, 0)
 MAX_LIMIT = 100
@@ -499,6 +513,17 @@ class _Day:
         return +wanted
 
     @cached_property
+    def template_remaining(self) -> Counter:
+        """Duration class -> the template's starts of it that day less the day's bookings of it (≥ 0)."""
+        wanted: Counter = Counter()
+        for (_, minutes), count in _template_wanted(self).items():
+            wanted[minutes] += count
+        for a in self.appointments:
+            if self.opens <= a.start < self.closes:
+                wanted[duration_class(self.rules, int((a.end - a.start).total_seconds() // 60))] -= 1
+        return +wanted
+
+    @cached_property
     def long_room_expected(self) -> dict[int, int]:
         """Long duration classes (chair minutes) -> starts the template still expects today.
 
@@ -737,9 +762,10 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
     refused: Counter = Counter()
     candidates: list[Candidate] = []
     minutes_class = duration_class(d.rules, request.chair_minutes)
-    # Only the room for longer infusions than this one is weighed (see _long_room_cost).
+    # Only the room for longer infusions than this one is weighed (see _best_chair_per_start).
     long_classes = {m: n for m, n in d.long_room_expected.items() if m > minutes_class}
-    best = _best_chair_per_start(d, chairs, duration, bool(request.required_kind), long_classes)
+    lookahead = _Lookahead(d, minutes_class) if d.template_slots else None
+    best = _best_chair_per_start(d, chairs, duration, bool(request.required_kind), long_classes, lookahead)
     considered = 0
     for index, start in enumerate(d.grid):
         end = start + duration
@@ -758,13 +784,13 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
                 refused[code] += 1
             continue
         assert placement is not None  # a missing placement added "chairs_full" above
-        fit, chair, gap_start, gap_end, room = placement
+        fit, chair, gap_start, gap_end, lost = placement
         before, after = start - gap_start, gap_end - end
         slivers = (timedelta_zero < before < sliver) + (timedelta_zero < after < sliver)
         score = fit + AT_CAP_WEIGHT * fills_window
         reason = _describe(d, start, slivers, before, after)
-        if long_classes:
-            reason = f"{TEMPLATE_NOTES[room > 0]}; {reason}"
+        if lookahead is not None:
+            reason = f"{TEMPLATE_NOTES[lost > 0]}; {reason}"
         candidates.append(Candidate(chair.id, chair.label, start, end, score, reason))
     reasons = []
     if not candidates:
@@ -776,20 +802,20 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
 
 
 def _best_chair_per_start(
-    d: _Day, chairs, duration, kind_required: bool, long_classes: Mapping[int, int]
+    d: _Day, chairs, duration, kind_required: bool, long_classes: Mapping[int, int], lookahead: _Lookahead | None
 ) -> dict[int, tuple]:
-    """For each grid index, the best-fitting free chair: (fit, chair, gap start, gap end, room cost).
+    """For each grid index, the best-fitting free chair: (fit, chair, gap start, gap end, patients lost).
 
     Walks each chair's free gaps once instead of testing every chair at every start, in whole
     minutes counted from the opening (starts are on the grid). Chairs come in label order and only
     a strictly better fit replaces one, so ties go to the first label.
 
-    The room cost weighs what the placement does to the room for long infusions. For each long
-    duration class the template still expects (``long_classes``: class minutes -> starts), the
-    placement may leave the chairs' free stretches holding fewer of them. Room the template still
-    needs costs ``LONG_ROOM_WEIGHT`` each; room beyond what it expects earns ``LONG_ROOM_WEIGHT``
-    each, since a chair day kept free for a long infusion nobody books holds fewer patients than the
-    shorter ones it could take.
+    With a template, ``lookahead`` counts the patients the template still expects that the free
+    stretches would no longer hold (``LOOKAHEAD_WEIGHT`` each), and for each long duration class
+    (``long_classes``: class minutes -> starts the template still expects) the room the placement
+    gives up beyond what the template expects earns ``LONG_ROOM_WEIGHT`` each, since a chair day kept
+    free for a long infusion nobody books holds fewer patients than the shorter ones it could take.
+    (The room the template still needs is the look-ahead's part.)
     """
     slot = d.rules.slot_minutes
     step = slot * 60
@@ -812,19 +838,81 @@ def _best_chair_per_start(
             for index in range(first, last + 1):
                 before = (index - first) * slot
                 after = max(end_minute - (index + chair_slots) * slot, 0)
-                room = 0.0
+                lost = 0 if lookahead is None else lookahead.lost(gap_start, gap_end, index, index + chair_slots)
+                room = LOOKAHEAD_WEIGHT * lost
                 for minutes, expected, held in room_now:
-                    lost = whole // minutes - before // minutes - after // minutes
-                    if lost > 0:
-                        needed = max(expected - (held - lost), 0) - max(expected - held, 0)
-                        room += LONG_ROOM_WEIGHT * (2 * needed - lost)
+                    given_up = whole // minutes - before // minutes - after // minutes
+                    if given_up > 0:
+                        needed = max(expected - (held - given_up), 0) - max(expected - held, 0)
+                        room -= LONG_ROOM_WEIGHT * (given_up - needed)
                 # Snug: no grid start left free between it and a booking, a block, the opening or the
                 # closing, on at least one side.
                 fit = room + kind_penalty + NOT_SNUG_WEIGHT * (before > 0 and after > 0) + tightness
                 current = best.get(index)
                 if current is None or fit < current[0]:
-                    best[index] = (fit, chair, gap_start, gap_end, room)
+                    best[index] = (fit, chair, gap_start, gap_end, lost)
     return best
+
+
+class _Lookahead:
+    """The patients the template still expects that a day's free stretches hold, before and after a placement.
+
+    Free stretches are counted in whole grid steps from their first grid start (a chair time of
+    ``minutes`` takes ``ceil(minutes / slot)`` steps, the next start is on the grid); the expected
+    patients (:attr:`_Day.template_remaining`, less the request being placed) are laid in longest
+    first, each in the tightest stretch that holds it (best-fit decreasing). Placements that leave
+    the same stretches are computed once.
+    """
+
+    def __init__(self, d: _Day, minutes_class: int) -> None:
+        self.opens = d.opens
+        slot = d.rules.slot_minutes
+        self.step = slot * 60
+        remaining = d.template_remaining.copy()
+        if remaining[minutes_class] > 0:
+            remaining[minutes_class] -= 1
+        # Longest first; a class is a whole number of grid steps (see duration_class).
+        self.items = sorted((minutes // slot for minutes, n in remaining.items() for _ in range(n)), reverse=True)
+        self.gaps = sorted(self.steps(begin, end) for chair in d.active_chair_ids for begin, end in d.free_gaps(chair))
+        self.held = self.fill(self.gaps)
+        self.memo: dict[tuple[int, int, int], int] = {}
+
+    def grid_index(self, t: dt.datetime, *, up: bool) -> int:
+        seconds = int((t - self.opens).total_seconds())
+        return -(-seconds // self.step) if up else seconds // self.step
+
+    def steps(self, begin: dt.datetime, end: dt.datetime) -> int:
+        return max(self.grid_index(end, up=False) - self.grid_index(begin, up=True), 0)
+
+    def fill(self, gaps: list[int]) -> int:
+        """How many of the expected patients best-fit decreasing lays into stretches of these lengths."""
+        gaps = list(gaps)
+        held = 0
+        for size in self.items:
+            i = bisect.bisect_left(gaps, size)
+            if i == len(gaps):
+                continue
+            left = gaps.pop(i) - size
+            if left:
+                bisect.insort(gaps, left)
+            held += 1
+        return held
+
+    def lost(self, gap_start: dt.datetime, gap_end: dt.datetime, first: int, next_free: int) -> int:
+        """Expected patients no longer held once grid steps ``first`` to ``next_free`` of the stretch are taken."""
+        whole = self.steps(gap_start, gap_end)
+        before = first - self.grid_index(gap_start, up=True)
+        after = max(self.grid_index(gap_end, up=False) - next_free, 0)
+        key = (whole, before, after)
+        found = self.memo.get(key)
+        if found is None:
+            gaps = list(self.gaps)
+            gaps.pop(bisect.bisect_left(gaps, whole))
+            for part in (before, after):
+                if part:
+                    bisect.insort(gaps, part)
+            found = self.memo[key] = self.held - self.fill(gaps)
+        return found
 
 
 def _describe(d: _Day, start: dt.datetime, slivers: int, before, after) -> str:

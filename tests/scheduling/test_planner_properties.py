@@ -7,6 +7,7 @@ exact) and counts nurses, patients and starts from the raw lists.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zoneinfo
 from collections import Counter
@@ -359,6 +360,30 @@ def test_ranking_orders_each_day_by_score_and_never_drops_a_feasible_start(scena
     expected = brute_starts(pin, request, days)
     if len(expected) <= request.limit:
         assert {c.start for c in result.candidates} == expected
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_a_template_only_reorders_the_feasible_starts(scenario):
+    # The look-ahead and the room terms are ranking only: with or without the template the same start
+    # times are offered on each day (the chair of a start may differ, never whether it is feasible).
+    pin, request, _ = scenario
+    wide = dataclasses.replace(request, limit=planner.MAX_LIMIT)
+    plain = dataclasses.replace(pin, template=None)
+    with_template = planner.find_slots(pin, wide)
+    without = planner.find_slots(plain, wide)
+    assert [r.candidate_count for r in with_template.days] == [r.candidate_count for r in without.days]
+    assert len(with_template.candidates) == len(without.candidates)
+    for c in with_template.candidates:
+        assert not planner.check_placement(
+            pin,
+            chair_id=c.chair_id,
+            start=c.start,
+            chair_minutes=request.chair_minutes,
+            required_kind=request.required_kind,
+            required_features=request.required_features,
+            exclude_appointment_id=request.exclude_appointment_id,
+        )
 
 
 @PROPERTY_SETTINGS

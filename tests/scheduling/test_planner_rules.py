@@ -421,7 +421,40 @@ def test_a_short_infusion_leaves_the_room_the_template_expects_long_infusions_to
     assert without.chair_id == 1
     top = planner.find_slots(templated([planner.TemplateSlot(dt.time(8), 300, count=2)], booked), request(MONDAY, 60))
     assert top.candidates[0].chair_id == 2
-    assert "keeps the room the template expects long infusions to need" in top.candidates[0].reason
+    assert "leaves room for every patient the template still expects" in top.candidates[0].reason
+
+
+def test_the_look_ahead_keeps_room_for_every_duration_class_the_template_still_expects():
+    # Chair 1 is free only 12:00-14:00, chair 2 all day (08:00-17:00): room for the 5 two-hour starts the
+    # template expects (1 + 4, an hour to spare). Best fit alone puts a one-hour infusion in chair 1's
+    # stretch, which then holds none; snug at 08:00 on chair 2 all five still fit (a class shorter than
+    # "long", which the room term alone never weighed).
+    booked = [
+        planner.BookedSlot(1, 1, local(MONDAY, "08:00"), local(MONDAY, "12:00")),
+        planner.BookedSlot(2, 1, local(MONDAY, "14:00"), local(MONDAY, "17:00")),
+    ]
+    without = planner.find_slots(templated([], booked), request(MONDAY, 60)).candidates[0]
+    assert without.chair_id == 1
+    template = [planner.TemplateSlot(dt.time(8), 120, count=5)]
+    top = planner.find_slots(templated(template, booked), request(MONDAY, 60)).candidates[0]
+    assert (top.chair_id, top.start) == (2, local(MONDAY, "08:00"))
+    assert "leaves room for every patient the template still expects" in top.reason
+    # Taking chair 1's stretch is still offered, ranked after, and says what it costs.
+    taken = [
+        c for c in planner.find_slots(templated(template, booked), request(MONDAY, 60)).candidates if c.chair_id == 1
+    ]
+    assert taken and all("takes room the template keeps for patients still to come" in c.reason for c in taken)
+
+
+def test_once_the_template_starts_are_booked_the_ranking_is_todays():
+    # The template's only start (one hour at 08:00) is booked: nothing is still expected, so the template
+    # ranks the day exactly as no template does.
+    booked = [planner.BookedSlot(1, 1, local(MONDAY, "08:00"), local(MONDAY, "09:00"))]
+    with_template = planner.find_slots(templated([planner.TemplateSlot(dt.time(8), 60)], booked), request(MONDAY, 45))
+    without = planner.find_slots(templated([], booked), request(MONDAY, 45))
+    assert [(c.chair_id, c.start, c.score) for c in with_template.candidates] == [
+        (c.chair_id, c.start, c.score) for c in without.candidates
+    ]
 
 
 def test_once_the_template_long_starts_are_booked_short_infusions_break_up_long_stretches():
