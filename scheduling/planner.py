@@ -63,14 +63,17 @@ able to hold what is still to come. They are ordered by
      before and after the placement; the difference is the cost. Taking the
      room the rest of the day's template needs is what this weighs, for every
      duration class at once;
-   * **surplus room for long infusions** (a bonus of ``LONG_ROOM_WEIGHT`` each,
-     only with a template): for each long duration class (``LONG_CHAIR_MINUTES``
-     or more, longer than the request) the template keeps starts for, the room
-     the chairs' free stretches hold beyond what the template still expects,
-     which the placement gives up. A chair day kept whole for a long infusion
-     the template does not expect holds more patients as shorter ones (on an
-     overbooked day the late long requests then find no room, and the short
-     ones do);
+   * **room for long infusions the template no longer expects** (a bonus of
+     ``LONG_ROOM_WEIGHT`` each, only with a template): for each long duration
+     class (``LONG_CHAIR_MINUTES`` or more, longer than the request) whose
+     template starts that day are all booked, how many infusions of it the
+     placement's free stretch no longer holds. A chair day kept whole for a
+     long infusion the template does not expect holds more patients as shorter
+     ones (on an overbooked day the late long requests then find no room, and
+     the short ones do). Giving such room up while the template still expects
+     some of the class (room beyond the expected count) placed more patients at
+     120 % load but fewer at equal load, where a day's mix often holds more long
+     infusions than the template's (``bench/planner_bench.py``);
    * **spare kind** (``SPARE_KIND_WEIGHT``): a bed or room for a protocol that
      does not need one;
    * tie-breaks, together smaller than any term above: **not snug**
@@ -115,7 +118,7 @@ LONG_CHAIR_MINUTES = 240
 AT_CAP_WEIGHT = 3.0
 # Each patient the template still expects that the free stretches would no longer hold:
 LOOKAHEAD_WEIGHT = 1.0
-# Each long infusion's room given up beyond what the template still expects (a bonus):
+# Each long infusion's room given up once the template's starts of its class are all booked (a bonus):
 LONG_ROOM_WEIGHT = 1.0
 # Taking a bed or room when the protocol does not need one (keep them for those that do):
 SPARE_KIND_WEIGHT = 0.25
@@ -541,25 +544,6 @@ class _Day:
                     wanted[minutes] -= 1
         return {minutes: max(count, 0) for minutes, count in wanted.items()}
 
-    def fits_in(self, begin: dt.datetime, end: dt.datetime, minutes: int) -> int:
-        """How many chair times of ``minutes`` fit one after another in the free stretch [begin, end)."""
-        step = dt.timedelta(minutes=self.rules.slot_minutes)
-        first = self.opens + -(-(begin - self.opens) // step) * step  # its first start on the grid
-        return int((end - first).total_seconds() // 60) // minutes if end > first else 0
-
-    @cached_property
-    def long_room(self) -> dict[int, int]:
-        """Long duration class -> how many of it the free stretches of every active chair still hold."""
-        expected = self.long_room_expected
-        return {
-            minutes: sum(
-                self.fits_in(begin, end, minutes)
-                for chair in self.active_chair_ids
-                for begin, end in self.free_gaps(chair)
-            )
-            for minutes in expected
-        }
-
     def window_of(self, t: dt.datetime) -> dt.datetime:
         """The beginning (UTC) of the start window holding instant ``t``."""
         cached = self._window_of.get(t)
@@ -762,10 +746,10 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
     refused: Counter = Counter()
     candidates: list[Candidate] = []
     minutes_class = duration_class(d.rules, request.chair_minutes)
-    # Only the room for longer infusions than this one is weighed (see _best_chair_per_start).
-    long_classes = {m: n for m, n in d.long_room_expected.items() if m > minutes_class}
+    # Only the room for longer infusions than this one is given up (see _best_chair_per_start).
+    booked_classes = [m for m, n in d.long_room_expected.items() if m > minutes_class and not n]
     lookahead = _Lookahead(d, minutes_class) if d.template_slots else None
-    best = _best_chair_per_start(d, chairs, duration, bool(request.required_kind), long_classes, lookahead)
+    best = _best_chair_per_start(d, chairs, duration, bool(request.required_kind), booked_classes, lookahead)
     considered = 0
     for index, start in enumerate(d.grid):
         end = start + duration
@@ -802,7 +786,7 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
 
 
 def _best_chair_per_start(
-    d: _Day, chairs, duration, kind_required: bool, long_classes: Mapping[int, int], lookahead: _Lookahead | None
+    d: _Day, chairs, duration, kind_required: bool, booked_classes: Iterable[int], lookahead: _Lookahead | None
 ) -> dict[int, tuple]:
     """For each grid index, the best-fitting free chair: (fit, chair, gap start, gap end, patients lost).
 
@@ -812,17 +796,15 @@ def _best_chair_per_start(
 
     With a template, ``lookahead`` counts the patients the template still expects that the free
     stretches would no longer hold (``LOOKAHEAD_WEIGHT`` each), and for each long duration class
-    (``long_classes``: class minutes -> starts the template still expects) the room the placement
-    gives up beyond what the template expects earns ``LONG_ROOM_WEIGHT`` each, since a chair day kept
-    free for a long infusion nobody books holds fewer patients than the shorter ones it could take.
-    (The room the template still needs is the look-ahead's part.)
+    whose template starts are all booked (``booked_classes``, class minutes) each infusion of it the
+    placement's stretch no longer holds earns ``LONG_ROOM_WEIGHT``, since a chair day kept free for a
+    long infusion the template does not expect holds more patients as shorter ones. (The room the
+    template still needs is the look-ahead's part.)
     """
     slot = d.rules.slot_minutes
     step = slot * 60
     chair_slots = -(-int(duration.total_seconds()) // step)  # grid steps from a start to the first start after it
     day_minutes = (d.closes - d.opens).total_seconds() / 60 + 1
-    # (class minutes, starts the template still expects, how many the free stretches hold now)
-    room_now = [(minutes, expected, d.long_room[minutes]) for minutes, expected in long_classes.items()]
     best: dict[int, tuple] = {}
     for chair in chairs:
         kind_penalty = SPARE_KIND_WEIGHT if not kind_required and chair.kind != "chair" else 0.0
@@ -840,11 +822,10 @@ def _best_chair_per_start(
                 after = max(end_minute - (index + chair_slots) * slot, 0)
                 lost = 0 if lookahead is None else lookahead.lost(gap_start, gap_end, index, index + chair_slots)
                 room = LOOKAHEAD_WEIGHT * lost
-                for minutes, expected, held in room_now:
+                for minutes in booked_classes:
                     given_up = whole // minutes - before // minutes - after // minutes
                     if given_up > 0:
-                        needed = max(expected - (held - given_up), 0) - max(expected - held, 0)
-                        room -= LONG_ROOM_WEIGHT * (given_up - needed)
+                        room -= LONG_ROOM_WEIGHT * given_up
                 # Snug: no grid start left free between it and a booking, a block, the opening or the
                 # closing, on at least one side.
                 fit = room + kind_penalty + NOT_SNUG_WEIGHT * (before > 0 and after > 0) + tightness

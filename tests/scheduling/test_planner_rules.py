@@ -471,6 +471,15 @@ def test_once_the_template_long_starts_are_booked_short_infusions_break_up_long_
     assert untemplated.chair_id == 1
 
 
+def test_while_the_template_still_expects_a_long_class_short_infusions_do_not_break_up_spare_room():
+    # One five-hour start expected, three empty chairs: two chair days are room the template does not
+    # need, but a day's mix often holds more long infusions than the template's. The one-hour infusion
+    # sits snug at the opening, leaving every chair day able to hold a five-hour infusion.
+    template = [planner.TemplateSlot(dt.time(8), 300)]
+    top = planner.find_slots(templated(template, chair_count=3), request(MONDAY, 60)).candidates[0]
+    assert (top.chair_id, top.start) == (1, local(MONDAY, "08:00"))
+
+
 def test_the_duration_class_is_the_chair_time_on_the_grid():
     assert planner.duration_class(rules(), 50) == 60
     assert planner.duration_class(rules(), 60) == 60
