@@ -9,7 +9,11 @@ transaction itself reads fresh values, and again when it commits, so a reader th
 pre-commit rows meanwhile and stored them under the new number is orphaned as well.
 
 Values are also kept, pickled, in the process's memory under the same versioned key, so a hit
-costs one round trip (the versions). The cache is Django's ``default`` cache: the project's Redis when ``REDIS_URL`` is set (shared by
+costs one round trip (the versions). Within one web request a scope's version is read once
+(:func:`request_started` opens a memo, :func:`request_finished` closes it): the request sees the
+versions as of its first read of each scope, as if it had read them all at once, and its own bumps
+update the memo, so it always sees its own writes. A booking asks for a dozen cached reads over
+four scopes; without the memo that was a dozen round trips. The cache is Django's ``default`` cache: the project's Redis when ``REDIS_URL`` is set (shared by
 every web process and worker), the process's local memory otherwise (a single process then). Keys
 carry the database's name and its PostgreSQL OID, so scratch and test databases, whose ids start
 from 1 again, never see each other's values.
@@ -21,10 +25,12 @@ import hashlib
 import logging
 import pickle
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.core.signals import request_finished, request_started
 from django.db import connection, transaction
 
 log = logging.getLogger(__name__)
@@ -52,31 +58,81 @@ def _version_key(scope: str) -> str:
     return f"ic:{_database()}:v:{scope}"
 
 
+# The versions this request has read or written (None outside a request: every read asks the cache).
+_request_versions: ContextVar[dict[str, int] | None] = ContextVar("request_versions", default=None)
+
+
+def _open_request_memo(**kwargs) -> None:
+    _request_versions.set({})
+
+
+def _close_request_memo(**kwargs) -> None:
+    _request_versions.set(None)
+
+
+request_started.connect(_open_request_memo, dispatch_uid="versioned-cache-request-started")
+request_finished.connect(_close_request_memo, dispatch_uid="versioned-cache-request-finished")
+
+
+def _redis_client(backend: RedisCache) -> Any:
+    """One redis-py client per cache backend (Django builds a new one, with its ~170 response
+    callbacks, for every command; the connection pool underneath is the same)."""
+    client = backend.__dict__.get("_versioned_cache_client")
+    if client is None:
+        client = backend.__dict__["_versioned_cache_client"] = backend._cache.get_client(None, write=True)
+    return client
+
+
+def _read_versions(keys: list[str]) -> list[Any]:
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        found = _redis_client(backend).mget([backend.make_and_validate_key(key) for key in keys])
+        return [None if value is None else backend._cache._serializer.loads(value) for value in found]
+    values = backend.get_many(keys)
+    return [values.get(key) for key in keys]
+
+
 def versions(scopes: Iterable[str]) -> dict[str, int]:
-    """The current version of each scope (0 for a scope never bumped)."""
-    keys = {scope: _version_key(scope) for scope in scopes}
-    try:
-        found = cache.get_many(list(keys.values()))
-    except Exception:  # noqa: BLE001  (a cache outage must not stop bookings: read through)
-        log.warning("Cache unavailable; reading through", exc_info=True)
-        return {scope: -1 for scope in keys}
-    return {scope: int(found.get(key, 0)) for scope, key in keys.items()}
+    """The current version of each scope (0 for a scope never bumped; -1 when the cache is down)."""
+    memo = _request_versions.get()
+    wanted = list(dict.fromkeys(scopes))
+    unread = wanted if memo is None else [scope for scope in wanted if scope not in memo]
+    found: dict[str, int] = {}
+    if unread:
+        try:
+            values = _read_versions([_version_key(scope) for scope in unread])
+        except Exception:  # noqa: BLE001  (a cache outage must not stop bookings: read through)
+            log.warning("Cache unavailable; reading through", exc_info=True)
+            return {scope: -1 for scope in wanted}
+        found = {scope: int(value or 0) for scope, value in zip(unread, values, strict=True)}
+        if memo is not None:
+            memo.update(found)
+    if memo is None:
+        return found
+    return {scope: memo[scope] for scope in wanted}
 
 
 def _bump_now(scopes: list[str]) -> None:
+    memo = _request_versions.get()
+    if memo is not None:
+        for scope in scopes:  # read again (or set below): this request sees its own writes
+            memo.pop(scope, None)
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         # One round trip for every scope: INCR creates a missing version at 1 (Django's Redis cache
         # stores integers as they are, so ``get`` reads them back).
         try:
             keys = [backend.make_and_validate_key(_version_key(scope)) for scope in scopes]
-            pipe = backend._cache.get_client(keys[0], write=True).pipeline()
+            pipe = _redis_client(backend).pipeline()
             for key in keys:
                 pipe.incr(key)
                 pipe.expire(key, VERSION_TIMEOUT_SECONDS)
-            pipe.execute()
+            results = pipe.execute()
         except Exception:  # noqa: BLE001
             log.warning("Cache unavailable; could not bump %s", scopes, exc_info=True)
+            return
+        if memo is not None:
+            memo.update({scope: int(value) for scope, value in zip(scopes, results[::2], strict=True)})
         return
     for scope in scopes:
         key = _version_key(scope)

@@ -6,7 +6,9 @@ Serializers parse and validate input and shape output; they call no service (``s
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -118,7 +120,27 @@ def _patients_scope(user, queryset):
     return queryset.filter(center_id__in=user_center_ids(user))
 
 
-class AppointmentSerializer(StrictModelSerializer):
+# Fields by serializer class, built once from the model (see ``PrebuiltFields``).
+_PREBUILT_FIELDS: dict[type, dict[str, Any]] = {}
+
+
+class PrebuiltFields:
+    """A model serializer whose fields are built from the model once per class, not per instance.
+
+    DRF's ``ModelSerializer.get_fields`` introspects the model and builds every field again for each
+    serializer instance: for an appointment that was half of writing the answer. The fields depend only
+    on the class (its ``Meta`` and declared fields), so the first instance's are kept, unbound, and each
+    instance gets its own deep copy, which is how DRF itself hands out declared fields.
+    """
+
+    def get_fields(self):
+        prebuilt = _PREBUILT_FIELDS.get(type(self))
+        if prebuilt is None:
+            prebuilt = _PREBUILT_FIELDS[type(self)] = super().get_fields()  # type: ignore[misc]
+        return copy.deepcopy(prebuilt)
+
+
+class AppointmentSerializer(PrebuiltFields, StrictModelSerializer):
     patient_name = serializers.CharField(source="patient.full_name", read_only=True)
     protocol_code = serializers.CharField(source="protocol.code", read_only=True)
     chair_label = serializers.CharField(source="chair.label", read_only=True)
@@ -228,12 +250,33 @@ def _center_of_user(pk: int, request):
         return None
 
 
+# A staff member works at a center or two: their chairs are looked up in the centers' cached fixed
+# input. Beyond that (a superuser sees every center) one query is cheaper than reading every center's.
+CACHED_CHAIR_LOOKUP_CENTERS = 4
+
+
+def _chair_of_user(pk: int, request):
+    from scheduling.planner_input import fixed_input_for
+
+    if request is None or not request.user.is_authenticated:
+        return None
+    center_ids = user_center_ids(request.user)
+    if len(center_ids) > CACHED_CHAIR_LOOKUP_CENTERS:
+        return Chair.objects.select_related("center").filter(center_id__in=center_ids, pk=pk).first()
+    for center_id in center_ids:
+        try:
+            chair = fixed_input_for(center_id).chair(pk)
+        except Center.DoesNotExist:
+            continue
+        if chair is not None:
+            return chair
+    return None
+
+
 class BookingSerializer(serializers.Serializer):
     patient = ScopedPrimaryKeyRelatedField(scope=_patients_scope, queryset=Patient.objects.all())
     protocol = CachedRelatedField(lookup=_protocol_by_pk, queryset=Protocol.objects.all())
-    chair = ScopedPrimaryKeyRelatedField(
-        scope=in_user_centers("center_id"), queryset=Chair.objects.select_related("center")
-    )
+    chair = CachedRelatedField(lookup=_chair_of_user, queryset=Chair.objects.all())
     start = StrictDateTimeField(help_text="ISO 8601 with a UTC offset, on the center's time grid.")
     dose_number = serializers.IntegerField(min_value=1, max_value=MAX_DOSE_NUMBER, default=1)
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
