@@ -162,8 +162,9 @@ def record_course(*, actor, order, dose_numbers: list[int]):
     first, days = numbers[0], len(numbers)
     if numbers != list(range(first, first + days)):
         raise BookingRefused([Reason("course_not_whole", "A course is booked whole: its doses follow one another.")])
-    longest = course_length(regimen=regimen, order=order, next_dose=first, days=regimen.course_days_max)
-    if days > regimen.course_days_max or (days < regimen.course_days_min and days < longest):
+    shortest, most = regimen.course_days_min or 1, regimen.course_days_max or days
+    longest = course_length(regimen=regimen, order=order, next_dose=first, days=most)
+    if days > most or (days < shortest and days < longest):
         raise BookingRefused(
             [
                 Reason(

@@ -391,8 +391,11 @@ def _play_past_visit(appointment: Appointment, nurse: User, rng: random.Random) 
     if protocol.observation_minutes:
         steps.append(("start_observation", observing))
     steps.append(("complete", observing + protocol.observation_minutes * minutes))
+    from chairside.demo import document_before
+
     for action, moment in steps:
         try:
+            document_before(appointment=appointment, action=action, nurse=nurse, moment=moment, rng=rng)
             appointment = transition(
                 actor=nurse, appointment=appointment, action=action, now=moment, readiness_reason=DEMO_ACKNOWLEDGEMENT
             )
