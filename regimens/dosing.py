@@ -291,6 +291,13 @@ def dose_plan(
             )
             plan.course_days = amount.days_for(course_days)
             plan.is_course_length_booked = course_days is not None
+            outside = [c for c in (facts.courses if facts else ()) if amount.covers(c.first_dose)]
+            if course_days is None and outside:
+                course = outside[0]
+                plan.problems.append(
+                    f"Dose {dose_number} comes after the {course.days}-day course booked (doses {course.first_dose}–"
+                    f"{course.last_dose}): it is not part of that course; check the order's dose numbers."
+                )
         plan.amount_mg = amount.per_infusion_mg(plan.weight_kg, course_days)
         plan.needs_weight = plan.needs_weight or amount.is_by_weight
         plan.amount_label = _amount_label(amount, plan)

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chairs.models import Center, Chair, NurseShift, OpeningHours
-from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE
+from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, PHARMACY
 from patients.models import Patient, ReminderChannel
 from scheduling import planner
 from scheduling.errors import SchedulingError
@@ -38,6 +38,7 @@ DEMO_USERS = [
     ("nurse", "infuse-demo-nurse", NURSE, "Nora", "Quinn"),
     ("frontdesk", "infuse-demo-desk", FRONT_DESK, "Felix", "Morgan"),
     ("admin", "infuse-demo-admin", CENTER_ADMIN, "Ada", "Brooks"),
+    ("pharmacy", "infuse-demo-pharmacy", PHARMACY, "Paul", "Ito"),
 ]
 NURSES = [
     ("Maria", "Santos"),

@@ -145,3 +145,25 @@ def test_an_ivig_course_longer_than_the_regimen_allows_is_refused(staffed, libra
     with pytest.raises(BookingRefused) as refused:
         book_series(actor=front_desk, order=order, doses=doses[:1])  # one day of a 2–5 day course
     assert refused.value.reasons[0].code == "course_length"
+
+
+def test_the_rest_of_a_begun_ivig_course_keeps_its_length_and_amount(staffed, library, patient, front_desk):
+    order = _ivig_order(staffed, library, patient)
+    proposal = propose_series(order=order, first_day=monday_in(2), course_days=5)
+    doses = [(d.dose_number, d.chair_id, d.start) for d in proposal.doses]
+    book_series(actor=front_desk, order=order, doses=doses[:4])  # days 1–4 of the 5-day course
+    rest = propose_series(order=order, first_day=monday_in(3))
+    # Only the last day is left, at the course's 0.4 g/kg — not the whole 2 g/kg on one day.
+    assert [d.dose_number for d in rest.doses] == [5]
+    assert rest.doses[0].plan.amount_label == "28 g (0.4 g/kg; 2 g/kg over 5 days)"
+    assert book_series(actor=front_desk, order=order, doses=[(5, rest.doses[0].chair_id, rest.doses[0].start)])
+
+
+def test_a_dose_after_a_shorter_booked_course_is_flagged(staffed, library, patient, front_desk):
+    from regimens.dosing import dose_plan
+
+    order = _ivig_order(staffed, library, patient)
+    proposal = propose_series(order=order, first_day=monday_in(2), course_days=2)
+    book_series(actor=front_desk, order=order, doses=[(d.dose_number, d.chair_id, d.start) for d in proposal.doses])
+    plan = dose_plan(protocol=library["ivig"], dose_number=3, patient=patient)
+    assert "comes after the 2-day course booked (doses 1–2)" in " ".join(plan.problems)
