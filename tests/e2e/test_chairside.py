@@ -138,3 +138,6 @@ def test_infusion_starts_only_after_vitals_and_the_premedication_given(page, log
     page.goto("/in-chairs/")
     page.get_by_role("button", name="Start infusion: Bea Jones").click()
     expect(page.locator("#flow-messages")).to_contain_text("Bea Jones: infusion started")
+    page.goto(f"/chairside/doses/{appointment.pk}/")
+    expect(page.get_by_role("heading", name="Chair-side record")).to_contain_text("(infusing)")
+    expect(page.locator("[data-vitals-due]")).to_contain_text("during vitals due")
