@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers
 
 from chairside.api_serializers import (
     DosePlanSerializer,
@@ -11,7 +19,7 @@ from chairside.api_serializers import (
     PreparationStepSerializer,
     QueueRowSerializer,
 )
-from infusion_center.api_common import ERROR_EXAMPLES, ErrorSerializer, RefusedSerializer
+from infusion_center.api_common import ERROR_EXAMPLES, ErrorSerializer
 
 _ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The appointment.")
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such appointment among your centers.")
@@ -47,7 +55,7 @@ def records(noun: str, serializer, *, example: dict):
             ),
             parameters=[_ID],
             request=serializer,
-            responses={201: serializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: _NOT_FOUND},
+            responses={201: serializer, 404: _NOT_FOUND},
             examples=[OpenApiExample(f"New {noun}", value=example, request_only=True), ERROR_EXAMPLES["400"]],
         ),
     )
@@ -81,7 +89,7 @@ PREPARATION_POST = extend_schema(
     ),
     parameters=[_ID],
     request=PreparationStepSerializer,
-    responses={200: PreparationSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: _NOT_FOUND},
+    responses={200: PreparationSerializer, 404: _NOT_FOUND},
     examples=[OpenApiExample("Dispense", value={"status": "dispensed"}, request_only=True)],
 )
 
@@ -96,8 +104,14 @@ PHARMACY_QUEUE = extend_schema(
         OpenApiParameter("date", OpenApiTypes.DATE, description="The local day (default: today)."),
     ],
     responses={
-        200: QueueRowSerializer(many=True),
-        400: ErrorSerializer,
-        404: OpenApiResponse(RefusedSerializer, description="No such center among yours."),
+        200: inline_serializer(
+            "PharmacyQueue",
+            {
+                "center": serializers.IntegerField(),
+                "date": serializers.DateField(),
+                "doses": QueueRowSerializer(many=True),
+            },
+        ),
+        404: OpenApiResponse(ErrorSerializer, description="No such center among yours."),
     },
 )
