@@ -59,7 +59,9 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("chairside", "infusionreaction"): ("view", "add"),
         ("chairside", "druglot"): ("view", "add"),
         ("chairside", "rategiven"): ("view", "add"),
+        ("chairside", "premedicationgiven"): ("view", "add"),
         ("chairside", "dosepreparation"): ("view",),
+        ("regimens", "course"): ("view",),
     },
     PHARMACY: {
         ("chairs", "center"): ("view",),
@@ -93,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("reminders", "reminder"): ("view", "change"),
         ("waitlist", "waitlistentry"): ("view", "add", "change"),
         ("waitlist", "offer"): ("view", "change"),
+        ("regimens", "course"): ("view",),
     },
     CENTER_ADMIN: {
         ("chairs", "center"): ("view", "change"),
@@ -128,7 +131,9 @@ ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("chairside", "infusionreaction"): ("view", "add", "change"),
         ("chairside", "druglot"): ("view", "add", "change"),
         ("chairside", "rategiven"): ("view", "add", "change"),
+        ("chairside", "premedicationgiven"): ("view", "add", "change"),
         ("chairside", "dosepreparation"): ("view", "add", "change"),
+        ("regimens", "course"): ("view", "change"),
     },
     SYSTEM_ADMIN: {
         ("chairs", "center"): _ALL,

@@ -5,7 +5,15 @@ changes go through the pharmacy queue (``services.set_preparation_status``), so 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from chairside.models import Allergy, DosePreparation, DrugLot, InfusionReaction, PremedicationOrder, VitalSigns
+from chairside.models import (
+    Allergy,
+    DosePreparation,
+    DrugLot,
+    InfusionReaction,
+    PremedicationGiven,
+    PremedicationOrder,
+    VitalSigns,
+)
 from infusion_center.admin_scoping import CenterScopedAdmin
 
 
@@ -20,7 +28,7 @@ class AllergyAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
 
 @admin.register(PremedicationOrder)
 class PremedicationOrderAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
-    list_display = ["patient", "protocol", "drug", "dose", "minutes_before", "is_active"]
+    list_display = ["patient", "protocol", "drug", "dose", "minutes_before", "window_minutes", "is_active"]
     list_filter = ["protocol", "is_active"]
     raw_id_fields = ["patient"]
 
@@ -58,6 +66,15 @@ class DosePreparationAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
     list_display = ["appointment", "status", "prepared_at", "dispensed_at", "wasted_at"]
     list_filter = ["status"]
     readonly_fields = ["appointment", "status", "prepared_at", "dispensed_at", "wasted_at", "waste_reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PremedicationGiven)
+class PremedicationGivenAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
+    list_display = ["appointment", "drug", "dose", "given_at", "given_by"]
+    readonly_fields = ["appointment", "order", "given_by"]
 
     def has_add_permission(self, request):
         return False

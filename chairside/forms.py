@@ -3,6 +3,7 @@ from django import forms
 from chairside.models import (
     Allergy,
     InfusionReaction,
+    PremedicationGiven,
     PremedicationOrder,
     RateGiven,
     ReactionSymptom,
@@ -63,4 +64,38 @@ class AllergyForm(forms.ModelForm):
 class PremedicationForm(forms.ModelForm):
     class Meta:
         model = PremedicationOrder
-        fields = ["protocol", "drug", "dose", "minutes_before"]
+        fields = ["protocol", "drug", "dose", "minutes_before", "window_minutes"]
+        labels = {"window_minutes": "Window (± minutes)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["window_minutes"].required = False  # blank: ± 30 minutes
+
+    def clean_window_minutes(self):
+        value = self.cleaned_data.get("window_minutes")
+        return 30 if value is None else value
+
+
+class PremedicationGivenForm(forms.ModelForm):
+    """A pre-medication given now (or at the time entered, in the center's zone), against its order."""
+
+    given_at = forms.TimeField(
+        required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="Given at", help_text="Blank: now."
+    )
+
+    class Meta:
+        model = PremedicationGiven
+        fields = ["order", "drug", "dose"]
+        labels = {"order": "Pre-medication order", "drug": "Drug (if not ordered)", "dose": "Dose given"}
+
+    def __init__(self, *args, orders=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["order"].queryset = orders if orders is not None else PremedicationOrder.objects.none()
+        self.fields["drug"].required = False
+        self.fields["dose"].required = False
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("order") and not (data.get("drug") or "").strip():
+            raise forms.ValidationError({"order": "Choose the order, or name the drug given."})
+        return data

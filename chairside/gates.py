@@ -4,14 +4,34 @@
   ordered for it (``allergy_conflict``) — a nurse cannot seat the patient until the allergy or the
   order is resolved.
 - **Start infusion**: a dose prepared by the pharmacy must have been dispensed (``dose_not_dispensed``)
-  where the center has pharmacy staff to dispense it.
+  where the center has pharmacy staff to dispense it; every active pre-medication order of the patient
+  for the protocol must be recorded as given within its timing window before the infusion
+  (``premedication_not_given``, ``premedication_too_early``, ``premedication_too_recent``); and
+  pre-infusion vital signs must be recorded (``vitals_pre_missing``).
+- **Discharge**: post-observation vital signs must be recorded (``vitals_post_missing``).
+
+The vital-signs rules hold for every protocol with a regimen (the library gives every library
+protocol one; its ``vitals_interval_minutes`` sets the during-infusion interval, which is shown as
+overdue on the chair-side page and the board rather than refused: time passing cannot be refused).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
+
 from chairs.roles import PHARMACY
 from chairside.errors import ChairSideRefused
-from chairside.models import Allergy, DosePreparation, PremedicationOrder, PreparationStatus
+from chairside.models import (
+    Allergy,
+    DosePreparation,
+    PremedicationGiven,
+    PremedicationOrder,
+    PreparationStatus,
+    VitalSigns,
+    VitalsPhase,
+)
 from scheduling.errors import Reason
 from scheduling.models import Appointment
 
@@ -76,12 +96,87 @@ def dispensing_refusals(appointment: Appointment) -> list[Reason]:
     return [Reason("dose_not_dispensed", f"The dose is not dispensed by the pharmacy yet ({label}).")]
 
 
-def chair_gate(*, appointment: Appointment, action: str) -> None:
-    """Refuse seating or starting the infusion while a chair-side check is open (see the module docstring)."""
+def _local_time(appointment: Appointment, moment: dt.datetime) -> str:
+    return f"{moment.astimezone(appointment.center.tzinfo):%H:%M}"
+
+
+def premedication_refusals(appointment: Appointment, *, now: dt.datetime) -> list[Reason]:
+    """Each active pre-medication order for the dose, given within its window before an infusion starting ``now``."""
+    orders = list(
+        PremedicationOrder.objects.filter(
+            patient_id=appointment.patient_id, protocol_id=appointment.protocol_id, is_active=True
+        )
+    )
+    if not orders:
+        return []
+    given = list(PremedicationGiven.objects.filter(appointment=appointment).order_by("-given_at"))
+    reasons = []
+    for order in orders:
+        what = f"Pre-medication {order.drug} {order.dose} ({order.timing_label})"
+        doses = [g for g in given if g.order_id == order.pk or (g.order_id is None and _matches(g.drug, order.drug))]
+        earliest = now - dt.timedelta(minutes=order.earliest_minutes_before)
+        latest = now - dt.timedelta(minutes=order.latest_minutes_before)
+        if any(earliest <= g.given_at <= latest for g in doses):
+            continue
+        if not doses:
+            reasons.append(Reason("premedication_not_given", f"{what} is not recorded as given."))
+        elif max(g.given_at for g in doses) > latest:
+            ready = max(g.given_at for g in doses) + dt.timedelta(minutes=order.latest_minutes_before)
+            reasons.append(
+                Reason(
+                    "premedication_too_recent",
+                    f"{what} was given at {_local_time(appointment, max(g.given_at for g in doses))}: "
+                    f"start the infusion from {_local_time(appointment, ready)}.",
+                )
+            )
+        else:
+            reasons.append(
+                Reason(
+                    "premedication_too_early",
+                    f"{what} was given at {_local_time(appointment, doses[0].given_at)}, too long ago: "
+                    "give it again (or change the order) before starting.",
+                )
+            )
+    return reasons
+
+
+def has_vitals_rule(appointment: Appointment) -> bool:
+    from regimens.dosing import regimen_rows
+
+    return regimen_rows(appointment.protocol).regimen is not None
+
+
+def vitals_refusals(appointment: Appointment, *, action: str) -> list[Reason]:
+    """Pre-infusion vitals before the infusion starts; post-observation vitals before discharge."""
+    if action not in ("start_infusion", "complete") or not has_vitals_rule(appointment):
+        return []
+    if action == "start_infusion":
+        if VitalSigns.objects.filter(appointment=appointment, phase=VitalsPhase.PRE).exists():
+            return []
+        return [Reason("vitals_pre_missing", "Record the pre-infusion vital signs before starting the infusion.")]
+    since = appointment.observation_start_at or appointment.infusion_start_at
+    post = VitalSigns.objects.filter(appointment=appointment, phase=VitalsPhase.POST)
+    if since is not None:
+        post = post.filter(taken_at__gte=since)
+    if post.exists():
+        return []
+    return [Reason("vitals_post_missing", "Record the post-observation vital signs before discharging the patient.")]
+
+
+def chair_gate(*, appointment: Appointment, action: str, now: dt.datetime | None = None) -> None:
+    """Refuse seating, starting the infusion or discharge while a chair-side check is open (see the
+    module docstring)."""
+    now = now or timezone.now()
     if action == "seat":
         reasons = allergy_conflicts(appointment)
     elif action == "start_infusion":
-        reasons = dispensing_refusals(appointment)
+        reasons = (
+            dispensing_refusals(appointment)
+            + premedication_refusals(appointment, now=now)
+            + vitals_refusals(appointment, action=action)
+        )
+    elif action == "complete":
+        reasons = vitals_refusals(appointment, action=action)
     else:
         return
     if reasons:

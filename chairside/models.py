@@ -181,6 +181,11 @@ class PremedicationOrder(models.Model):
     minutes_before = models.PositiveSmallIntegerField(
         default=30, validators=[MaxValueValidator(240)], help_text="Given this many minutes before the infusion."
     )
+    window_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(120)],
+        help_text="Given up to this many minutes earlier or later than that (30 before ± 30: 0–60 min before).",
+    )
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords()
 
@@ -189,6 +194,39 @@ class PremedicationOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.drug} {self.dose}, {self.minutes_before} min before"
+
+    @property
+    def earliest_minutes_before(self) -> int:
+        return self.minutes_before + self.window_minutes
+
+    @property
+    def latest_minutes_before(self) -> int:
+        return max(self.minutes_before - self.window_minutes, 0)
+
+    @property
+    def timing_label(self) -> str:
+        return f"{self.latest_minutes_before}–{self.earliest_minutes_before} min before the infusion"
+
+
+class PremedicationGiven(models.Model):
+    """A pre-medication actually given for a dose: what, how much, when and by whom (``order``: the
+    pre-medication order it fulfils; the infusion starts only once every active order is given in time)."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="premedications_given")
+    order = models.ForeignKey(PremedicationOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="given")
+    drug = models.CharField(max_length=80)
+    dose = models.CharField(max_length=40)
+    given_at = models.DateTimeField()
+    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["appointment", "given_at"]
+        verbose_name_plural = "pre-medications given"
+
+    def __str__(self) -> str:
+        return f"{self.drug} {self.dose} given at {self.given_at:%H:%M}"
 
 
 class PreparationStatus(models.TextChoices):

@@ -106,6 +106,81 @@ def must_be_dispensed(appointment: Appointment) -> bool:
     return pharmacy_dispenses(appointment)
 
 
+@dataclass(frozen=True)
+class VitalsDue:
+    """The vital signs the nurse owes next: which phase, from when, and whether that time has passed."""
+
+    phase: str
+    due_at: dt.datetime
+    is_overdue: bool
+
+    def label(self, tz) -> str:
+        what = {"pre": "Pre-infusion", "during": "During-infusion", "post": "Post-observation"}[self.phase]
+        when = f"{self.due_at.astimezone(tz):%H:%M}"
+        return f"{what} vitals overdue since {when}" if self.is_overdue else f"{what} vitals due {when}"
+
+
+def vitals_due(appointment: Appointment, *, interval_minutes: int, now: dt.datetime) -> VitalsDue | None:
+    """The next vital signs due (see :func:`vitals_due_at`); pre-infusion vitals are due from seating and
+    overdue once the dose's booked infusion start has passed, post-observation vitals at the earliest
+    discharge. None when nothing is owed (or the patient is not in the chair)."""
+    if appointment.status != AppointmentStatus.CHECKED_IN:
+        return None
+    if appointment.chair_stage == "observation":
+        from scheduling.services import earliest_discharge
+
+        since = appointment.observation_start_at or appointment.infusion_start_at
+        post = appointment.vitals.filter(phase="post")
+        if since is not None:
+            post = post.filter(taken_at__gte=since)
+        if post.exists():
+            return None
+        due = earliest_discharge(appointment) or now
+        return VitalsDue("post", due, False)
+    due_at = vitals_due_at(appointment, interval_minutes=interval_minutes)
+    if due_at is None:
+        return None
+    phase = "pre" if appointment.infusion_start_at is None else "during"
+    return VitalsDue(phase, due_at, now > due_at + dt.timedelta(minutes=VITALS_GRACE_MINUTES))
+
+
+# A set of vitals a few minutes late is not yet overdue (the nurse is at another chair).
+VITALS_GRACE_MINUTES = 5
+
+
+def vitals_overdue(appointments: list[Appointment], *, now: dt.datetime) -> dict[int, dt.datetime]:
+    """Infusing appointments whose during-infusion vitals are overdue: id → when they fell due.
+
+    For the board's tiles: two queries (the protocols' intervals, the last vitals taken during each
+    infusion), none when nobody is infusing."""
+    from chairside.models import VitalSigns
+    from regimens.models import Regimen
+
+    infusing = [a for a in appointments if a.chair_stage == "infusing" and a.infusion_start_at is not None]
+    if not infusing:
+        return {}
+    intervals = dict(
+        Regimen.objects.filter(protocol_id__in={a.protocol_id for a in infusing}).values_list(
+            "protocol_id", "vitals_interval_minutes"
+        )
+    )
+    last: dict[int, dt.datetime] = {}
+    for appointment_id, taken_at in VitalSigns.objects.filter(
+        appointment__in=[a for a in infusing if a.protocol_id in intervals], phase="during"
+    ).values_list("appointment_id", "taken_at"):
+        last[appointment_id] = max(taken_at, last.get(appointment_id, taken_at))
+    overdue: dict[int, dt.datetime] = {}
+    for a in infusing:
+        started = a.infusion_start_at
+        if a.protocol_id not in intervals or started is None:
+            continue
+        since = max(last.get(a.pk, started), started)
+        due = since + dt.timedelta(minutes=intervals[a.protocol_id])
+        if now > due + dt.timedelta(minutes=VITALS_GRACE_MINUTES):
+            overdue[a.pk] = due
+    return overdue
+
+
 def vitals_due_at(appointment: Appointment, *, interval_minutes: int) -> dt.datetime | None:
     """When the next vital signs are due: before the infusion (now) once seated; during it every
     ``interval_minutes`` from its start or the last set taken during it; after observation at discharge.

@@ -1,5 +1,6 @@
-"""Every chair-side write: vitals, reactions, lots, rates given, allergies, pre-medication orders, weights
-and the pharmacy's preparation status. Each records who made it (django-simple-history)."""
+"""Every chair-side write: vitals, reactions, lots, rates given, pre-medications given, allergies,
+pre-medication orders, weights and the pharmacy's preparation status. Each records who made it
+(django-simple-history). The pages and the API call these same functions."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from chairside.models import (
     DosePreparation,
     DrugLot,
     InfusionReaction,
+    PremedicationGiven,
     PremedicationOrder,
     PreparationStatus,
     RateGiven,
@@ -117,6 +119,41 @@ def record_rate(
     return rate
 
 
+def record_premedication_given(
+    *,
+    actor: Actor,
+    appointment: Appointment,
+    order: PremedicationOrder | None = None,
+    drug: str = "",
+    dose: str = "",
+    given_at: dt.datetime | None = None,
+) -> PremedicationGiven:
+    """Record a pre-medication as given (by ``actor``, at ``given_at``, default now): the infusion starts
+    only once every active order is given within its window (``chairside.gates``)."""
+    _refuse_unless_clinical(actor)
+    if appointment.status not in (AppointmentStatus.ARRIVED, IN_CHAIR):
+        raise ChairSideInvalid(
+            "A pre-medication is recorded for a patient who has arrived and is not yet discharged.",
+            code="not_at_chair",
+        )
+    if order is not None and (order.patient_id, order.protocol_id) != (appointment.patient_id, appointment.protocol_id):
+        raise ChairSideInvalid("That pre-medication order is not for this patient's protocol.", code="wrong_order")
+    now = timezone.now()
+    given_at = given_at or now
+    if given_at > now + dt.timedelta(minutes=1):
+        raise ChairSideInvalid("A pre-medication cannot be given in the future.", code="given_in_future")
+    given = PremedicationGiven(
+        appointment=appointment,
+        order=order,
+        drug=(drug.strip() or (order.drug if order else "")),
+        dose=(dose.strip() or (order.dose if order else "")),
+        given_at=given_at,
+        given_by=actor,
+    )
+    _save(given, actor=actor)
+    return given
+
+
 def record_weight(*, actor: Actor, patient: Patient, kg: Decimal, measured_on: dt.date) -> PatientWeight:
     if measured_on > timezone.localdate() + dt.timedelta(days=1):
         raise ChairSideInvalid("A weight cannot be measured in the future.", code="weight_in_future")
@@ -140,10 +177,22 @@ def set_allergy_active(*, actor: Actor, allergy: Allergy, is_active: bool) -> Al
 
 
 def add_premedication(
-    *, actor: Actor, patient: Patient, protocol: Protocol, drug: str, dose: str, minutes_before: int
+    *,
+    actor: Actor,
+    patient: Patient,
+    protocol: Protocol,
+    drug: str,
+    dose: str,
+    minutes_before: int,
+    window_minutes: int = 30,
 ) -> PremedicationOrder:
     order = PremedicationOrder(
-        patient=patient, protocol=protocol, drug=drug.strip(), dose=dose.strip(), minutes_before=minutes_before
+        patient=patient,
+        protocol=protocol,
+        drug=drug.strip(),
+        dose=dose.strip(),
+        minutes_before=minutes_before,
+        window_minutes=window_minutes,
     )
     _save(order, actor=actor)
     return order

@@ -15,11 +15,12 @@ from django.views.decorators.http import require_POST
 from chairs.roles import CENTER_ADMIN, NURSE, PHARMACY, has_role
 from chairs.selectors import center_for, local_today
 from chairside import forms, selectors, services
-from chairside.gates import allergy_conflicts
+from chairside.gates import allergy_conflicts, premedication_refusals, vitals_refusals
 from chairside.models import Allergy, PremedicationOrder
 from patients.selectors import patient_for
 from regimens.dosing import dose_plan, regimen_rows
 from scheduling.errors import SchedulingError
+from scheduling.models import AppointmentStatus
 from scheduling.selectors import appointment_for
 
 
@@ -49,11 +50,13 @@ def dose_record(request, pk: int):
             "reaction": forms.ReactionForm,
             "lot": forms.LotForm,
             "rate": forms.RateForm,
+            "premed_given": forms.PremedicationGivenForm,
         }.get(kind)
         if form_class is None:
             messages.error(request, "Choose what to record.")
             return redirect("chairside_dose", pk=pk)
-        form = form_class(request.POST)
+        extra = {"orders": _premed_orders(appointment)} if kind == "premed_given" else {}
+        form = form_class(request.POST, **extra)
         if form.is_valid():
             try:
                 _record(kind, request.user, appointment, form.cleaned_data)
@@ -65,6 +68,10 @@ def dose_record(request, pk: int):
         bound[kind] = form
     patient = appointment.patient
     interval = getattr(regimen_rows(appointment.protocol).regimen, "vitals_interval_minutes", 30)
+    now = timezone.now()
+    before_start = appointment.status in (AppointmentStatus.ARRIVED, AppointmentStatus.CHECKED_IN) and (
+        appointment.infusion_start_at is None
+    )
     context = {
         "appointment": appointment,
         "patient": patient,
@@ -76,7 +83,16 @@ def dose_record(request, pk: int):
             on=appointment.start.astimezone(appointment.center.tzinfo).date(),
         ),
         "vitals_interval": interval,
-        "vitals_due_at": selectors.vitals_due_at(appointment, interval_minutes=interval),
+        "vitals_due": selectors.vitals_due(appointment, interval_minutes=interval, now=now),
+        # What still holds the infusion's start (the same checks transition() makes).
+        "start_blockers": (
+            premedication_refusals(appointment, now=now) + vitals_refusals(appointment, action="start_infusion")
+            if before_start
+            else []
+        ),
+        "premeds_given": appointment.premedications_given.select_related("given_by"),
+        "premed_given_form": bound.get("premed_given")
+        or forms.PremedicationGivenForm(orders=_premed_orders(appointment)),
         "allergies": Allergy.objects.filter(patient=patient, is_active=True),
         "conflicts": allergy_conflicts(appointment),
         "premeds": PremedicationOrder.objects.filter(patient=patient, protocol=appointment.protocol, is_active=True),
@@ -89,8 +105,20 @@ def dose_record(request, pk: int):
     return render(request, "chairside/dose.html", context)
 
 
+def _premed_orders(appointment):
+    return PremedicationOrder.objects.filter(
+        patient_id=appointment.patient_id, protocol_id=appointment.protocol_id, is_active=True
+    )
+
+
 def _record(kind: str, actor, appointment, data: dict) -> None:
-    if kind == "vitals":
+    if kind == "premed_given":
+        given_at = data.pop("given_at", None)
+        if given_at is not None:
+            tz = appointment.center.tzinfo
+            data["given_at"] = dt.datetime.combine(timezone.now().astimezone(tz).date(), given_at, tzinfo=tz)
+        services.record_premedication_given(actor=actor, appointment=appointment, **data)
+    elif kind == "vitals":
         services.record_vitals(actor=actor, appointment=appointment, **data)
     elif kind == "reaction":
         services.record_reaction(actor=actor, appointment=appointment, **data)

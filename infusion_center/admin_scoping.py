@@ -59,6 +59,8 @@ CENTER_PATHS: dict[str, str] = {
     "chairside.druglot": "appointment__center",
     "chairside.rategiven": "appointment__center",
     "chairside.dosepreparation": "appointment__center",
+    "chairside.premedicationgiven": "appointment__center",
+    "regimens.course": "patient__center",
 }
 
 

@@ -5,7 +5,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from infusion_center.admin_scoping import CenterScopedAdmin
-from regimens.models import DoseAmount, PatientWeight, RateLadder, RateStep, Regimen, WeightBand
+from regimens.models import Course, DoseAmount, PatientWeight, RateLadder, RateStep, Regimen, WeightBand
 from scheduling.admin import ProtocolAdmin
 
 
@@ -61,6 +61,18 @@ class PatientWeightAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         obj.recorded_by = obj.recorded_by or request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(Course)
+class CourseAdmin(CenterScopedAdmin, SimpleHistoryAdmin):
+    """Courses are recorded when booked as one unit (series booking); corrected here only."""
+
+    list_display = ["patient", "protocol", "first_dose", "days", "recorded_by"]
+    raw_id_fields = ["patient"]
+    readonly_fields = ["patient", "protocol", "recorded_by"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 class RegimenInline(admin.StackedInline):

@@ -6,13 +6,19 @@ nothing. A closed day (weekend, holiday) inside the course is skipped only when 
 it (``course_may_skip_closed_days``); otherwise the proposal moves the start to the first day from
 which the whole course fits on open days, each with a free slot. The proposal is an ordinary
 ``treatment.series.SeriesProposal``, booked all or nothing by ``treatment.series.book_series``.
+
+A dose amount that is a total over the course (IVIG 2 g/kg) is divided over the days chosen: a 2-day
+course gives 1 g/kg a day, a 5-day course 0.4 g/kg, and each day's chair time follows from that day's
+amount through the rate ladder (``regimens.dosing.planning_course`` while proposing; the booked length
+is kept as a ``regimens.Course`` by :func:`record_course`, so every later read agrees).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 
-from regimens.dosing import dose_plan, regimen_rows
+from regimens.dosing import dose_plan, planning_course, regimen_rows
 from scheduling import planner
 from scheduling.planner_input import planner_input_for
 from scheduling.slot_search import find_candidates
@@ -68,7 +74,16 @@ def propose_course(
     start = max(first_day or today + dt.timedelta(days=1), today)
     if order.start_date:
         start = max(start, order.start_date)
-    count = course_length(regimen=regimen, order=order, next_dose=next_dose, days=days)
+    if is_course_begun(regimen=regimen, next_dose=next_dose):
+        # The rest of a course already begun keeps the course's length (and each day's amount): only its
+        # remaining days are proposed, not a new course.
+        count = remaining_course_days(regimen=regimen, order=order, next_dose=next_dose)
+        if count < 1:
+            return None
+        planned = None
+    else:
+        count = course_length(regimen=regimen, order=order, next_dose=next_dose, days=days)
+        planned = (next_dose, count)
     horizon = bookable_horizon(center)
     last_search = start + dt.timedelta(days=COURSE_SEARCH_DAYS + count * 2)
     if order.valid_until:
@@ -81,15 +96,19 @@ def propose_course(
         plan_days = course_days(day0, count, pin.rules, may_skip_closed=regimen.course_may_skip_closed_days)
         if plan_days is None or plan_days[-1] > last_search or (horizon and plan_days[-1] > horizon):
             continue
-        doses = _place_all(order, numbers, plan_days, pin, time_of_day, now)
+        with _planning(patient, protocol, planned):
+            doses = _place_all(order, numbers, plan_days, pin, time_of_day, now)
         if doses is not None:
             notes = [f"{protocol.name}: a {label} from {plan_days[0]:%Y-%m-%d}, booked as one unit."]
             if day0 != start:
                 notes.append(f"Starts {(day0 - start).days} day(s) after the chosen day so the whole course fits.")
             if len(plan_days) > 1 and (plan_days[-1] - plan_days[0]).days + 1 > count:
                 notes.append("The course jumps the closed day(s) in between, as its regimen allows.")
-            for dose in doses:
-                dose.plan = dose_plan(protocol=protocol, dose_number=dose.dose_number, patient=patient, on=dose.due)
+            with _planning(patient, protocol, planned):
+                for dose in doses:
+                    dose.plan = dose_plan(protocol=protocol, dose_number=dose.dose_number, patient=patient, on=dose.due)
+            if doses[0].plan and doses[0].plan.course_days and doses[0].plan.amount_label:
+                notes.append(f"Each day: {doses[0].plan.amount_label}.")
             from treatment.series import _attach_readiness
 
             _attach_readiness(order, doses)
@@ -101,6 +120,35 @@ def propose_course(
         "choose another start day or course length."
     )
     return SeriesProposal(order, [problem], [], [], False, is_course=True)
+
+
+def _planning(patient, protocol, planned: tuple[int, int] | None):
+    if planned is None:
+        return nullcontext()
+    first, days = planned
+    return planning_course(patient=patient, protocol=protocol, first_dose=first, days=days)
+
+
+def is_course_begun(*, regimen, next_dose: int) -> bool:
+    """Whether ``next_dose`` continues a course of the first doses (IVIG loading) rather than starting one."""
+    return bool(regimen.course_doses) and next_dose > 1
+
+
+def remaining_course_days(*, regimen, order, next_dose: int) -> int:
+    """Days left of the course ``next_dose`` continues: to the end of the booked course, else of the
+    regimen's default length (the amount row's days)."""
+    from regimens.models import Course
+
+    courses = list(Course.objects.filter(patient=order.patient, protocol=order.protocol, first_dose__lte=next_dose))
+    if courses:
+        last = max(c.last_dose for c in courses)
+    else:
+        amount = next((a for a in regimen_rows(order.protocol).amounts if a.covers(next_dose)), None)
+        last = amount.divided_over_days if amount is not None and amount.is_course_total else regimen.course_doses
+    last = min(last, regimen.course_doses)
+    if order.last_dose_number:
+        last = min(last, order.last_dose_number)
+    return last - next_dose + 1
 
 
 def _place_all(order, numbers, plan_days, pin, time_of_day, now):
@@ -128,3 +176,50 @@ def _place_all(order, numbers, plan_days, pin, time_of_day, now):
         doses.append(dose)
         pin = pin.with_booking(planner.BookedSlot(-dose_number, best.chair_id, best.start, best.end))
     return doses
+
+
+def course_doses_of(*, order, dose_numbers: list[int]) -> list[int]:
+    """Which of the doses being booked belong to a course of the order's regimen (none: no course)."""
+    regimen = regimen_rows(order.protocol).regimen
+    if regimen is None or not regimen.has_course:
+        return []
+    return sorted(n for n in dose_numbers if not regimen.course_doses or n <= regimen.course_doses)
+
+
+def record_course(*, actor, order, dose_numbers: list[int]):
+    """Keep the length of the course being booked (its doses among ``dose_numbers``), so that a total
+    amount over the course is divided over the days actually booked; refuse a length the regimen does
+    not allow. Returns the ``regimens.Course`` (None when no course is booked)."""
+    from regimens.models import Course
+    from scheduling.errors import BookingRefused, Reason
+
+    numbers = course_doses_of(order=order, dose_numbers=dose_numbers)
+    if not numbers:
+        return None
+    regimen = regimen_rows(order.protocol).regimen
+    assert regimen is not None  # course_doses_of found a course
+    first, days = numbers[0], len(numbers)
+    if is_course_begun(regimen=regimen, next_dose=first):
+        return None  # the rest of a course already begun keeps that course's length
+    if numbers != list(range(first, first + days)):
+        raise BookingRefused([Reason("course_not_whole", "A course is booked whole: its doses follow one another.")])
+    shortest, most = regimen.course_days_min or 1, regimen.course_days_max or days
+    longest = course_length(regimen=regimen, order=order, next_dose=first, days=most)
+    if days > most or (days < shortest and days < longest):
+        raise BookingRefused(
+            [
+                Reason(
+                    "course_length",
+                    f"A course of {order.protocol.name} lasts {regimen.course_days_min}–{regimen.course_days_max} "
+                    f"days: {days} day(s) chosen.",
+                )
+            ]
+        )
+    course = Course.objects.filter(patient=order.patient, protocol=order.protocol, first_dose=first).first()
+    course = course or Course(patient=order.patient, protocol=order.protocol, first_dose=first)
+    course.days = days
+    course.recorded_by = actor
+    course._history_user = actor  # type: ignore[attr-defined]
+    course.full_clean()
+    course.save()
+    return course

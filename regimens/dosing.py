@@ -56,6 +56,10 @@ class DosePlan:
     infusion_source: str = "protocol"
     ladder_name: str = ""
     steps: list[LadderStep] = field(default_factory=list)
+    # A dose of a course whose amount is a total (IVIG 2 g/kg): over how many days it is divided, and
+    # whether that is the length booked (or planned) for this patient rather than the regimen's default.
+    course_days: int | None = None
+    is_course_length_booked: bool = False
     setup_minutes: int = 0
     premedication_minutes: int = 0
     observation_minutes: int = 0
@@ -129,6 +133,47 @@ class PatientFacts:
 
     weight: PatientWeight | None
     reactions: tuple  # InfusionReaction rows, each with its appointment's dose number
+    courses: tuple = ()  # regimens.Course rows of the protocol: the course lengths booked
+
+
+@dataclass(frozen=True)
+class PlannedCourse:
+    """A course being proposed (not booked yet): its doses' lengths follow from its days."""
+
+    patient_id: int
+    protocol_id: int
+    first_dose: int
+    days: int
+
+    def covers(self, dose_number: int) -> bool:
+        return self.first_dose <= dose_number < self.first_dose + self.days
+
+
+_PLANNED_COURSE: ContextVar[PlannedCourse | None] = ContextVar("planned_course", default=None)
+
+
+@contextmanager
+def planning_course(*, patient: Patient, protocol: Protocol, first_dose: int, days: int) -> Iterator[None]:
+    """Within this block the patient's doses ``first_dose`` … are a ``days``-long course (a proposal not
+    booked yet), so the slot search books each day's real length (``regimens.courses``)."""
+    token = _PLANNED_COURSE.set(PlannedCourse(patient.pk, protocol.pk, first_dose, days))
+    try:
+        yield
+    finally:
+        _PLANNED_COURSE.reset(token)
+
+
+def course_days_of(*, facts: PatientFacts | None, patient_id: int | None, protocol_id: int, dose_number: int):
+    """The days of the course this dose belongs to: a course being planned, else the booked one, else None."""
+    planned = _PLANNED_COURSE.get()
+    if (
+        planned
+        and (planned.patient_id, planned.protocol_id) == (patient_id, protocol_id)
+        and planned.covers(dose_number)
+    ):
+        return planned.days
+    course = next((c for c in (facts.courses if facts else ()) if c.covers(dose_number)), None)
+    return course.days if course else None
 
 
 _FACTS_MEMO: ContextVar[dict | None] = ContextVar("patient_facts_memo", default=None)
@@ -148,6 +193,13 @@ def remembering_patient_facts() -> Iterator[None]:
         _FACTS_MEMO.reset(token)
 
 
+def forget_patient_facts(patient: Patient, protocol: Protocol) -> None:
+    """After a write that changes them (a course booked), the remembered facts are read again."""
+    memo = _FACTS_MEMO.get()
+    if memo is not None:
+        memo.pop((patient.pk, protocol.pk), None)
+
+
 def patient_facts(patient: Patient, protocol: Protocol) -> PatientFacts:
     memo = _FACTS_MEMO.get()
     if memo is None:
@@ -163,12 +215,13 @@ def _read_patient_facts(patient: Patient, protocol: Protocol) -> PatientFacts:
 
     from chairside.models import InfusionReaction
     from patients.models import Patient as PatientModel
-    from regimens.models import PatientWeight
+    from regimens.models import Course, PatientWeight
 
-    # One statement in the usual case: the latest weight and whether any reaction to the protocol exists;
-    # the reactions themselves are read only when there are some.
+    # One statement in the usual case: the latest weight and whether any reaction to the protocol (or a
+    # booked course of it) exists; the reactions and courses themselves are read only when there are some.
     latest = PatientWeight.objects.filter(patient=OuterRef("pk")).order_by("-measured_on", "-recorded_at")
     reactions_to_protocol = InfusionReaction.objects.filter(patient=OuterRef("pk"), protocol_id=protocol.pk)
+    courses_of_protocol = Course.objects.filter(patient=OuterRef("pk"), protocol_id=protocol.pk)
     row = (
         PatientModel.objects.filter(pk=patient.pk)
         .annotate(
@@ -176,10 +229,11 @@ def _read_patient_facts(patient: Patient, protocol: Protocol) -> PatientFacts:
             weight_kg=Subquery(latest.values("kg")[:1]),
             weight_on=Subquery(latest.values("measured_on")[:1]),
             reacted=Exists(reactions_to_protocol),
+            has_course=Exists(courses_of_protocol),
         )
-        .values("weight_id", "weight_kg", "weight_on", "reacted")
+        .values("weight_id", "weight_kg", "weight_on", "reacted", "has_course")
         .first()
-    ) or {"weight_id": None, "reacted": False}
+    ) or {"weight_id": None, "reacted": False, "has_course": False}
     weight = None
     if row["weight_id"] is not None:
         weight = PatientWeight(pk=row["weight_id"], patient=patient, kg=row["weight_kg"], measured_on=row["weight_on"])
@@ -190,7 +244,8 @@ def _read_patient_facts(patient: Patient, protocol: Protocol) -> PatientFacts:
             .select_related("appointment")
             .order_by("onset_at")
         )
-    return PatientFacts(weight=weight, reactions=reactions)
+    courses = tuple(Course.objects.filter(patient=patient, protocol=protocol)) if row["has_course"] else ()
+    return PatientFacts(weight=weight, reactions=reactions, courses=courses)
 
 
 def _fmt(value: Decimal) -> str:
@@ -226,7 +281,24 @@ def dose_plan(
     if band is not None:
         _plan_by_band(plan, rows, dose_number)
     elif amount is not None:
-        plan.amount_mg = amount.per_infusion_mg(plan.weight_kg)
+        course_days = None
+        if amount.is_course_total:
+            course_days = course_days_of(
+                facts=facts,
+                patient_id=patient.pk if patient else None,
+                protocol_id=protocol.pk,
+                dose_number=dose_number,
+            )
+            plan.course_days = amount.days_for(course_days)
+            plan.is_course_length_booked = course_days is not None
+            outside = [c for c in (facts.courses if facts else ()) if amount.covers(c.first_dose)]
+            if course_days is None and outside:
+                course = outside[0]
+                plan.problems.append(
+                    f"Dose {dose_number} comes after the {course.days}-day course booked (doses {course.first_dose}–"
+                    f"{course.last_dose}): it is not part of that course; check the order's dose numbers."
+                )
+        plan.amount_mg = amount.per_infusion_mg(plan.weight_kg, course_days)
         plan.needs_weight = plan.needs_weight or amount.is_by_weight
         plan.amount_label = _amount_label(amount, plan)
     uses_short = bool(rows.regimen and rows.regimen.uses_short_option)
@@ -280,13 +352,13 @@ def _plan_by_band(plan: DosePlan, rows: RegimenRows, dose_number: int) -> None:
 
 
 def _amount_label(amount: DoseAmount, plan: DosePlan) -> str:
-    per_day = amount.amount / amount.divided_over_days
+    days = plan.course_days or 1
+    per_day = amount.amount / days
+    over = f"; {_fmt(amount.amount)} {amount.unit} over {days} days" if days > 1 else ""
     if not amount.is_by_weight:
-        return f"{_fmt(per_day)} mg"
+        return f"{_fmt(per_day)} mg{over}"
     unit = amount.unit
-    rate = f"{_fmt(per_day)} {unit}"
-    if amount.divided_over_days > 1:
-        rate += f"; {_fmt(amount.amount)} {unit} over {amount.divided_over_days} days"
+    rate = f"{_fmt(per_day)} {unit}{over}"
     if plan.amount_mg is None:
         return f"{rate}: no weight"
     shown = f"{_fmt(plan.amount_mg / 1000)} g" if unit == "g/kg" else f"{_fmt(plan.amount_mg)} mg"

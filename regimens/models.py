@@ -14,6 +14,8 @@ is. Every row is data a center admin edits (Django admin), seeded from the label
   infusion time is computed; a ladder may be a *short option* allowed only when the patient had no
   serious reaction before (ocrelizumab's 2-hour infusion).
 - :class:`PatientWeight` — a patient's weight with the day it was measured.
+- :class:`Course` — the length a nurse chose for a patient's course (IVIG loading over 2–5 days): a
+  dose amount that is a total over a course is divided over the days actually booked.
 
 Which rows apply to a dose, and the chair time that follows, is decided in one place:
 ``regimens.dosing.dose_plan``.
@@ -130,7 +132,8 @@ class DoseAmount(DoseRange):
     divided_over_days = models.PositiveSmallIntegerField(
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
-        help_text="The amount is a total given over this many daily infusions (IVIG 2 g/kg over 5 days).",
+        help_text="The amount is a total given over this many daily infusions (IVIG 2 g/kg over 5 days); a course "
+        "booked shorter or longer (2–5 days) divides the total over its own days.",
     )
     notes = models.CharField(max_length=255, blank=True)
     history = HistoricalRecords()
@@ -145,9 +148,18 @@ class DoseAmount(DoseRange):
     def is_by_weight(self) -> bool:
         return self.unit != AmountUnit.MG
 
-    def per_infusion_mg(self, weight_kg: Decimal | None) -> Decimal | None:
+    @property
+    def is_course_total(self) -> bool:
+        """The amount is a total over a course of daily infusions, not the amount of each."""
+        return self.divided_over_days > 1
+
+    def days_for(self, course_days: int | None) -> int:
+        """Over how many infusions the amount is divided: the booked course's days, else the row's default."""
+        return (course_days or self.divided_over_days) if self.is_course_total else 1
+
+    def per_infusion_mg(self, weight_kg: Decimal | None, course_days: int | None = None) -> Decimal | None:
         """The amount of one infusion in mg (None when it depends on a weight not known)."""
-        per_day = self.amount / self.divided_over_days
+        per_day = self.amount / self.days_for(course_days)
         if self.unit == AmountUnit.MG:
             return per_day
         if weight_kg is None:
@@ -259,3 +271,35 @@ class PatientWeight(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kg} kg on {self.measured_on}"
+
+
+class Course(models.Model):
+    """A course of consecutive daily doses as booked: which doses form it and over how many days.
+
+    Recorded when the course is booked as one unit (``treatment.series.book_series``); a dose amount
+    given as a total over a course (IVIG 2 g/kg) is divided over ``days``, and so is its chair time.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="courses")
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="+")
+    first_dose = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(10)])
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    recorded_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient", "protocol", "first_dose"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "protocol", "first_dose"], name="one_course_per_first_dose")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol.code} doses {self.first_dose}–{self.last_dose}: {self.days}-day course"
+
+    @property
+    def last_dose(self) -> int:
+        return self.first_dose + self.days - 1
+
+    def covers(self, dose_number: int) -> bool:
+        return self.first_dose <= dose_number <= self.last_dose

@@ -10,7 +10,7 @@ from django.db.models import Prefetch
 
 from chairside.models import InfusionReaction
 from regimens.dosing import DosePlan, PatientFacts, RegimenRows, dose_plan, forget_regimen_rows
-from regimens.models import DoseAmount, PatientWeight, RateLadder, RateStep, Regimen, WeightBand
+from regimens.models import Course, DoseAmount, PatientWeight, RateLadder, RateStep, Regimen, WeightBand
 from scheduling.models import Appointment, Protocol
 
 
@@ -44,7 +44,7 @@ def _load_regimen_rows(protocols: dict[int, Protocol], *, amounts_only: bool) ->
 
 def dose_plans_for(appointments: Iterable[Appointment], *, tz=None, amounts_only: bool = False) -> dict[int, DosePlan]:
     """Each appointment's dose plan on its own local day (in ``tz``, the center's zone), keyed by
-    appointment id, in a fixed number of queries however many appointments (at most seven).
+    appointment id, in a fixed number of queries however many appointments (at most eight).
 
     ``amounts_only`` is for a board tile, which shows the amount and the weight: the rate ladders
     and the reactions to earlier doses (infusion and observation minutes) are not read, so those
@@ -73,10 +73,18 @@ def dose_plans_for(appointments: Iterable[Appointment], *, tz=None, amounts_only
     if not amounts_only:
         for r in InfusionReaction.objects.filter(patient_id__in=patient_ids).select_related("appointment"):
             reactions[(r.patient_id, r.protocol_id)].append(r)
+    # Booked course lengths, read only where a protocol's amount is a total over a course (IVIG).
+    course_protocols = {pk for pk, p in protocols.items() if any(x.is_course_total for x in p._regimen_rows.amounts)}  # type: ignore[attr-defined]
+    courses: dict[tuple[int, int], list[Course]] = defaultdict(list)
+    if course_protocols:
+        course_patients = {a.patient_id for a in appointments if a.protocol_id in course_protocols}
+        for c in Course.objects.filter(patient_id__in=course_patients, protocol_id__in=course_protocols):
+            courses[(c.patient_id, c.protocol_id)].append(c)
     plans = {}
     for a in appointments:
+        key = (a.patient_id, a.protocol_id)
         facts = PatientFacts(
-            weight=weights.get(a.patient_id), reactions=tuple(reactions[(a.patient_id, a.protocol_id)])
+            weight=weights.get(a.patient_id), reactions=tuple(reactions[key]), courses=tuple(courses[key])
         )
         on = a.start.astimezone(tz).date() if tz else a.start.date()
         plans[a.pk] = dose_plan(protocol=a.protocol, dose_number=a.dose_number, facts=facts, on=on)

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chairs.models import Center, Chair, NurseShift, OpeningHours
-from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE
+from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, PHARMACY
 from patients.models import Patient, ReminderChannel
 from scheduling import planner
 from scheduling.errors import SchedulingError
@@ -38,6 +38,7 @@ DEMO_USERS = [
     ("nurse", "infuse-demo-nurse", NURSE, "Nora", "Quinn"),
     ("frontdesk", "infuse-demo-desk", FRONT_DESK, "Felix", "Morgan"),
     ("admin", "infuse-demo-admin", CENTER_ADMIN, "Ada", "Brooks"),
+    ("pharmacy", "infuse-demo-pharmacy", PHARMACY, "Paul", "Ito"),
 ]
 NURSES = [
     ("Maria", "Santos"),
@@ -391,8 +392,11 @@ def _play_past_visit(appointment: Appointment, nurse: User, rng: random.Random) 
     if protocol.observation_minutes:
         steps.append(("start_observation", observing))
     steps.append(("complete", observing + protocol.observation_minutes * minutes))
+    from chairside.demo import document_before
+
     for action, moment in steps:
         try:
+            document_before(appointment=appointment, action=action, nurse=nurse, moment=moment, rng=rng)
             appointment = transition(
                 actor=nurse, appointment=appointment, action=action, now=moment, readiness_reason=DEMO_ACKNOWLEDGEMENT
             )

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from chairs.models import Center, Chair, ChairBlock, ChairKind, Closure, OpeningHours
 from chairs.selectors import centers_for
+from chairside.selectors import vitals_overdue
 from regimens.selectors import dose_plans_for
 from scheduling import planner
 from scheduling.models import Appointment, AppointmentStatus, ChairStage, Protocol
@@ -188,6 +189,7 @@ class BoardItem:
     actual_label: str = ""
     late_note: str = ""  # running late into the chair's next booking
     delayed_note: str = ""  # this booking waits for the chair's previous patient
+    vitals_note: str = ""  # during-infusion vital signs overdue (chairside: the regimen's interval)
 
 
 # Tiles of doses shorter than this get the compact one-line layout.
@@ -414,6 +416,7 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
     for appointment in waiting:
         appointment.readiness = readiness[appointment.pk]
     dose_plans = dose_plans_for(shown, tz=tz, amounts_only=True)  # amount and weight on the tile (2–4 queries)
+    vitals_late = vitals_overdue(shown, now=now)  # none when nobody is infusing, else two queries
 
     actual = {a.pk: actual_chair_time(a, now=now) for a in shown}
     opens, closes = _day_bounds(
@@ -442,6 +445,8 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
             item = _describe(BoardItem(left, width, appointment.start, appointment.end, appointment=appointment), tz)
             item.readiness_text = readiness_words(getattr(appointment, "readiness", None))
             item.title += dose_plans[appointment.pk].tile_text
+            if appointment.pk in vitals_late:
+                item.vitals_note = f"Vitals overdue since {vitals_late[appointment.pk].astimezone(tz):%H:%M}"
             chair_time = actual[appointment.pk]
             if chair_time:
                 seated, left_at = chair_time

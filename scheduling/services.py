@@ -483,7 +483,8 @@ def transition(
         appointment.cancelled_by = CancelledBy.CENTER
         appointment.cancel_reason = (reason.strip() or "Tentative hold released.")[:255]
     dose_rules.chair_gate(actor=actor, appointment=appointment, action=action, reason=readiness_reason, now=now)
-    chairside_gates.chair_gate(appointment=appointment, action=action)  # allergies at seating, dispensed dose
+    # Allergies at seating; dispensed dose, pre-medication given in time and vitals at start; vitals at discharge.
+    chairside_gates.chair_gate(appointment=appointment, action=action, now=now)
     if chair is not None and chair.pk != appointment.chair_id:
         _change_chair(appointment, chair=chair)
     _, (status, stage), stamp = TRANSITIONS[action]

@@ -355,8 +355,12 @@ def book_series(
 ) -> list[Appointment]:
     """Book every (dose number, chair id, start) of the series in one transaction: all or nothing.
 
-    ``replaces`` are future booked doses a re-flow cancels first (by the center).
+    ``replaces`` are future booked doses a re-flow cancels first (by the center). The doses of a course
+    (``regimens.courses``) keep the course's length first, so each day's amount and chair time is the
+    course's (IVIG 2 g/kg over the days booked).
     """
+    from regimens.courses import record_course
+    from regimens.dosing import forget_patient_facts
     from scheduling.locking import center_day_key, lock_center_days
     from scheduling.services import book_appointment, transition
 
@@ -372,6 +376,8 @@ def book_series(
         transition(
             actor=actor, appointment=appointment, action="cancel", cancelled_by=CancelledBy.CENTER, reason=REFLOW_REASON
         )
+    if record_course(actor=actor, order=order, dose_numbers=[n for n, _, _ in doses]) is not None:
+        forget_patient_facts(patient, protocol)
     chairs = {c.pk: c for c in Chair.objects.filter(center=patient.center_id, pk__in=[c for _, c, _ in doses])}
     booked = []
     for dose_number, chair_id, start in doses:

@@ -38,6 +38,10 @@ def arrived(center, chair, library, patient):
     )  # fmt: skip
 
 
+def pre_vitals(appointment, nurse):
+    services.record_vitals(actor=nurse, appointment=appointment, phase="pre", systolic=120, diastolic=80, pulse=70)
+
+
 @pytest.fixture
 def pharmacist(center):
     return UserFactory(role="pharmacy", center=center)
@@ -79,6 +83,7 @@ def test_an_unrelated_allergy_does_not_hold_the_chair(arrived, nurse):
 
 def test_infusion_waits_for_the_pharmacy_to_dispense(arrived, nurse, pharmacist):
     seated = transition(actor=nurse, appointment=arrived, action="seat")
+    pre_vitals(seated, nurse)
     with pytest.raises(ChairSideRefused) as refused:
         transition(actor=nurse, appointment=seated, action="start_infusion")
     assert refused.value.reasons[0].code == "dose_not_dispensed"
@@ -91,6 +96,7 @@ def test_infusion_waits_for_the_pharmacy_to_dispense(arrived, nurse, pharmacist)
 
 def test_a_center_without_pharmacy_staff_starts_without_dispensing(arrived, nurse):
     seated = transition(actor=nurse, appointment=arrived, action="seat")
+    pre_vitals(seated, nurse)
     assert transition(actor=nurse, appointment=seated, action="start_infusion").chair_stage == ChairStage.INFUSING
 
 

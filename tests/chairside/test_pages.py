@@ -173,3 +173,41 @@ def test_pharmacy_queue_queries_do_not_grow_with_the_doses(
     with django_assert_max_num_queries(30):
         response = pharmacist_client.get(reverse("pharmacy_queue"), {"center": center.pk, "date": TODAY.isoformat()})
     assert response.content.decode().count("Mark prepared") == 12
+
+
+def test_nurse_records_a_premedication_given_and_the_page_says_what_holds_the_start(
+    nurse_client, efgartigimod_today, nurse
+):
+    efgartigimod_today.status = AppointmentStatus.CHECKED_IN
+    efgartigimod_today.chair_stage = "in_chair"
+    efgartigimod_today.save()
+    order = services.add_premedication(
+        actor=nurse, patient=efgartigimod_today.patient, protocol=efgartigimod_today.protocol,
+        drug="acetaminophen", dose="650 mg PO", minutes_before=30,
+    )  # fmt: skip
+    url = reverse("chairside_dose", args=[efgartigimod_today.pk])
+    html = nurse_client.get(url).content.decode()
+    assert "Before the infusion starts: Pre-medication acetaminophen 650 mg PO (0–60 min before the infusion)" in html
+    assert "Before the infusion starts: Record the pre-infusion vital signs" in html
+    response = nurse_client.post(url, {"form": "premed_given", "order": order.pk, "given_at": "08:40"})
+    assert response.status_code == 302
+    given = efgartigimod_today.premedications_given.get()
+    assert given.given_at == at(TODAY, 8, 40) and given.drug == "acetaminophen"
+    html = nurse_client.get(url).content.decode()
+    assert "08:40 acetaminophen 650 mg PO" in html
+    assert "Before the infusion starts: Pre-medication" not in html  # given 25 min before now: in its window
+    # Neither an order nor a drug: a form message, nothing stored.
+    response = nurse_client.post(url, {"form": "premed_given"})
+    assert response.status_code == 200 and "Choose the order, or name the drug given." in response.content.decode()
+
+
+def test_overdue_vitals_on_the_chairside_page_and_the_board_tile(nurse_client, efgartigimod_today, center):
+    efgartigimod_today.status = AppointmentStatus.CHECKED_IN
+    efgartigimod_today.chair_stage = "infusing"
+    efgartigimod_today.chair_start_at = NOW - dt.timedelta(minutes=60)
+    efgartigimod_today.infusion_start_at = NOW - dt.timedelta(minutes=45)  # interval 30 min: due 08:50
+    efgartigimod_today.save()
+    html = nurse_client.get(reverse("chairside_dose", args=[efgartigimod_today.pk])).content.decode()
+    assert "data-vitals-overdue" in html and "Overdue: during vitals since 08:50" in html
+    board = nurse_client.get(reverse("board"), {"center": center.pk, "date": TODAY.isoformat()}).content.decode()
+    assert "Vitals overdue since 08:50" in board and "vitals-flag" in board

@@ -89,3 +89,55 @@ def test_nurse_records_an_allergy(page, login, nurse, infusing):
     allergy.get_by_label("Severity").select_option(label="Severe")
     allergy.get_by_role("button", name="Record allergy").click()
     expect(page.locator("#allergies")).to_contain_text("penicillin (severe)")
+
+
+@pytest.fixture
+def seated_with_premedication(center, nurse):
+    """Eptinezumab dose 2 seated now, a pre-medication ordered 10 ± 10 minutes before the infusion."""
+    from chairside.models import PremedicationOrder
+
+    seed_protocols()
+    ept = Protocol.objects.get(code="ept")
+    chair = ChairFactory(center=center, label="C02")
+    patient = PatientFactory(center=center, first_name="Bea", last_name="Jones", mrn="MRN777002")
+    PremedicationOrder.objects.create(
+        patient=patient, protocol=ept, drug="acetaminophen", dose="650 mg PO", minutes_before=10, window_minutes=10
+    )
+    now = timezone.now().replace(microsecond=0)
+    return AppointmentFactory(
+        center=center, patient=patient, protocol=ept, chair=chair, dose_number=2, start=now - dt.timedelta(minutes=15),
+        status="checked-in", chair_stage="in_chair", arrived_at=now - dt.timedelta(minutes=20),
+        chair_start_at=now - dt.timedelta(minutes=10),
+    )  # fmt: skip
+
+
+def test_infusion_starts_only_after_vitals_and_the_premedication_given(page, login, seated_with_premedication):
+    appointment = seated_with_premedication
+    login("nina.nurse")
+    page.goto("/in-chairs/")
+    page.get_by_role("button", name="Start infusion: Bea Jones").click()
+    messages = page.locator("#flow-messages")
+    expect(messages).to_contain_text("Record the pre-infusion vital signs before starting the infusion.")
+    expect(messages).to_contain_text("Pre-medication acetaminophen 650 mg PO (0–20 min before the infusion)")
+
+    page.goto(f"/chairside/doses/{appointment.pk}/")
+    expect(page.locator(".start-blocker")).to_have_count(2)
+    vitals = page.get_by_role("form", name="Vital signs")
+    vitals.get_by_label("Phase").select_option(label="Before the infusion")
+    vitals.get_by_label("Systolic").fill("126")
+    vitals.get_by_label("Diastolic").fill("80")
+    vitals.get_by_label("Pulse").fill("74")
+    vitals.get_by_role("button", name="Record vitals").click()
+    expect(page.get_by_text("Recorded.")).to_be_visible()
+    given = page.get_by_role("form", name="Pre-medication given")
+    given.get_by_label("Pre-medication order").select_option(label="acetaminophen 650 mg PO, 10 min before")
+    given.get_by_role("button", name="Record pre-medication given").click()
+    expect(page.locator("#premeds-given-list")).to_contain_text("acetaminophen 650 mg PO")
+    expect(page.locator(".start-blocker")).to_have_count(0)
+
+    page.goto("/in-chairs/")
+    page.get_by_role("button", name="Start infusion: Bea Jones").click()
+    expect(page.locator("#flow-messages")).to_contain_text("Bea Jones: infusion started")
+    page.goto(f"/chairside/doses/{appointment.pk}/")
+    expect(page.get_by_role("heading", name="Chair-side record")).to_contain_text("(infusing)")
+    expect(page.locator("[data-vitals-due]")).to_contain_text("during vitals due")

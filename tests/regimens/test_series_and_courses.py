@@ -88,3 +88,82 @@ def test_a_course_that_fits_nowhere_says_so_and_is_not_bookable(staffed, library
     nothing = propose_series(order=order, first_day=monday_in(3), course_days=5)
     assert not nothing.is_bookable
     assert "fits the whole 5-day course on consecutive open days" in nothing.doses[0].problems[0]
+
+
+def _ivig_order(staffed, library, patient, kg="70"):
+    from decimal import Decimal
+
+    from regimens.models import PatientWeight
+    from tests.factories import ChairFactory
+
+    ChairFactory(center=staffed, label="B01", kind="bed", features=["pump"])
+    PatientWeight.objects.create(patient=patient, kg=Decimal(kg), measured_on=dt.date.today())
+    return make_order(patient, library["ivig"], start=dt.date.today(), doses=5)
+
+
+def test_ivig_course_divides_the_total_over_the_days_chosen(staffed, library, patient):
+    order = _ivig_order(staffed, library, patient)
+    two = propose_series(order=order, first_day=monday_in(2), course_days=2)
+    five = propose_series(order=order, first_day=monday_in(2), course_days=5)
+    assert two.is_bookable and five.is_bookable
+    assert [d.plan.amount_label for d in two.doses] == ["70 g (1 g/kg; 2 g/kg over 2 days)"] * 2
+    assert [d.plan.amount_label for d in five.doses] == ["28 g (0.4 g/kg; 2 g/kg over 5 days)"] * 5
+    # Each day's chair time follows from that day's amount through the rate ladder: 700 mL a day at 70 kg
+    # takes much longer than 280 mL, and the planner books that length.
+    long_day, short_day = two.doses[0], five.doses[0]
+    assert long_day.plan.infusion_minutes > short_day.plan.infusion_minutes
+    for dose in (long_day, short_day):
+        assert (dose.end - dose.start) == dt.timedelta(minutes=dose.plan.chair_minutes)
+    assert "Each day: 70 g (1 g/kg; 2 g/kg over 2 days)." in two.notes
+
+
+def test_a_booked_ivig_course_keeps_its_days_amount_and_length(staffed, library, patient, front_desk):
+    from regimens.dosing import dose_plan
+    from regimens.models import Course
+
+    order = _ivig_order(staffed, library, patient)
+    proposal = propose_series(order=order, first_day=monday_in(2), course_days=3)
+    booked = book_series(
+        actor=front_desk, order=order, doses=[(d.dose_number, d.chair_id, d.start) for d in proposal.doses]
+    )
+    assert Course.objects.get(patient=patient, protocol=library["ivig"]).days == 3
+    for appointment, proposed in zip(booked, proposal.doses, strict=True):
+        assert appointment.end == proposed.end
+        plan = dose_plan(protocol=library["ivig"], dose_number=appointment.dose_number, patient=patient)
+        assert plan.amount_label == "46.7 g (0.7 g/kg; 2 g/kg over 3 days)"
+        assert appointment.end - appointment.start == dt.timedelta(minutes=plan.chair_minutes)
+
+
+def test_an_ivig_course_longer_than_the_regimen_allows_is_refused(staffed, library, patient, front_desk):
+    from scheduling.errors import BookingRefused
+
+    order = _ivig_order(staffed, library, patient)
+    order.dose_count = 6
+    order.save()
+    proposal = propose_series(order=order, first_day=monday_in(2), course_days=5)
+    doses = [(d.dose_number, d.chair_id, d.start) for d in proposal.doses]
+    with pytest.raises(BookingRefused) as refused:
+        book_series(actor=front_desk, order=order, doses=doses[:1])  # one day of a 2–5 day course
+    assert refused.value.reasons[0].code == "course_length"
+
+
+def test_the_rest_of_a_begun_ivig_course_keeps_its_length_and_amount(staffed, library, patient, front_desk):
+    order = _ivig_order(staffed, library, patient)
+    proposal = propose_series(order=order, first_day=monday_in(2), course_days=5)
+    doses = [(d.dose_number, d.chair_id, d.start) for d in proposal.doses]
+    book_series(actor=front_desk, order=order, doses=doses[:4])  # days 1–4 of the 5-day course
+    rest = propose_series(order=order, first_day=monday_in(3))
+    # Only the last day is left, at the course's 0.4 g/kg — not the whole 2 g/kg on one day.
+    assert [d.dose_number for d in rest.doses] == [5]
+    assert rest.doses[0].plan.amount_label == "28 g (0.4 g/kg; 2 g/kg over 5 days)"
+    assert book_series(actor=front_desk, order=order, doses=[(5, rest.doses[0].chair_id, rest.doses[0].start)])
+
+
+def test_a_dose_after_a_shorter_booked_course_is_flagged(staffed, library, patient, front_desk):
+    from regimens.dosing import dose_plan
+
+    order = _ivig_order(staffed, library, patient)
+    proposal = propose_series(order=order, first_day=monday_in(2), course_days=2)
+    book_series(actor=front_desk, order=order, doses=[(d.dose_number, d.chair_id, d.start) for d in proposal.doses])
+    plan = dose_plan(protocol=library["ivig"], dose_number=3, patient=patient)
+    assert "comes after the 2-day course booked (doses 1–2)" in " ".join(plan.problems)

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from chairside.services import record_vitals
 from scheduling.errors import NotReadyAtChair
 from scheduling.models import Appointment, AppointmentStatus, ChairStage
 from scheduling.services import transition
@@ -87,7 +88,8 @@ def test_a_center_admin_overrides_with_a_recorded_reason(lecanemab_dose_3_withou
     assert "MRI needed before dose 3" in seated.chair_check_items
     latest = seated.history.first()
     assert latest.history_user == center_admin and latest.history_change_reason.startswith("Overridden at the chair")
-    # Starting the infusion does not ask again for what was overridden.
+    # Starting the infusion does not ask again for what was overridden (the vitals it needs are its own rule).
+    record_vitals(actor=nurse, appointment=seated, phase="pre", systolic=120, diastolic=80, pulse=70)
     started = transition(actor=nurse, appointment=seated, action="start_infusion")
     assert started.chair_stage == ChairStage.INFUSING
 
