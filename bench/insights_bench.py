@@ -341,9 +341,9 @@ def side_by_side(before: dict, after: dict, args, before_dir: str) -> str:
 
     def cell(b, a, key):
         if b is None or a is None:
-            return f"{'–':>15}"
+            return f"{'–':>17}"
         ratio = a[key] / b[key] if b[key] else float("nan")
-        return f"{b[key]:>5.0f}→{a[key]:<5.0f}{ratio:>4.2f}"
+        return f"{b[key]:>6.0f}→{a[key]:<6.0f}{ratio:>4.2f}"
 
     lines = [
         *_header(after, args),
@@ -352,7 +352,7 @@ def side_by_side(before: dict, after: dict, args, before_dir: str) -> str:
         _load_line(before, "before: "),
         _load_line(after, "after: "),
         "",
-        f"{'view':<34} {'4 wk median':>15} {'4 wk CPU':>15} {'cold':>15} {'year median':>15} {'year cold':>15} {'queries':>9}",
+        f"{'view':<34} {'4 wk median':>17} {'4 wk CPU':>17} {'cold':>17} {'year median':>17} {'year cold':>17} {'queries':>9}",
     ]
     for b, a in zip(before["results"], after["results"], strict=True):
         queries = f"{b['default']['queries']}→{a['default']['queries']}"

@@ -292,13 +292,7 @@ def noshows(*, period: Period) -> list[dict]:
         for i, (lo, hi, _) in enumerate(LEAD_BUCKETS)
     )
     sql = f"""
-    WITH reached AS (
-        -- The range's appointments a reminder reached, in one hashed pass rather than a lookup per row.
-        SELECT DISTINCT rm.appointment_id
-        FROM {REMINDER} rm JOIN {APPOINTMENT} a ON a.id = rm.appointment_id
-        WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
-          AND a.start < %(now)s AND rm.status IN %(reached)s
-    ), due AS (
+    WITH due AS (
         SELECT a.status, p.code, p.name,
             extract(isodow FROM a.start AT TIME ZONE %(tz)s)::int - 1 AS weekday,
             greatest(0, (a.start AT TIME ZONE %(tz)s)::date - (a.created_at AT TIME ZONE %(tz)s)::date) AS lead_days,
@@ -311,7 +305,10 @@ def noshows(*, period: Period) -> list[dict]:
                 ELSE 'no reminder sent'
             END AS outcome
         FROM {APPOINTMENT} a JOIN {PROTOCOL} p ON p.id = a.protocol_id
-        LEFT JOIN (SELECT appointment_id, true AS reached FROM reached) r ON r.appointment_id = a.id
+        LEFT JOIN LATERAL (
+            SELECT true AS reached FROM {REMINDER} rm
+            WHERE rm.appointment_id = a.id AND rm.status IN %(reached)s LIMIT 1
+        ) r ON true
         WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
           AND a.start < %(now)s
           AND (a.status IN %(scheduled)s
