@@ -14,14 +14,24 @@ rendering), not network or browser time. Each view is measured for its default r
 four weeks) and, as a stress figure, for the whole year.
 
 Prints one table and writes it to ``bench/results/insights.txt``.
+
+``--keep`` keeps the scratch database afterwards and reuses it on the next run (migrated, its
+insights summary and the cache emptied, so the cold figures stay cold), which saves the build.
+``--before DIR`` first runs this same benchmark against the code of another checkout ``DIR`` (a
+``git worktree`` of the commit to compare with), on its own scratch database, then this checkout's,
+and prints both side by side with their ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -89,7 +99,44 @@ def build(days: int):
     today.filter(start__gte=now - dt.timedelta(hours=2), start__lt=now, status="fulfilled").update(
         status="checked-in", chair_stage="infusing", observation_start_at=None, discharged_at=None
     )
+    _booking_template(center)
     return center, admin, report, generated, now
+
+
+def _booking_template(center) -> None:
+    """A booking template for each open weekday, as if built from the week before the last day: that
+    day's bookings (start time, duration class), so the compliance view has a template to measure
+    against. Written directly (a fixture: the solver would take minutes)."""
+    from collections import Counter
+
+    from booking_templates.models import BookingTemplate, TemplateSource
+    from scheduling import planner
+    from scheduling.models import BLOCKING_STATUSES, Appointment
+    from scheduling.planner_input import fixed_input_for
+
+    if BookingTemplate.objects.filter(center=center).exists():
+        return
+    tz = center.tzinfo
+    rules = fixed_input_for(center.pk).rules(DAY, DAY)
+    for back in range(7, 14):
+        day = DAY - dt.timedelta(days=back)
+        starts = Counter()
+        for start, end in Appointment.objects.filter(
+            center=center, start__date=day, status__in=BLOCKING_STATUSES
+        ).values_list("start", "end"):
+            local = start.astimezone(tz)
+            minutes = int((end - start).total_seconds() // 60)
+            starts[(local.hour * 60 + local.minute, planner.duration_class(rules, minutes))] += 1
+        if starts:
+            BookingTemplate.objects.create(
+                center=center,
+                weekday=day.weekday(),
+                version=1,
+                source=TemplateSource.HISTORY,
+                weeks=1,
+                slots=[[minute, length, count] for (minute, length), count in sorted(starts.items())],
+                patients=sum(starts.values()),
+            )
 
 
 def _pass_second_factor(client, user) -> None:
@@ -143,11 +190,36 @@ def measure(client, url: str, *, repeat: int) -> tuple[list[float], int, int, fl
     return timings, queries, size, cold, cpu * 1000 / max(1, repeat)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--days", type=int, default=365)
-    args = parser.parse_args()
+def _reused(days: int):
+    """The dataset a kept scratch database already holds (None when it holds none of ``days`` days)."""
+    from django.apps import apps
+    from django.contrib.auth.models import User
+    from django.core.cache import cache
+    from django.db import connection
+
+    from chairs.models import Center
+    from scheduling.models import Appointment
+
+    center = Center.objects.filter(name="Benchmark Infusion Center").first()
+    first = DAY - dt.timedelta(days=days - 1)
+    if center is None or not Appointment.objects.filter(center=center, start__date__lte=first).exists():
+        return None
+    summaries = ", ".join(m._meta.db_table for m in apps.get_app_config("insights").get_models())
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {summaries}")  # every stored summary: the cold figures stay cold
+    cache.clear()  # this checkout's cache database only (REDIS_URL)
+    _booking_template(center)
+    now = dt.datetime.combine(DAY, dt.time(11), tzinfo=center.tzinfo)
+    return center, User.objects.get(username="bench.admin"), None, None, now
+
+
+def _scratch_name(args) -> str:
+    name = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1] or "infusion_center"
+    return args.database or f"bench_insights_{name}"[:55]
+
+
+def run(args) -> dict:
+    """Build (or reuse) the dataset and measure every view; the figures as a dict."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infusion_center.settings")
     django.setup()
     import time_machine
@@ -156,19 +228,24 @@ def main() -> int:
     from django.test.utils import setup_test_environment
 
     from insights.views import INSIGHTS
+    from reminders.models import Reminder
     from scheduling.models import Appointment
 
     setup_test_environment()
-    scratch = f"bench_insights_{connection.settings_dict['NAME']}"[:63]
+    scratch = _scratch_name(args)
     connection.settings_dict.setdefault("TEST", {})["NAME"] = scratch
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=args.keep)
     results = []
-    load_before = os.getloadavg()[0]
     try:
-        center, admin, report, generated, now = build(args.days)
+        built = _reused(args.days) if args.keep else None
+        if built is None:
+            built = build(args.days)
+        center, admin, report, generated, now = built
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         total = Appointment.objects.filter(center=center).count()
+        reminders = Reminder.objects.filter(appointment__center=center).count()
+        load_before = os.getloadavg()[0]
         with time_machine.travel(now, tick=False):
             client = Client()
             client.force_login(admin)
@@ -181,40 +258,153 @@ def main() -> int:
                 if insight.slug != "today":
                     year = measure(client, f"{base}&from={year_from}&to={DAY}", repeat=max(2, args.repeat // 3))
                 results.append((insight.title, default, year))
+        load_after = os.getloadavg()[0]
     finally:
         connection.close()
-        connection.creation.destroy_test_db(scratch, verbosity=0)
+        if not args.keep:
+            connection.creation.destroy_test_db(scratch, verbosity=0)
+    return {
+        "total": total,
+        "reminders": reminders,
+        "generated": None if report is None else [report.appointments, generated],
+        "load": [load_before, load_after],
+        "results": [
+            {
+                "title": title,
+                "default": _figures(default),
+                "year": None if year is None else _figures(year),
+            }
+            for title, default, year in results
+        ],
+    }
 
-    lines = [
-        f"Insights: {CHAIRS} chairs + {BEDS} beds, {NURSES} nurses, {total:,} appointments over {args.days} days "
-        f"({report.appointments:,} generated with COPY in {generated:.1f} s, {report.reminders:,} reminders).",
+
+def _figures(measured: tuple[list[float], int, int, float, float]) -> dict:
+    timings, queries, size, cold, cpu = measured
+    return {
+        "median": statistics.median(timings),
+        "p95": statistics.quantiles(timings, n=20)[-1] if len(timings) >= 2 else timings[0],
+        "queries": queries,
+        "kib": size / 1024,
+        "cold": cold,
+        "cpu": cpu,
+    }
+
+
+def _header(figures: dict, args) -> list[str]:
+    generated = figures["generated"]
+    how = (
+        f"{generated[0]:,} generated with COPY in {generated[1]:.1f} s"
+        if generated
+        else "the dataset of an earlier run, kept with --keep"
+    )
+    return [
+        f"Insights: {CHAIRS} chairs + {BEDS} beds, {NURSES} nurses, {figures['total']:,} appointments over {args.days} days "
+        f"({how}, {figures['reminders']:,} reminders).",
         f"Server time in process (Django test client, PostgreSQL), median of {args.repeat} requests after a first one for the",
         f"default range (last 4 weeks) and of {max(2, args.repeat // 3)} for the whole year; target: ≤ 300 ms per view (default range).",
         "The first request (cold) also stores the range's past days in the slot summary (insights.summary); later ones read them.",
-        f"2-core machine shared with other jobs (load average {load_before:.1f} before the requests, "
-        f"{os.getloadavg()[0]:.1f} at the end).",
+    ]
+
+
+def _load_line(figures: dict, label: str = "") -> str:
+    before, after = figures["load"]
+    return f"2-core machine shared with other jobs ({label}load average {before:.1f} before the requests, {after:.1f} at the end)."
+
+
+def table(figures: dict, args) -> str:
+    lines = [
+        *_header(figures, args),
+        _load_line(figures),
         "",
         "CPU ms: mean CPU time per warm request of the app and its PostgreSQL backend together (10 ms ticks).",
         "",
         f"{'view':<34} {'cold ms':>7} {'4 wk ms':>7} {'p95 ms':>6} {'CPU ms':>6} {'queries':>7} {'KiB':>4} "
         f"{'year cold':>9} {'year ms':>7} {'CPU ms':>6} {'queries':>7}",
     ]
-    for title, (timings, queries, size, cold, cpu), year in results:
-        p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) >= 2 else timings[0]
+    for row in figures["results"]:
+        d, y = row["default"], row["year"]
         year_text = (
-            f"{year[3]:>9.0f} {statistics.median(year[0]):>7.0f} {year[4]:>6.0f} {year[1]:>7}"
-            if year
+            f"{y['cold']:>9.0f} {y['median']:>7.0f} {y['cpu']:>6.0f} {y['queries']:>7}"
+            if y
             else f"{'–':>9} {'–':>7} {'–':>6} {'':>7}"
         )
         lines.append(
-            f"{title:<34} {cold:>7.0f} {statistics.median(timings):>7.0f} {p95:>6.0f} {cpu:>6.0f} {queries:>7} "
-            f"{size / 1024:>4.0f} {year_text}"
+            f"{row['title']:<34} {d['cold']:>7.0f} {d['median']:>7.0f} {d['p95']:>6.0f} {d['cpu']:>6.0f} "
+            f"{d['queries']:>7} {d['kib']:>4.0f} {year_text}"
         )
-    text = "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n"
+
+
+def side_by_side(before: dict, after: dict, args, before_dir: str) -> str:
+    """Before and after, each view's figures and the ratio after / before."""
+
+    def cell(b, a, key):
+        if b is None or a is None:
+            return f"{'–':>17}"
+        ratio = a[key] / b[key] if b[key] else float("nan")
+        return f"{b[key]:>6.0f}→{a[key]:<6.0f}{ratio:>4.2f}"
+
+    lines = [
+        *_header(after, args),
+        f"Before: the checkout at {before_dir} (run first); after: this checkout (run right after it), each on its own scratch",
+        "database built by the same seeded generator. Cells read before→after ms, then the ratio after / before.",
+        _load_line(before, "before: "),
+        _load_line(after, "after: "),
+        "",
+        f"{'view':<34} {'4 wk median':>17} {'4 wk CPU':>17} {'cold':>17} {'year median':>17} {'year cold':>17} {'queries':>9}",
+    ]
+    for b, a in zip(before["results"], after["results"], strict=True):
+        queries = f"{b['default']['queries']}→{a['default']['queries']}"
+        lines.append(
+            f"{a['title']:<34} {cell(b['default'], a['default'], 'median')} {cell(b['default'], a['default'], 'cpu')} "
+            f"{cell(b['default'], a['default'], 'cold')} {cell(b['year'], a['year'], 'median')} "
+            f"{cell(b['year'], a['year'], 'cold')} {queries:>9}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database and reuse it next time")
+    parser.add_argument("--before", metavar="DIR", help="first run this benchmark on the code of checkout DIR")
+    parser.add_argument("--database", help="the scratch database's name (default: from DATABASE_URL)")
+    parser.add_argument("--json", metavar="FILE", help="write the figures as JSON to FILE instead of the table")
+    args = parser.parse_args()
+    before = None
+    if args.before:
+        before = _run_before(args)
+    figures = run(args)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures))
+        return 0
+    text = table(figures, args) if before is None else side_by_side(before, figures, args, args.before)
     print(text)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(text)
     return 0
+
+
+def _run_before(args) -> dict:
+    """This benchmark, run in a child process on the code of ``args.before`` (its apps first on the path)."""
+    before_dir = Path(args.before).resolve()
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--repeat",
+            str(args.repeat),
+            "--days",
+            str(args.days),
+        ]
+        command += ["--json", out.name, "--database", f"{_scratch_name(args)}_before"[:63]]
+        if args.keep:
+            command.append("--keep")
+        env = {**os.environ, "PYTHONPATH": str(before_dir)}
+        subprocess.run(command, cwd=before_dir, env=env, check=True)
+        return json.loads(Path(out.name).read_text())
 
 
 if __name__ == "__main__":

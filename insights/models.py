@@ -67,3 +67,27 @@ class SlotFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.slot:%H:%M} {self.kind}"
+
+
+class StoredCompliance(models.Model):
+    """A past local day's booking-template compliance (``booking_templates.selectors.compliance``),
+    stored once: counting a day against the template costs milliseconds of the planner's time, a
+    year of days seconds. Kept exact like the slot figures: the triggers that forget a day's slot
+    figures forget its compliance too, and a new template version (or any template change) forgets
+    all of the center's (migration ``0003``). Keyed by the center's slot length, which sets the
+    duration classes the count compares."""
+
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    slot_minutes = models.PositiveSmallIntegerField()
+    in_template = models.PositiveIntegerField()
+    bookings = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["center", "day", "slot_minutes"], name="one_compliance_per_center_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.in_template} of {self.bookings}"

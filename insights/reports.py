@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from chairside.selectors import wasted_doses
 from insights import charts, selectors
 from insights.charts import Series
+from insights.compliance import day_compliance
 from insights.period import Period, PeriodError, parse_date
 from insights.tables import Table
 from insights.treatment_delays import time_to_treatment
@@ -549,11 +550,7 @@ def _stage_table(rows: list[dict]) -> Table:
 
 
 def compliance_report(period: Period, params) -> Report:
-    from booking_templates.selectors import compliance
-
-    days = [
-        d for d in compliance(center=period.center, date_from=period.date_from, date_to=period.date_to) if d.bookings
-    ]
+    days = [d for d in day_compliance(period=period) if d.bookings]
     report = Report()
     booked = sum(d.bookings for d in days)
     if booked:

@@ -122,9 +122,10 @@ def last_open_day(*, period: Period) -> dt.date | None:
 # --- 3. Nurse load ------------------------------------------------------------------------------
 
 
-def _window_of(column: str) -> str:
-    """The local start of the start window holding ``column`` (windows count from local midnight)."""
-    local = f"({column} AT TIME ZONE %(tz)s)"
+def _window_of(column: str, *, is_local: bool = False) -> str:
+    """The local start of the start window holding ``column`` (windows count from local midnight);
+    ``is_local`` when the column already holds local wall-clock time."""
+    local = column if is_local else f"({column} AT TIME ZONE %(tz)s)"
     return (
         f"(date_trunc('day', {local}) + %(window)s * "
         f"floor(extract(epoch FROM {local}::time) / extract(epoch FROM %(window)s)))"
@@ -144,18 +145,22 @@ def nurse_load(*, period: Period) -> dict[str, list[dict]]:
         FROM per_slot p GROUP BY 1, 2
     ),
     starts AS (
-        SELECT a.start, a.status, a.infusion_start_at
-        FROM {APPOINTMENT} a JOIN open_days od ON od.day = (a.start AT TIME ZONE %(tz)s)::date
-        WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
-          AND a.status IN %(scheduled)s
+        -- Each instant turned into local time once (the conversions were most of this part's cost).
+        SELECT a.status, a.start_l, a.infusion_l
+        FROM (
+            SELECT a.status, a.start AT TIME ZONE %(tz)s AS start_l, a.infusion_start_at AT TIME ZONE %(tz)s AS infusion_l
+            FROM {APPOINTMENT} a
+            WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
+              AND a.status IN %(scheduled)s
+        ) a JOIN open_days od ON od.day = a.start_l::date
     ),
     scheduled_starts AS (
-        SELECT {_window_of("a.start")} AS window_local, count(*) AS n
+        SELECT {_window_of("a.start_l", is_local=True)} AS window_local, count(*) AS n
         FROM starts a WHERE a.status IN %(held)s GROUP BY 1
     ),
     actual_starts AS (
-        SELECT {_window_of("a.infusion_start_at")} AS window_local, count(*) AS n
-        FROM starts a WHERE a.infusion_start_at IS NOT NULL GROUP BY 1
+        SELECT {_window_of("a.infusion_l", is_local=True)} AS window_local, count(*) AS n
+        FROM starts a WHERE a.infusion_l IS NOT NULL GROUP BY 1
     ),
     by_window AS (
         SELECT 'window' AS part, w.window_local::time AS at,
@@ -200,11 +205,12 @@ WAIT_BINS = 7  # 0–10, …, 50–60, then 60 and over
 
 
 def waits(*, period: Period) -> dict[str, list[dict]]:
-    """Arrival → chair waits and on-time starts overall, by hour of the booked start and by protocol
-    (grouping sets), the waits' distribution, and how far discharge drifts past the booked end by hour."""
-    base = f"""
+    """Arrival → chair waits and on-time starts overall, by hour of the booked start and by protocol,
+    the waits' distribution, and how far discharge drifts past the booked end by hour: one scan of the
+    range's seated visits, each breakdown a grouping set."""
+    sql = f"""
     WITH seen AS (
-        SELECT a.start, a."end", a.arrived_at, a.chair_start_at, a.discharged_at, p.code, p.name,
+        SELECT a.discharged_at, p.code, p.name,
             extract(hour FROM a.start AT TIME ZONE %(tz)s)::int AS hour,
             extract(hour FROM a."end" AT TIME ZONE %(tz)s)::int AS end_hour,
             extract(epoch FROM a.chair_start_at - a.arrived_at) / 60.0 AS wait,
@@ -213,45 +219,57 @@ def waits(*, period: Period) -> dict[str, list[dict]]:
         FROM {APPOINTMENT} a JOIN {PROTOCOL} p ON p.id = a.protocol_id
         WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
           AND a.chair_start_at IS NOT NULL AND a.status <> 'entered-in-error'
-    )"""
-    summary_sql = (
-        base
-        + """
-    SELECT GROUPING(hour) = 0 AS by_hour, GROUPING(code) = 0 AS by_protocol, hour, code, max(name) AS name,
+    ), binned AS (
+        SELECT *, least(floor(wait / %(bin)s)::int, %(bins)s - 1) AS bin FROM seen
+    )
+    SELECT
+        CASE WHEN GROUPING(hour) = 0 THEN 'hour' WHEN GROUPING(code) = 0 THEN 'protocol'
+             WHEN GROUPING(bin) = 0 THEN 'bin' WHEN GROUPING(end_hour) = 0 THEN 'drift' ELSE 'all' END AS part,
+        hour, code, max(name) AS name, bin, end_hour,
         count(*) AS seen, count(wait) AS waited,
         percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS median_wait,
         percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS p90_wait,
-        100.0 * avg(on_time::int) AS on_time_percent
-    FROM seen
-    GROUP BY GROUPING SETS ((), (hour), (code))
-    ORDER BY by_hour, by_protocol, hour, code
-    """
-    )
-    histogram_sql = (
-        base
-        + """
-    SELECT least(floor(wait / %(bin)s)::int, %(bins)s - 1) AS bin, count(*) AS n
-    FROM seen WHERE wait IS NOT NULL GROUP BY 1 ORDER BY 1
-    """
-    )
-    drift_sql = (
-        base
-        + """
-    SELECT end_hour AS hour, count(*) AS finished,
+        100.0 * avg(on_time::int) AS on_time_percent,
+        count(discharged_at) AS finished,
         percentile_cont(0.5) WITHIN GROUP (ORDER BY drift) AS median_drift,
         avg(drift)::float AS mean_drift,
         percentile_cont(0.9) WITHIN GROUP (ORDER BY drift) AS p90_drift
-    FROM seen WHERE discharged_at IS NOT NULL GROUP BY end_hour ORDER BY end_hour
+    FROM binned
+    GROUP BY GROUPING SETS ((), (hour), (code), (bin), (end_hour))
+    ORDER BY part, hour, code, bin, end_hour
     """
-    )
     params = _params(period, grace=minutes(ON_TIME_GRACE_MINUTES), bin=WAIT_BIN_MINUTES, bins=WAIT_BINS)
-    summary = fetch(summary_sql, params)
+    rows = fetch(sql, params)
+    figures = ("seen", "waited", "median_wait", "p90_wait", "on_time_percent")
+
+    def summary(row: dict, part: str) -> dict:
+        return {
+            "by_hour": part == "hour",
+            "by_protocol": part == "protocol",
+            "hour": row["hour"],
+            "code": row["code"],
+            "name": row["name"],
+            **{f: row[f] for f in figures},
+        }
+
     return {
-        "overall": [r for r in summary if not r["by_hour"] and not r["by_protocol"]],
-        "by_hour": [r for r in summary if r["by_hour"]],
-        "by_protocol": [r for r in summary if r["by_protocol"]],
-        "histogram": fetch(histogram_sql, params),
-        "drift": fetch(drift_sql, params),
+        "overall": [summary(r, "all") for r in rows if r["part"] == "all"],
+        "by_hour": [summary(r, "hour") for r in rows if r["part"] == "hour"],
+        "by_protocol": [summary(r, "protocol") for r in rows if r["part"] == "protocol"],
+        # Visits that waited, per bin (a visit seated without an arrival time has no wait).
+        "histogram": [{"bin": r["bin"], "n": r["seen"]} for r in rows if r["part"] == "bin" and r["bin"] is not None],
+        # Per hour of the booked end, over the visits discharged (drift is NULL for the others).
+        "drift": [
+            {
+                "hour": r["end_hour"],
+                "finished": r["finished"],
+                "median_drift": r["median_drift"],
+                "mean_drift": r["mean_drift"],
+                "p90_drift": r["p90_drift"],
+            }
+            for r in rows
+            if r["part"] == "drift" and r["finished"]
+        ],
     }
 
 
@@ -345,16 +363,18 @@ def chair_minutes(*, period: Period) -> list[dict]:
         WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
           AND a.status = %(fulfilled)s AND a.chair_start_at IS NOT NULL AND a.discharged_at IS NOT NULL
     )
-    SELECT protocol_id, code, max(name) AS name, is_first, max(current_minutes) AS current_minutes,
-        count(*) AS visits,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY booked) AS median_booked,
-        percentile_cont(0.1) WITHIN GROUP (ORDER BY actual) AS p10,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY actual) AS median,
-        percentile_cont(0.8) WITHIN GROUP (ORDER BY actual) AS p80,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY actual) AS p90,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY actual - booked) AS median_difference
-    FROM visits
-    GROUP BY protocol_id, code, is_first
+    SELECT protocol_id, code, name, is_first, current_minutes, visits, median_booked,
+        q[1] AS p10, q[2] AS median, q[3] AS p80, q[4] AS p90, median_difference
+    FROM (
+        SELECT protocol_id, code, max(name) AS name, is_first, max(current_minutes) AS current_minutes,
+            count(*) AS visits,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY booked) AS median_booked,
+            -- One sort of the actual minutes for the four percentiles.
+            percentile_cont(ARRAY[0.1, 0.5, 0.8, 0.9]) WITHIN GROUP (ORDER BY actual) AS q,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY actual - booked) AS median_difference
+        FROM visits
+        GROUP BY protocol_id, code, is_first
+    ) g
     ORDER BY code, is_first DESC
     """
     rows = fetch(sql, _params(period, fulfilled=AppointmentStatus.FULFILLED.value))

@@ -13,6 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from django.http import HttpResponse
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -23,6 +26,22 @@ class Table:
     columns: list[str]
     rows: list[list] = field(default_factory=list)
     note: str = ""
+
+    @property
+    def body_html(self) -> SafeString:
+        """The rows as ``<tr>`` elements, the first cell a row header, "–" for a missing value.
+
+        Built here rather than in a template loop: a year's utilization table has thousands of
+        cells, and the template engine spent more time on them than the query behind them. Values
+        are localized and escaped as ``{{ value }}`` would be.
+        """
+        return mark_safe("".join(f"<tr>{''.join(_html_cells(row))}</tr>" for row in self.rows))
+
+
+def _html_cells(row: list):
+    for index, value in enumerate(row):
+        text = "–" if value is None else conditional_escape(localize(value))
+        yield f'<th scope="row" class="fw-normal">{text}</th>' if index == 0 else f"<td>{text}</td>"
 
 
 def _cell(value):

@@ -1,6 +1,7 @@
-"""Nightly (Celery beat): store each center's past days of the default range in the slot summary, so
-the morning's first insights view reads them instead of computing them. Safe to run twice: a day
-already stored is skipped. Views store whatever is still missing themselves (``insights.summary``)."""
+"""Nightly (Celery beat): store each center's past days of the default range in the slot summary and
+their template compliance, so the morning's first insights view reads them instead of computing
+them. Safe to run twice: a day already stored is skipped. Views store whatever is still missing
+themselves (``insights.summary``, ``insights.compliance``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from chairs.models import Center
+from insights.compliance import day_compliance
 from insights.period import DEFAULT_DAYS, Period
 from insights.summary import refresh
 
@@ -18,7 +20,7 @@ UTILIZATION_STEPS = (15, 30)  # the heatmap's two slot lengths
 
 @shared_task(name="insights.store_past_days")
 def store_past_days() -> int:
-    """Days stored over every center (each slot length the views ask for)."""
+    """Days of slot figures stored over every center (each slot length the views ask for)."""
     now = timezone.now()
     stored = 0
     for center in Center.objects.all():
@@ -26,4 +28,5 @@ def store_past_days() -> int:
         period = Period(center=center, date_from=today - dt.timedelta(days=DEFAULT_DAYS - 1), date_to=today, now=now)
         for step in sorted({*UTILIZATION_STEPS, center.slot_minutes}):
             stored += refresh(period=period, step_minutes=step)
+        day_compliance(period=period)
     return stored

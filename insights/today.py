@@ -52,16 +52,24 @@ def today_for(*, center, now: dt.datetime) -> Today:
         Appointment.objects.filter(center=center, status=AppointmentStatus.CHECKED_IN).exclude(chair_stage="").count()
     )
     waiting = flow.waiting_room(center=center, now=now)
-    todays = list(flow.appointments_on(center=center, day=day))
-    starts_due = sum(1 for a in todays if a.status in flow.NOT_SEATED and now <= a.start < now + NEXT_HOUR)
+    # Every figure below reads only the day's patients not yet seated; each row carries its patient and
+    # protocol (the tables name them) and the center already in hand (readiness reads its zone).
+    pending = list(
+        flow.appointments_on(center=center, day=day)
+        .filter(status__in=flow.NOT_SEATED)
+        .select_related(None)
+        .select_related("patient", "protocol")
+    )
+    for appointment in pending:
+        appointment.center = center
+    starts_due = sum(1 for a in pending if now <= a.start < now + NEXT_HOUR)
     nurses_now = NurseShift.objects.filter(Q(center=center) & Q(start__lte=now) & Q(end__gt=now)).count()
     windows_next_hour = max(1, NEXT_HOUR // dt.timedelta(minutes=center.start_window_minutes))
-    pending = [a for a in todays if a.status in flow.NOT_SEATED]
     readiness = readiness_for(pending, today=day)
     not_ready = [(a, readiness[a.pk]) for a in pending if not readiness[a.pk].ready]
     late = [
         a
-        for a in todays
+        for a in pending
         if a.status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING) and a.start < now and a.arrived_at is None
     ]
     return Today(

@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.utils import timezone
 
 from chairs.models import Center
@@ -131,16 +132,101 @@ class _Facts:
         if kinds:
             for document in PrerequisiteDocument.objects.filter(patient_id__in=patient_ids, kind__in=kinds):
                 documents[(document.patient_id, document.kind)].append(document)
-        visits: dict[tuple[int, int], list[tuple[dt.datetime, int]]] = defaultdict(list)
-        needs_visits = any(a.approved_visits for group in authorizations.values() for a in group)
-        needs_doses = any(p.after_previous_dose for group in prerequisites.values() for p in group)
-        if needs_visits or needs_doses:
-            rows = Appointment.objects.filter(
-                patient_id__in=patient_ids, protocol_id__in=protocol_ids, status__in=BLOCKING_STATUSES
-            ).values_list("patient_id", "protocol_id", "start", "pk")
-            for patient_id, protocol_id, start, pk in rows:
-                visits[(patient_id, protocol_id)].append((start, pk))
-        return cls(centers, orders, authorizations, documents, prerequisites, visits, visits)
+        visits, doses = _dose_history(appointments, orders, authorizations, prerequisites)
+        return cls(centers, orders, authorizations, documents, prerequisites, visits, doses)
+
+
+# Earlier appointments of a patient and protocol are read from this far before an authorization's first
+# day: its days are local to the center, the rows' starts are UTC instants.
+_ZONE_MARGIN = dt.timedelta(days=2)
+
+_HISTORY_SQL = f"""
+SELECT 0, a.patient_id, a.protocol_id, a.start, a.id
+FROM {Appointment._meta.db_table} a
+JOIN unnest(%(v_patient)s::bigint[], %(v_protocol)s::bigint[], %(v_from)s::timestamptz[], %(v_to)s::timestamptz[])
+    AS v(patient_id, protocol_id, lo, hi) ON a.patient_id = v.patient_id AND a.protocol_id = v.protocol_id
+WHERE a.status = ANY(%(active)s) AND (v.lo IS NULL OR a.start >= v.lo) AND a.start <= v.hi
+UNION ALL
+SELECT 1, x.patient_id, x.protocol_id, d.start, d.id
+FROM unnest(%(d_patient)s::bigint[], %(d_protocol)s::bigint[], %(d_start)s::timestamptz[], %(d_pk)s::bigint[])
+    AS x(patient_id, protocol_id, start, pk)
+CROSS JOIN LATERAL (
+    SELECT a.start, a.id FROM {Appointment._meta.db_table} a
+    WHERE a.patient_id = x.patient_id AND a.protocol_id = x.protocol_id AND a.status = ANY(%(active)s)
+      AND a.start < x.start AND a.id IS DISTINCT FROM x.pk
+    ORDER BY a.start DESC, a.id DESC LIMIT 1
+) d
+"""
+
+History = dict[tuple[int, int], list[tuple[dt.datetime, int]]]
+
+
+def _dose_history(
+    appointments: Sequence[Appointment],
+    orders: dict[tuple[int, int], list[Order]],
+    authorizations: dict[int, list[PriorAuthorization]],
+    prerequisites: dict[int, list[ProtocolPrerequisite]],
+) -> tuple[History, History]:
+    """The patient's active appointments of the protocol that the rules read, in one query (none when
+    no rule reads them): not the whole history, only the rows that can change an answer.
+
+    - *visits* (an approved authorization's visits used up, :func:`_visits_check`): for each
+      (patient, protocol) of the batch whose orders have an approved authorization with a number of
+      visits, the rows from that authorization's first day (less a margin for the zone; all of them
+      when one has no first day) up to the latest start in the batch — a later row is never an
+      earlier visit;
+    - *doses* (a monitoring check after the previous dose, :func:`_previous_dose_day`): for each
+      appointment of a protocol with such a check, the one latest row before it (not itself).
+
+    The rules filter these rows exactly as they would the whole history, so the answers are the same.
+    """
+    counted: dict[tuple[int, int], list[PriorAuthorization]] = defaultdict(list)
+    for key, group in orders.items():
+        for order in group:
+            counted[key] += [
+                a
+                for a in authorizations.get(order.pk, [])
+                if a.status == AuthorizationStatus.APPROVED and a.approved_visits
+            ]
+    latest: dict[tuple[int, int], dt.datetime] = {}
+    for a in appointments:
+        key = (a.patient_id, a.protocol_id)
+        if counted.get(key):
+            latest[key] = max(latest.get(key, a.start), a.start)
+    v_patient, v_protocol, v_from, v_to = [], [], [], []
+    for (patient_id, protocol_id), hi in latest.items():
+        firsts = [a.approved_from for a in counted[(patient_id, protocol_id)]]
+        lo = None
+        if all(day is not None for day in firsts):
+            lo = dt.datetime.combine(min(day for day in firsts if day is not None), dt.time.min, dt.UTC) - _ZONE_MARGIN
+        v_patient.append(patient_id)
+        v_protocol.append(protocol_id)
+        v_from.append(lo)
+        v_to.append(hi)
+    monitored = {pid for pid, group in prerequisites.items() if any(p.after_previous_dose for p in group)}
+    later = [a for a in appointments if a.protocol_id in monitored]
+    visits: History = defaultdict(list)
+    doses: History = defaultdict(list)
+    if not v_patient and not later:
+        return visits, doses
+    params: dict[str, list] = {
+        "v_patient": v_patient,
+        "v_protocol": v_protocol,
+        "v_from": v_from,
+        "v_to": v_to,
+        "d_patient": [a.patient_id for a in later],
+        "d_protocol": [a.protocol_id for a in later],
+        "d_start": [a.start for a in later],
+        "d_pk": [a.pk for a in later],
+        "active": [status.value for status in BLOCKING_STATUSES],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_HISTORY_SQL, params)
+        rows = cursor.fetchall()
+    for part, patient_id, protocol_id, start, pk in rows:
+        history = visits if part == 0 else doses
+        history[(patient_id, protocol_id)].append((start, pk))
+    return visits, doses
 
 
 def _active_prerequisites(protocol_ids: frozenset[int]) -> list[ProtocolPrerequisite]:
