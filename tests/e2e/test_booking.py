@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from chairs.models import OpeningHours
+from chairside.services import record_vitals
 from scheduling.models import Appointment, AppointmentStatus, Protocol
 from scheduling.protocol_library import seed_protocols
 from scheduling.services import book_appointment, transition
@@ -182,7 +183,9 @@ def test_board_screenshot(page, login, screenshot, clinic):
     steps = [["check_in"], ["check_in", "seat"], ["check_in", "seat", "start_infusion"]]
     for appointment, actions in zip(made[:3], steps, strict=False):
         for action in actions:
-            transition(actor=booker, appointment=appointment, action=action)
+            if action == "start_infusion":  # the chair-side gate: pre-infusion vitals first
+                record_vitals(actor=booker, appointment=appointment, phase="pre", systolic=120, diastolic=80, pulse=70)
+            appointment = transition(actor=booker, appointment=appointment, action=action)
     ChairBlockFactory(
         chair=chairs[7], start=at(today, opens.hour + 5), end=at(today, opens.hour + 9), reason="Recliner repair"
     )
