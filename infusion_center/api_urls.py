@@ -50,6 +50,7 @@ urlpatterns = [
     re_path(r"^work-queue/?$", WorkQueueView.as_view(), name="api-work-queue"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("treatment.api_urls")),  # the prior-authorization workflow (issue 22)
+    path("", include("waitlist.api_urls")),  # entries, offers (issue 17)
     path("", include(router.urls)),
     re_path(r"^.*$", api_not_found),
 ]
