@@ -383,7 +383,7 @@ def fits_for_release(release: Release, *, now: dt.datetime, entries=None, can_of
     today = now.astimezone(tz).date()
     not_before = max(release.start, now + dt.timedelta(minutes=MIN_SHORT_LEAD_MINUTES))
     if not_before >= release.end:
-        return []
+        return
     days = _local_days(center, not_before, release.end)
     if entries is None:
         entries = (
