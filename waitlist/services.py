@@ -717,8 +717,14 @@ def _close(offer: Offer, status: str, outcome: str) -> str:
 
 
 def _notify(offer: Offer, text: str) -> None:
-    """A short text or email to the patient about their offer (withdrawn, taken), after commit."""
+    """A short text or email to the patient about their offer (withdrawn, taken), after commit — under the
+    reminders' rules like the offer itself: not after STOP or withdrawn consent, not in quiet hours (a
+    patient who then answers YES is told it was taken, in the reply to their own text)."""
     if offer.channel == OfferChannel.PHONE or not offer.sent_at:
+        return
+    patient = Patient.objects.select_related("center").get(pk=offer.entry.patient_id)
+    if reachable_problem(patient, offer.channel) or _quiet_now(patient, patient.center, timezone.now()):
+        log.info("Offer %s withdrawn; its patient is not told now (consent, STOP or quiet hours).", offer.pk)
         return
     recipient, channel = offer.recipient, offer.channel
 

@@ -363,3 +363,25 @@ def test_short_notice_is_checked_like_every_field(center, one_chair, wait):
     with pytest.raises(ValidationError) as refused:
         wait(short_notice_minutes=2)
     assert "short_notice_minutes" in refused.value.message_dict
+
+
+def test_the_withdrawn_notice_respects_stop_and_quiet_hours(
+    booked, wait, nurse, clock, django_capture_on_commit_callbacks
+):
+    first = wait(latest=MONDAY + dt.timedelta(days=1))
+    stopped = wait(latest=MONDAY + dt.timedelta(days=2))
+    late = wait(latest=MONDAY + dt.timedelta(days=3))
+    release = cancel(booked, nurse)
+    offers = services.fill_gap(release.pk)
+    for offer_id in offers:
+        services.send_offer(offer_id)
+    handle_inbound_sms(from_number=str(stopped.patient.phone), body="STOP")
+    clock.move_to(at(FRIDAY, 21, 5))  # quiet hours from 21:00: the last patient is not texted now either
+    DevelopmentSms.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        won = services.accept_offer(offer=first.offers.get(), now=at(FRIDAY, 10, 10))
+
+    assert won.outcome == "booked"
+    assert {o.status for o in Offer.objects.filter(entry__in=[stopped, late])} == {OfferStatus.WITHDRAWN}
+    assert not DevelopmentSms.objects.exists()
