@@ -171,7 +171,7 @@ SMS_ACTIONS_SHORT = "Reply C confirm, N cancel, STOP opt out."
 def sms_text(facts: ReminderFacts, *, link: str = "") -> str:
     """The reminder SMS, at most 160 GSM-7 characters, with ``link`` (the patient's short reschedule link).
 
-    The link always goes in: the greeting, the phone and the long wording give way to it first, then
+    The link always goes in: the phone, the greeting and the long wording give way to it first, then
     the center's name is shortened (to no fewer than ``MIN_CENTER_CHARS``). Only a link too long for
     any of that (an unusually long ``SHORT_LINK_BASE_URL``) is left out, and the text goes without it.
     """
@@ -181,6 +181,7 @@ def sms_text(facts: ReminderFacts, *, link: str = "") -> str:
     if link:
         templates = [
             f"{greeting}{{center}} reminder: appt {when}.{phone} New time: {link} {SMS_ACTIONS}",
+            f"{greeting}{{center}} reminder: appt {when}. New time: {link} {SMS_ACTIONS}",
             f"{{center}} reminder: appt {when}.{phone} New time: {link} {SMS_ACTIONS}",
             f"{{center}} reminder: appt {when}. New time: {link} {SMS_ACTIONS}",
             f"{{center}}: appt {when}. New time: {link} {SMS_ACTIONS_SHORT}",

@@ -10,13 +10,14 @@ Everything is scoped to the user's centers; nurses and front desk write (their r
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from infusion_center.api_common import ModelPermissions, Pagination, user_center_ids
+from waitlist import api_schema as schema
 from waitlist import selectors, services
 from waitlist.api_serializers import (
     OfferSerializer,
@@ -26,19 +27,6 @@ from waitlist.api_serializers import (
     WithdrawSerializer,
 )
 from waitlist.models import EntryStatus, Offer, WaitlistEntry
-
-ENTRY_FILTERS = [
-    OpenApiParameter("center", int, description="One of your centers (default: all of yours)."),
-    OpenApiParameter("status", str, enum=EntryStatus.values, description="Default: waiting."),
-    OpenApiParameter("patient", int),
-]
-OFFER_FILTERS = [
-    OpenApiParameter("entry", int, description="Offers made to this waitlist entry."),
-    OpenApiParameter(
-        "appointment", int, description="Offers of the time this appointment freed, and the one that booked it."
-    ),  # fmt: skip
-    OpenApiParameter("status", str),
-]
 
 
 def _int_param(request, name: str) -> int | None:
@@ -50,27 +38,7 @@ def _int_param(request, name: str) -> int | None:
     return int(value)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="Waitlist entries, most urgent first",
-        description="Overdue doses first, then the closest to their window's end; each waiting entry with the "
-        "earliest slot the planner finds now.",
-        parameters=ENTRY_FILTERS,
-    ),
-    retrieve=extend_schema(summary="One waitlist entry"),
-    create=extend_schema(
-        summary="Put a dose on the waitlist",
-        request=WaitlistEntryCreateSerializer,
-        responses={201: WaitlistEntrySerializer},
-        description="The window defaults to the dose's label window and may never leave it (400 naming the field).",
-    ),
-    partial_update=extend_schema(
-        summary="Change a waiting entry",
-        request=WaitlistEntryUpdateSerializer,
-        responses={200: WaitlistEntrySerializer},
-        description="Days, preferences, channel, short notice, notes; under the same checks as adding.",
-    ),
-)
+@extend_schema_view(**schema.ENTRIES)
 class WaitlistEntryViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -144,8 +112,7 @@ class WaitlistEntryViewSet(
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)
 
-    @extend_schema(summary="Withdraw an entry (its open offers are withdrawn politely)", request=WithdrawSerializer,
-                   responses={200: WaitlistEntrySerializer})  # fmt: skip
+    @schema.WITHDRAW
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         entry = self.get_object()
@@ -154,9 +121,7 @@ class WaitlistEntryViewSet(
         services.remove_from_waitlist(actor=request.user, entry=entry, reason=serializer.validated_data["reason"])
         return Response(self._show([self.get_queryset().get(pk=entry.pk)], many=False))
 
-    @extend_schema(
-        summary="The offers made to this entry, and their outcomes", responses={200: OfferSerializer(many=True)}
-    )
+    @schema.ENTRY_OFFERS
     @action(detail=True, methods=["get"])
     def offers(self, request, pk=None):
         entry = self.get_object()
@@ -168,10 +133,7 @@ def _offers():
     return Offer.objects.select_related("entry", "chair", "release", "answered_by").order_by("-created_at", "-pk")
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Waitlist offers and their outcomes", parameters=OFFER_FILTERS),
-    retrieve=extend_schema(summary="One waitlist offer"),
-)
+@extend_schema_view(**schema.OFFERS)
 class OfferViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = OfferSerializer
     permission_classes = [ModelPermissions]
