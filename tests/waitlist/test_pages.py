@@ -56,6 +56,19 @@ def test_staff_put_an_appointment_on_the_waitlist_and_see_its_offers(clock, fron
     assert offer.code in front_desk_client.get(f"/waitlist/{entry.pk}/").content.decode()
 
 
+def test_staff_record_that_a_patient_can_come_at_short_notice(clock, nurse_client, one_chair, center, protocol):
+    patient = PatientFactory(center=center)
+    response = nurse_client.post(
+        "/waitlist/add/",
+        {"patient": patient.pk, "protocol": protocol.pk, "dose_number": 1, "preferred_time_of_day": "any",
+         "channel": "sms", "short_notice_minutes": 25},
+    )  # fmt: skip
+    entry = WaitlistEntry.objects.get(patient=patient)
+    assert response.status_code == 302 and entry.short_notice_minutes == 25
+    assert "can be here in 25 min" in nurse_client.get(f"/waitlist/{entry.pk}/").content.decode()
+    assert "25 min away" in nurse_client.get(f"/waitlist/?center={center.pk}").content.decode()
+
+
 def test_the_form_names_the_field_outside_the_label_window(clock, nurse_client, one_chair, center, protocol):
     patient = PatientFactory(center=center)
     response = nurse_client.post(
