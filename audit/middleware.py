@@ -25,6 +25,13 @@ def _appointment(kwargs) -> tuple[int | None, int]:
     return Appointment.objects.filter(pk=pk).values_list("patient_id", flat=True).first(), pk
 
 
+def _waitlist_entry(kwargs) -> tuple[int | None, int]:
+    from waitlist.models import WaitlistEntry
+
+    pk = int(kwargs["pk"])
+    return WaitlistEntry.objects.filter(pk=pk).values_list("patient_id", flat=True).first(), pk
+
+
 def _calendar_link(kwargs) -> tuple[int | None, None]:
     from django.core import signing
 
@@ -52,6 +59,8 @@ AUDITED_ROUTES: dict[str, tuple[str, str, Callable]] = {
     "api-appointment-detail": ("appointment", Channel.API, _appointment),
     "api-appointment-reminders": ("appointment reminders", Channel.API, _appointment),
     "api-appointment-readiness": ("appointment readiness", Channel.API, _appointment),
+    "api-waitlistentry-detail": ("waitlist entry", Channel.API, _waitlist_entry),
+    "api-waitlistentry-offers": ("waitlist entry offers", Channel.API, _waitlist_entry),
     "fhir-patient-read": ("patient record (FHIR)", Channel.API, _patient),
     "fhir-appointment-read": ("appointment (FHIR)", Channel.API, _appointment),
 }

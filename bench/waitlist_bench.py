@@ -1,6 +1,7 @@
 """Waitlist simulation: a month of a 24-chair center with cancellations, no-shows and a waitlist.
 
     .venv/bin/python -m bench.waitlist_bench [--seed 7] [--weeks 4] [--cancel 0.10] [--noshow 0.05]
+                                             [--short-notice 0.3] [--out bench/results/waitlist.txt]
 
 Runs the real code in one process against a scratch PostgreSQL database (``bench_waitlist_<name>``,
 dropped at the end), on a simulated clock (time_machine), with Celery tasks run eagerly:
@@ -14,13 +15,17 @@ dropped at the end), on a simulated clock (time_machine), with Celery tasks run 
   by the development SMS backend, replies through ``reminders.services.handle_inbound_sms``).
 * The waitlist: at the start 40 patients with a booked later appointment who would come earlier
   (weeks 3–4) and 20 new patients without one; two more join every working day.
+* ``--short-notice`` of the patients joining say they can be here within 30 minutes (the entry's
+  ``short_notice_minutes``; ignored by code that does not have that field, so one script measures
+  before and after).
 * Patients answer an offer text with YES with probability 0.55 after an exponential delay (mean 8
   minutes), NO with 0.15, and never otherwise. Beat's ``advance`` runs one second after each
-  offer's expiry and at 08:05 every day (after the quiet hours).
+  offer's expiry (once per moment) and at 08:05 every day (after the quiet hours).
 
 Reports the freed chair-hours (cancellations and no-shows; the times that waitlist moves free in
 turn are counted apart), the share refilled from the waitlist, and the median time from release to
-rebooking. Writes ``bench/results/waitlist.txt``.
+rebooking (also for the releases made while texts may be sent, 08:00–21:00, since quiet hours hold
+the others until morning). Writes ``bench/results/waitlist.txt`` (or ``--out``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import heapq
+import inspect
 import itertools
 import logging
 import os
@@ -127,6 +133,8 @@ def main() -> int:
     parser.add_argument("--weeks", type=int, default=4)
     parser.add_argument("--cancel", type=float, default=0.10)
     parser.add_argument("--noshow", type=float, default=0.05)
+    parser.add_argument("--short-notice", type=float, default=0.3, dest="short_notice")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infusion_center.settings")
     os.environ["SMS_BACKEND"] = "development"
@@ -155,7 +163,7 @@ def main() -> int:
         connection.close()
         connection.creation.destroy_test_db(scratch, verbosity=0)
     lines += ["", f"Ran in {time.monotonic() - began:.0f} s (load average {os.getloadavg()[0]:.1f} at the end)."]
-    RESULTS.write_text("\n".join(lines) + "\n")
+    args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 
@@ -182,16 +190,21 @@ def simulate(args, rng: random.Random, clock) -> list[str]:
     def at(moment: dt.datetime, kind: str, payload=None) -> None:
         heapq.heappush(events, (moment, next(order), kind, payload))
 
+    has_short_notice = "short_notice_minutes" in inspect.signature(services.add_to_waitlist).parameters
+
     def add_entry(*, replaces=None) -> None:
         today = timezone.now().astimezone(TZ).date()
+        extra = {}
+        if rng.random() < args.short_notice and has_short_notice:
+            extra["short_notice_minutes"] = 30
         try:
             if replaces is not None:
                 services.add_to_waitlist(actor=nurse, center=center, patient=replaces.patient, protocol=replaces.protocol,
-                                         dose_number=1, channel="sms", replaces=replaces)  # fmt: skip
+                                         dose_number=1, channel="sms", replaces=replaces, **extra)  # fmt: skip
             else:
                 services.add_to_waitlist(actor=nurse, center=center, patient=new_patient(), dose_number=1,
                                          protocol=rng.choices(protocols, weights)[0], channel="sms",
-                                         earliest=today + dt.timedelta(days=1))  # fmt: skip
+                                         earliest=today + dt.timedelta(days=1), **extra)  # fmt: skip
         except Exception:  # a window that no longer fits: that patient does not join
             pass
 
@@ -217,6 +230,7 @@ def simulate(args, rng: random.Random, clock) -> list[str]:
             at(appointment.start + dt.timedelta(minutes=31), "noshow", appointment)
 
     answered: set[int] = set()
+    advances: set[dt.datetime] = set()  # beat runs once a minute: one advance per moment is enough
     processed = 0
     while events:
         moment, _, kind, payload = heapq.heappop(events)
@@ -239,7 +253,9 @@ def simulate(args, rng: random.Random, clock) -> list[str]:
         # Patients answer the texts that just went out; beat looks again after each expiry.
         for offer in Offer.objects.filter(status=OfferStatus.SENT).exclude(pk__in=answered):
             answered.add(offer.pk)
-            at(offer.expires_at + dt.timedelta(seconds=1), "advance", None)
+            if offer.expires_at not in advances:
+                advances.add(offer.expires_at)
+                at(offer.expires_at + dt.timedelta(seconds=1), "advance", None)
             roll = rng.random()
             delay = dt.timedelta(minutes=rng.expovariate(1 / MEAN_ANSWER_MINUTES))
             if roll < P_YES:
@@ -254,9 +270,22 @@ def hours(delta: dt.timedelta) -> float:
     return delta.total_seconds() / 3600
 
 
+def _waits_line(label: str, waits: list[float]) -> str:
+    if not waits:
+        return f"{label} (n=0): -"
+    p90 = statistics.quantiles(waits, n=10)[-1] if len(waits) >= 2 else waits[0]
+    return f"{label} (n={len(waits)}): median {statistics.median(waits):.1f} min, p90 {p90:.1f} min."
+
+
+def _in_sending_hours(moment: dt.datetime) -> bool:
+    return dt.time(8) <= moment.astimezone(TZ).time() < dt.time(21)
+
+
 def report(center, Release, Offer, OfferStatus, AppointmentStatus, booked, processed, args) -> list[str]:
     rows = []
     waits = []
+    by_cause: dict[str, list[float]] = {}
+    daytime: list[float] = []
     for causes, label in (
         (("cancelled",), "cancellations"),
         (("noshow",), "no-shows"),
@@ -270,7 +299,12 @@ def report(center, Release, Offer, OfferStatus, AppointmentStatus, booked, proce
                 if offer.status == OfferStatus.ACCEPTED:
                     overlap = min(offer.end, release.end) - max(offer.start, release.start)
                     refilled += max(hours(overlap), 0.0)
-                    waits.append((offer.answered_at - release.created_at).total_seconds() / 60)
+                    wait = (offer.answered_at - release.created_at).total_seconds() / 60
+                    by_cause.setdefault(label, []).append(wait)
+                    if label != "moves (waitlist)":
+                        waits.append(wait)
+                        if _in_sending_hours(release.created_at):
+                            daytime.append(wait)
         share = refilled / freed if freed else 0.0
         rows.append(f"{label:<18} {len(releases):>8} {freed:>12.1f} {refilled:>12.1f} {share:>9.1%}")
     offers = Offer.objects.filter(entry__center=center)
@@ -280,7 +314,8 @@ def report(center, Release, Offer, OfferStatus, AppointmentStatus, booked, proce
     refilled_total = sum(float(r.split()[-2]) for r in primary)
     return [
         f"Waitlist simulation: {args.weeks} weeks, {CHAIRS} chairs, {NURSES} nurses, {len(booked)} appointments booked "
-        f"ahead (seed {args.seed}); cancellations {args.cancel:.0%}, no-shows {args.noshow:.0%};",
+        f"ahead (seed {args.seed}); cancellations {args.cancel:.0%}, no-shows {args.noshow:.0%}; "
+        f"{args.short_notice:.0%} of joiners can come at short notice (30 min) where the code asks;",
         f"offers answered YES {P_YES:.0%} / NO {P_NO:.0%} / never, mean answer {MEAN_ANSWER_MINUTES:.0f} min; "
         f"{processed} simulated events.",
         "",
@@ -289,9 +324,9 @@ def report(center, Release, Offer, OfferStatus, AppointmentStatus, booked, proce
         "",
         f"Cancellations and no-shows together: {refilled_total:.1f} of {freed_total:.1f} chair-hours refilled "
         f"({(refilled_total / freed_total if freed_total else 0):.1%}).",
-        f"Release to rebooking (accepted offers, n={len(waits)}): median "
-        f"{statistics.median(waits) if waits else float('nan'):.1f} min, "
-        f"p90 {statistics.quantiles(waits, n=10)[-1] if len(waits) >= 2 else float('nan'):.1f} min.",
+        _waits_line("Release to rebooking, cancellations and no-shows", waits),
+        _waits_line("  of them released 08:00-21:00 (texts may go at once)", daytime),
+        *(_waits_line(f"  {label}", values) for label, values in by_cause.items()),
         "Offers: " + ", ".join(f"{k} {v}" for k, v in by_status.items() if v),
     ]
 

@@ -51,6 +51,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("treatment.api_urls")),  # the prior-authorization workflow (issue 22)
     path("", include("chairside.api_urls")),  # chair-side records, dose plan, pharmacy (issue 20)
+    path("", include("waitlist.api_urls")),  # entries, offers (issue 17)
     path("", include(router.urls)),
     re_path(r"^.*$", api_not_found),
 ]

@@ -10,7 +10,9 @@ rendered text passes :func:`check_minimum_necessary` before it leaves.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 
@@ -20,6 +22,8 @@ from django.template.loader import render_to_string
 from phonenumbers import PhoneNumberFormat, format_number
 
 from reminders import links
+
+log = logging.getLogger(__name__)
 
 SMS_LIMIT = 160
 SMS_ACTIONS = "Reply C to confirm, N to cancel, STOP to opt out."
@@ -93,35 +97,114 @@ def check_minimum_necessary(text: str, appointment) -> None:
             raise ContentNotAllowed(f"The message would disclose “{term}”.")
 
 
-def sms_text(facts: ReminderFacts, *, link: str = "") -> str:
-    """The SMS, at most 160 characters: shortens the center name, then drops the name, if it must.
+# --- GSM-7: what one 160-character text can carry ---------------------------------------------------
 
-    ``link`` (the patient's reschedule link) is added only where it fits whole beside the center's
-    full name and phone (the greeting may give way to it); otherwise the text goes without it.
-    """
-    if link:
-        center_part = f"{facts.center_name} reminder: appt {facts.date_text} at {facts.time_text}."
-        phone_part = f" Call {facts.center_phone}." if facts.center_phone else ""
-        for greeting in ([f"Hi {facts.first_name}, "] if facts.first_name else []) + [""]:
-            text = f"{greeting}{center_part}{phone_part} New time: {link} {SMS_ACTIONS}"
-            if len(text) <= SMS_LIMIT:
-                return text
-    phone = f" Call {facts.center_phone}." if facts.center_phone else ""
-    center = facts.center_name
-    first = facts.first_name
-    for _ in range(3):
-        greeting = f"Hi {first}, " if first else ""
-        text = f"{greeting}{center} reminder: appt {facts.date_text} at {facts.time_text}.{phone} {SMS_ACTIONS}"
-        if len(text) <= SMS_LIMIT:
-            return text
-        over = len(text) - SMS_LIMIT
-        if len(center) - over >= 8:
-            center = center[: len(center) - over - 1].rstrip() + "…"
-        elif first:
-            first = ""
+GSM7_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = "^{}\\[~]|€\f"  # two septets each
+_GSM7_SUBSTITUTES = {"…": "...", "–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "}
+
+
+def gsm7_length(text: str) -> int | None:
+    """Septets the text takes in GSM-7, or None if a character would force UCS-2 (70 per part)."""
+    length = 0
+    for character in text:
+        if character in GSM7_BASIC:
+            length += 1
+        elif character in GSM7_EXTENDED:
+            length += 2
         else:
-            phone = ""
-    return text[:SMS_LIMIT]
+            return None
+    return length
+
+
+def to_gsm7(text: str) -> str:
+    """The text in GSM-7 characters: typographic dashes and quotes plainly, accents dropped if they must be."""
+    result = []
+    for character in text:
+        if character in GSM7_BASIC or character in GSM7_EXTENDED:
+            result.append(character)
+        elif character in _GSM7_SUBSTITUTES:
+            result.append(_GSM7_SUBSTITUTES[character])
+        else:
+            plain = unicodedata.normalize("NFKD", character).encode("ascii", "ignore").decode()
+            result.append(plain if all(c in GSM7_BASIC for c in plain) else "")
+    return "".join(result)
+
+
+def fits_sms(text: str) -> bool:
+    length = gsm7_length(text)
+    return length is not None and length <= SMS_LIMIT
+
+
+def shorten_name(name: str, room: int) -> str:
+    """The center's name cut at a word to ``room`` characters (at least a few letters, so it still says who)."""
+    if len(name) <= room:
+        return name
+    cut = name[: max(room, MIN_CENTER_CHARS)].rstrip(" -,&.")
+    if " " in cut and len(cut.rsplit(" ", 1)[0]) >= MIN_CENTER_CHARS:
+        cut = cut.rsplit(" ", 1)[0].rstrip(" -,&.")
+    return cut
+
+
+def sms_with_center(template: str, center_name: str, *, may_shorten: bool = True) -> str | None:
+    """``template`` with ``{center}`` replaced by the center's name, shortened as far as needed (never
+    below ``MIN_CENTER_CHARS``) when ``may_shorten``; None when it cannot fit one SMS."""
+    center = to_gsm7(center_name)
+    text = to_gsm7(template.replace("{center}", center))
+    length = gsm7_length(text) or 0
+    if length <= SMS_LIMIT:
+        return text
+    room = len(center) - (length - SMS_LIMIT)
+    if not may_shorten or room < MIN_CENTER_CHARS:
+        return None
+    text = to_gsm7(template.replace("{center}", shorten_name(center, room)))
+    return text if fits_sms(text) else None
+
+
+MIN_CENTER_CHARS = 6
+SMS_ACTIONS_SHORT = "Reply C confirm, N cancel, STOP opt out."
+
+
+def sms_text(facts: ReminderFacts, *, link: str = "") -> str:
+    """The reminder SMS, at most 160 GSM-7 characters, with ``link`` (the patient's short reschedule link).
+
+    The link always goes in: the phone, the greeting and the long wording give way to it first, then
+    the center's name is shortened (to no fewer than ``MIN_CENTER_CHARS``). Only a link too long for
+    any of that (an unusually long ``SHORT_LINK_BASE_URL``) is left out, and the text goes without it.
+    """
+    when = f"{facts.date_text} at {facts.time_text}"
+    phone = f" Call {facts.center_phone}." if facts.center_phone else ""
+    greeting = f"Hi {facts.first_name}, " if facts.first_name else ""
+    if link:
+        templates = [
+            f"{greeting}{{center}} reminder: appt {when}.{phone} New time: {link} {SMS_ACTIONS}",
+            f"{greeting}{{center}} reminder: appt {when}. New time: {link} {SMS_ACTIONS}",
+            f"{{center}} reminder: appt {when}.{phone} New time: {link} {SMS_ACTIONS}",
+            f"{{center}} reminder: appt {when}. New time: {link} {SMS_ACTIONS}",
+            f"{{center}}: appt {when}. New time: {link} {SMS_ACTIONS_SHORT}",
+            f"{{center}}: appt {facts.date_text} {facts.time_text}. Change: {link} {SMS_ACTIONS_SHORT}",
+        ]
+        for index, template in enumerate(templates):
+            # The center's full name in every wording first; shortened only in the shortest.
+            text = sms_with_center(template, facts.center_name, may_shorten=index == len(templates) - 1)
+            if text is not None:
+                return text
+        log.warning("The reminder link is too long for a text message; sent without it: %s", link)
+    templates = [
+        f"{greeting}{{center}} reminder: appt {when}.{phone} {SMS_ACTIONS}",
+        f"{{center}} reminder: appt {when}.{phone} {SMS_ACTIONS}",
+        f"{{center}} reminder: appt {when}. {SMS_ACTIONS}",
+    ]
+    for template in templates[:-1]:
+        text = sms_with_center(template, facts.center_name)
+        if text is not None:
+            return text
+    return (
+        sms_with_center(templates[-1], facts.center_name) or to_gsm7(templates[-1].replace("{center}", ""))[:SMS_LIMIT]
+    )
 
 
 @dataclass(frozen=True)
@@ -172,7 +255,7 @@ def calendar_file(appointment, *, facts: ReminderFacts, now: dt.datetime) -> byt
 
 
 def render_sms(appointment) -> str:
-    text = sms_text(facts_for(appointment), link=links.short_url(appointment, "reschedule"))
+    text = sms_text(facts_for(appointment), link=links.reschedule_sms_link(appointment))
     check_minimum_necessary(text, appointment)
     return text
 
@@ -192,4 +275,6 @@ def help_reply(center) -> str:
     phone = format_number(center.phone, PhoneNumberFormat.NATIONAL) if center and center.phone else ""
     name = public_center_name(center.name) if center else "Your care center"
     call = f" or call {phone}" if phone else ""
-    return f"{name}: reply C to confirm, N to cancel{call}. STOP to opt out."
+    return sms_with_center(f"{{center}}: reply C to confirm, N to cancel{call}. STOP to opt out.", name) or (
+        f"Reply C to confirm, N to cancel{call}. STOP to opt out."
+    )

@@ -139,3 +139,31 @@ class InboundSms(models.Model):
 
     def __str__(self) -> str:
         return f"from {self.from_number}: {self.body[:40]}"
+
+
+class LinkPurpose(models.TextChoices):
+    RESCHEDULE = "reschedule", "Choose another time (appointment)"
+    TAKE_OFFER = "take_offer", "Take a waitlist offer"
+
+
+class ShortLink(models.Model):
+    """A short random code that stands, in a text message, for one purpose on one appointment or offer.
+
+    The code is random (``links.SHORT_CODE_CHARS`` characters of a 31-letter alphabet, about 50 bits), so
+    it cannot be guessed or derived from an id; it is bound to the start it was made for (a moved
+    appointment or offer voids it), stops working at ``expires_at`` and, once used, is spent.
+    """
+
+    code = models.CharField(max_length=16, unique=True)
+    purpose = models.CharField(max_length=16, choices=LinkPurpose.choices)
+    object_id = models.PositiveBigIntegerField(help_text="The appointment (reschedule) or waitlist offer (take_offer).")
+    bound_start = models.DateTimeField(help_text="The start it was made for; a move voids the link.")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["purpose", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"/r/{self.code} ({self.get_purpose_display()} {self.object_id})"

@@ -27,6 +27,13 @@ class WaitlistEntryForm(forms.Form):
         choices=Weekday.choices, coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Weekdays"
     )
     channel = forms.ChoiceField(choices=OfferChannel.choices, label="Offer by")
+    short_notice_minutes = forms.IntegerField(
+        required=False,
+        min_value=5,
+        max_value=240,
+        label="Can come at short notice (minutes away)",
+        help_text="Blank: needs the usual notice. A number lets them be offered a time that starts that soon.",
+    )
     notes = forms.CharField(required=False, max_length=255)
 
     def __init__(self, *args, center, patient=None, **kwargs):

@@ -3,7 +3,9 @@
 * A :class:`WaitlistEntry` is one dose (patient, protocol, dose number, optionally the doctor's
   order) a patient would take sooner, inside a window of dates that never leaves the dose's label
   window, with preferred times and weekdays, the booked appointment it would replace, and how the
-  patient wants to hear of a free time (text, email, or a phone call by staff).
+  patient wants to hear of a free time (text, email, or a phone call by staff), and whether they can
+  come at short notice (``short_notice_minutes``: they live minutes away), which lets gap fill offer
+  them a time starting sooner than the usual notice — the rest of a no-show's chair, a same-day gap.
 * A :class:`Release` is chair time that became free: an appointment cancelled, not shown or moved,
   a chair block lifted, a nurse shift added. Gap fill offers it to the waitlist.
 * An :class:`Offer` is one time (chair and start) offered to one entry for one release. It is its
@@ -65,6 +67,13 @@ class WaitlistEntry(models.Model):
         help_text="The booked appointment an earlier time would replace (moved, not doubled).",
     )
     channel = models.CharField(max_length=10, choices=OfferChannel.choices, default=OfferChannel.SMS)
+    short_notice_minutes = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5)],
+        help_text="The patient can be here this many minutes after an offer (a same-day time, a no-show's chair). "
+        "Empty: they need the usual notice.",
+    )
     notes = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=EntryStatus.choices, default=EntryStatus.WAITING)
     booked_appointment = models.ForeignKey(

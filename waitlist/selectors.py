@@ -68,27 +68,37 @@ def earliest_slot(entry: WaitlistEntry, *, now: dt.datetime) -> Candidate | None
     return min(result.candidates, key=lambda c: c.start, default=None)
 
 
-def waitlist_rows(*, user, center, now: dt.datetime | None = None) -> list[EntryRow]:
-    """The center's waiting entries, most urgent first (overdue, then closest to the window's end)."""
-    now = now or timezone.now()
-    today = now.astimezone(center.tzinfo).date()
-    entries = list(entries_for(user=user).filter(center=center, status=EntryStatus.WAITING))
+def by_urgency(entries: list[WaitlistEntry], *, now: dt.datetime) -> list[WaitlistEntry]:
+    """Overdue doses first, then the closest to the end of their window (each in its center's day)."""
+    return sorted(entries, key=lambda e: urgency_key(e, today=now.astimezone(e.center.tzinfo).date()))
+
+
+def entry_rows(entries: list[WaitlistEntry], *, now: dt.datetime) -> list[EntryRow]:
+    """The entries as the page and the API show them: urgency, earliest slot now (waiting only), last offer."""
     last_offers: dict[int, Offer] = {}
     for offer in Offer.objects.filter(entry__in=entries).order_by("entry_id", "-created_at", "-pk"):
         last_offers.setdefault(offer.entry_id, offer)
     rows = []
-    for entry in sorted(entries, key=lambda e: urgency_key(e, today=today)):
+    for entry in entries:
+        today = now.astimezone(entry.center.tzinfo).date()
         overdue, _, _, _ = urgency_key(entry, today=today)
         rows.append(
             EntryRow(
                 entry=entry,
                 is_overdue=overdue == 0,
                 days_left=(entry.latest - today).days,
-                earliest_slot=earliest_slot(entry, now=now),
+                earliest_slot=earliest_slot(entry, now=now) if entry.is_waiting else None,
                 last_offer=last_offers.get(entry.pk),
             )
         )
     return rows
+
+
+def waitlist_rows(*, user, center, now: dt.datetime | None = None) -> list[EntryRow]:
+    """The center's waiting entries, most urgent first (overdue, then closest to the window's end)."""
+    now = now or timezone.now()
+    entries = list(entries_for(user=user).filter(center=center, status=EntryStatus.WAITING))
+    return entry_rows(by_urgency(entries, now=now), now=now)
 
 
 def recent_offers(*, user, center, limit: int = 50) -> list[Offer]:

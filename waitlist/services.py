@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -62,15 +63,30 @@ log = logging.getLogger(__name__)
 DEFAULT_WINDOW_DAYS = 28  # a first dose (no label window yet): the next four weeks
 OFFER_MINUTES = 30
 SOON_OFFER_MINUTES = 15  # for a time within 24 hours
-MIN_LEAD_MINUTES = 60  # never offer a time starting sooner than this
+NEAR_OFFER_MINUTES = 10  # for a time within NEAR_HOURS: every minute of the chair counts
+NEAR_HOURS = 4
+MIN_LEAD_MINUTES = 60  # the usual notice: never offer a time starting sooner than this …
+SHORT_NOTICE_ANSWER_MINUTES = 10  # … unless the patient can come at short notice: minutes away plus these
+MIN_SHORT_LEAD_MINUTES = 20  # and never sooner than this, even next door
 PATIENT_REASON_OFFER = "patient, by waitlist offer"
 PATIENT_REASON_LINK = "patient, by link"
 # The appointment an entry replaces is moved to the offered time while it is still ahead in one of these.
 MOVED_WHEN_REPLACED = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
 
 
-def offers_at_once() -> int:
+def offers_at_once(*, start: dt.datetime | None = None, now: dt.datetime | None = None) -> int:
+    """How many patients hear of one released time at once: 3 (``WAITLIST_OFFERS_AT_ONCE``), 5 for a
+    time within ``NEAR_HOURS`` (``WAITLIST_NEAR_OFFERS_AT_ONCE``), where a chain of answers is too slow."""
+    if start is not None and now is not None and start - now < dt.timedelta(hours=NEAR_HOURS):
+        return getattr(settings, "WAITLIST_NEAR_OFFERS_AT_ONCE", 5)
     return getattr(settings, "WAITLIST_OFFERS_AT_ONCE", 3)
+
+
+def lead_minutes(entry: WaitlistEntry) -> int:
+    """How soon before its start this entry's patient may be offered a time."""
+    if entry.short_notice_minutes:
+        return max(MIN_SHORT_LEAD_MINUTES, entry.short_notice_minutes + SHORT_NOTICE_ANSWER_MINUTES)
+    return MIN_LEAD_MINUTES
 
 
 # --- Windows and urgency --------------------------------------------------------------------------
@@ -139,6 +155,7 @@ def add_to_waitlist(
     preferred_weekdays: list[int] | None = None,
     replaces: Appointment | None = None,
     order=None,
+    short_notice_minutes: int | None = None,
     notes: str = "",
     today: dt.date | None = None,
 ) -> WaitlistEntry:
@@ -157,6 +174,50 @@ def add_to_waitlist(
             raise ValidationError({"replaces": "Choose a booked appointment of this patient for this dose."})
     if order is not None and (order.patient_id != patient.pk or order.protocol_id != protocol.pk):
         raise ValidationError({"order": "That order is for another patient or protocol."})
+    earliest, latest, window = _checked_window(
+        patient=patient,
+        protocol=protocol,
+        dose_number=dose_number,
+        tz=tz,
+        today=today,
+        replaces=replaces,
+        earliest=earliest,
+        latest=latest,
+    )
+    problem = reachable_problem(patient, channel)
+    if problem:
+        raise ValidationError({"channel": problem})
+    if WaitlistEntry.objects.filter(
+        patient=patient, protocol=protocol, dose_number=dose_number, status=EntryStatus.WAITING
+    ).exists():
+        raise ValidationError({"dose_number": "This dose is already on the waitlist."})
+    entry = WaitlistEntry(
+        center=center,
+        patient=patient,
+        protocol=protocol,
+        order=order,
+        dose_number=dose_number,
+        earliest=earliest,
+        latest=latest,
+        due_date=window.due,
+        preferred_time_of_day=preferred_time_of_day or "any",
+        preferred_weekdays=sorted(set(preferred_weekdays or [])),
+        replaces=replaces,
+        channel=channel,
+        short_notice_minutes=short_notice_minutes or None,
+        notes=notes[:255],
+        created_by=actor,
+    )
+    entry._history_user = actor  # type: ignore[attr-defined]
+    _save_checked(entry)
+    _offer_open_releases(entry)
+    return entry
+
+
+def _checked_window(
+    *, patient, protocol, dose_number: int, tz, today: dt.date, replaces, earliest, latest
+) -> tuple[dt.date, dt.date, LabelWindow]:
+    """The entry's days (blank: the label window), refused when they leave the dose's label window."""
     window = label_window(
         patient=patient,
         protocol=protocol,
@@ -180,42 +241,87 @@ def add_to_waitlist(
         )
     if latest < earliest:
         raise ValidationError({"latest": "The last day is before the first day."})
-    problem = reachable_problem(patient, channel)
-    if problem:
-        raise ValidationError({"channel": problem})
-    if WaitlistEntry.objects.filter(
-        patient=patient, protocol=protocol, dose_number=dose_number, status=EntryStatus.WAITING
-    ).exists():
-        raise ValidationError({"dose_number": "This dose is already on the waitlist."})
-    entry = WaitlistEntry(
-        center=center,
-        patient=patient,
-        protocol=protocol,
-        order=order,
-        dose_number=dose_number,
-        earliest=earliest,
-        latest=latest,
-        due_date=window.due,
-        preferred_time_of_day=preferred_time_of_day or "any",
-        preferred_weekdays=sorted(set(preferred_weekdays or [])),
-        replaces=replaces,
-        channel=channel,
-        notes=notes[:255],
-        created_by=actor,
-    )
-    entry._history_user = actor  # type: ignore[attr-defined]
-    entry.full_clean()
+    return earliest, latest, window
+
+
+def _save_checked(entry: WaitlistEntry) -> None:
+    entry.full_clean()  # the model's own limits too (a short-notice time under 5 minutes, …), by field
     entry.save()
-    # Chair time already free inside the window may fit the new entry.
+
+
+def _offer_open_releases(entry: WaitlistEntry) -> None:
+    """Chair time already free inside the entry's window may fit it: gap fill looks again after commit."""
+    tz = entry.center.tzinfo
     open_releases = list(
         Release.objects.filter(
-            center=center,
+            center_id=entry.center_id,
             is_open=True,
-            start__lt=dt.datetime.combine(latest + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
-            end__gt=dt.datetime.combine(earliest, dt.time.min, tzinfo=tz),
+            start__lt=dt.datetime.combine(entry.latest + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+            end__gt=dt.datetime.combine(entry.earliest, dt.time.min, tzinfo=tz),
         ).values_list("pk", flat=True)[:50]
     )
     transaction.on_commit(lambda: _enqueue_fills(open_releases))
+
+
+EDITABLE_FIELDS = (
+    "earliest",
+    "latest",
+    "preferred_time_of_day",
+    "preferred_weekdays",
+    "channel",
+    "short_notice_minutes",
+    "notes",
+)
+
+
+@transaction.atomic
+def update_waitlist_entry(
+    *, actor: Actor, entry: WaitlistEntry, today: dt.date | None = None, **changes
+) -> WaitlistEntry:
+    """Change a waiting entry's days, preferences or channel, under the same checks as adding it."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(
+            {sorted(unknown)[0]: "This field cannot be changed; withdraw the entry and add it again."}
+        )
+    entry = (
+        WaitlistEntry.objects.select_for_update(of=("self",))
+        .select_related("center", "patient", "protocol", "replaces")
+        .get(pk=entry.pk)
+    )
+    if entry.status != EntryStatus.WAITING:
+        raise ValidationError({"status": "Only a waiting entry can be changed."})
+    tz = entry.center.tzinfo
+    today = today or timezone.now().astimezone(tz).date()
+    replaces = entry.replaces if entry.replaces and entry.replaces.status in MOVED_WHEN_REPLACED else None
+    if "earliest" in changes or "latest" in changes:
+        entry.earliest, entry.latest, window = _checked_window(
+            patient=entry.patient,
+            protocol=entry.protocol,
+            dose_number=entry.dose_number,
+            tz=tz,
+            today=today,
+            replaces=replaces,
+            earliest=changes.get("earliest", entry.earliest),
+            latest=changes.get("latest", entry.latest),
+        )
+        entry.due_date = window.due
+    if "channel" in changes:
+        problem = reachable_problem(entry.patient, changes["channel"])
+        if problem:
+            raise ValidationError({"channel": problem})
+        entry.channel = changes["channel"]
+    if "preferred_time_of_day" in changes:
+        entry.preferred_time_of_day = changes["preferred_time_of_day"] or "any"
+    if "preferred_weekdays" in changes:
+        entry.preferred_weekdays = sorted(set(changes["preferred_weekdays"] or []))
+    if "short_notice_minutes" in changes:
+        entry.short_notice_minutes = changes["short_notice_minutes"] or None
+    if "notes" in changes:
+        entry.notes = (changes["notes"] or "")[:255]
+    entry._history_user = actor  # type: ignore[attr-defined]
+    _save_checked(entry)
+    _offer_open_releases(entry)
     return entry
 
 
@@ -267,14 +373,17 @@ def _is_ready(entry: WaitlistEntry, *, chair_id: int, start: dt.datetime, end: d
     return True
 
 
-def fits_for_release(release: Release, *, now: dt.datetime, entries=None) -> list[Fit]:
-    """The waiting entries the released time fits, most urgent first, each with its best time in it."""
+def fits_for_release(release: Release, *, now: dt.datetime, entries=None, can_offer=None) -> Iterator[Fit]:
+    """The waiting entries the released time fits, most urgent first, each with its best time in it.
+
+    Lazy: gap fill takes the first few, so the planner is asked about no more entries than it needs;
+    ``can_offer(entry)`` (consent, STOP, quiet hours) is asked first, as it costs no search."""
     center = release.center
     tz = center.tzinfo
     today = now.astimezone(tz).date()
-    not_before = max(release.start, now + dt.timedelta(minutes=MIN_LEAD_MINUTES))
+    not_before = max(release.start, now + dt.timedelta(minutes=MIN_SHORT_LEAD_MINUTES))
     if not_before >= release.end:
-        return []
+        return
     days = _local_days(center, not_before, release.end)
     if entries is None:
         entries = (
@@ -286,13 +395,16 @@ def fits_for_release(release: Release, *, now: dt.datetime, entries=None) -> lis
             .exclude(pk__in=Offer.objects.filter(release=release).exclude(status=OfferStatus.FAILED).values("entry_id"))
             .select_related("patient", "patient__center", "protocol", "replaces", "center")
         )
-    fits = []
     pins = {day: planner_input_for(center=center, date_from=day, date_to=day) for day in days}
     for entry in sorted(entries, key=lambda e: urgency_key(e, today=today)):
-        fit = _best_fit(entry, release=release, days=days, pins=pins, not_before=not_before)
+        entry_not_before = max(release.start, now + dt.timedelta(minutes=lead_minutes(entry)))
+        if entry_not_before >= release.end:
+            continue  # too soon for this patient
+        if can_offer is not None and not can_offer(entry):
+            continue
+        fit = _best_fit(entry, release=release, days=days, pins=pins, not_before=entry_not_before)
         if fit is not None:
-            fits.append(fit)
-    return fits
+            yield fit
 
 
 def _best_fit(entry: WaitlistEntry, *, release: Release, days, pins, not_before: dt.datetime) -> Fit | None:
@@ -324,7 +436,11 @@ def _best_fit(entry: WaitlistEntry, *, release: Release, days, pins, not_before:
             tz=tz,
             exclude_appointment_id=replaces.pk if replaces else None,
         )
-        for candidate in sorted(result.candidates, key=lambda c: (c.chair_id != release.chair_id, 0)):
+        # The freed chair first, and the time nearest the freed start: the gap refilled, not fragmented.
+        nearest = max(release.start, not_before)
+        for candidate in sorted(
+            result.candidates, key=lambda c: (c.chair_id != release.chair_id, abs(c.start - nearest))
+        ):
             if not (candidate.start < release.end and release.start < candidate.end):
                 continue  # not the released time
             if not _wanted_time(entry, candidate.start):
@@ -348,16 +464,18 @@ def _wanted_time(entry: WaitlistEntry, start: dt.datetime) -> bool:
 # --- Gap fill -------------------------------------------------------------------------------------
 
 
-def offer_expiry(*, start: dt.datetime, now: dt.datetime) -> dt.datetime:
-    """30 minutes, or 15 when the time is within 24 hours (``WAITLIST_OFFER_MINUTES`` and
-    ``WAITLIST_SOON_OFFER_MINUTES``); never later than half the lead time before the start."""
-    soon = start - now < dt.timedelta(hours=24)
-    minutes = (
-        getattr(settings, "WAITLIST_SOON_OFFER_MINUTES", SOON_OFFER_MINUTES)
-        if soon
-        else getattr(settings, "WAITLIST_OFFER_MINUTES", OFFER_MINUTES)
-    )
-    return min(now + dt.timedelta(minutes=minutes), start - dt.timedelta(minutes=MIN_LEAD_MINUTES // 2))
+def offer_expiry(*, start: dt.datetime, now: dt.datetime, lead: int = MIN_LEAD_MINUTES) -> dt.datetime:
+    """30 minutes, 15 when the time is within 24 hours, 10 within ``NEAR_HOURS`` (``WAITLIST_OFFER_MINUTES``,
+    ``WAITLIST_SOON_OFFER_MINUTES``, ``WAITLIST_NEAR_OFFER_MINUTES``); never later than half the
+    patient's lead time (``lead_minutes``) before the start, so who takes it can still come."""
+    ahead = start - now
+    if ahead < dt.timedelta(hours=NEAR_HOURS):
+        minutes = getattr(settings, "WAITLIST_NEAR_OFFER_MINUTES", NEAR_OFFER_MINUTES)
+    elif ahead < dt.timedelta(hours=24):
+        minutes = getattr(settings, "WAITLIST_SOON_OFFER_MINUTES", SOON_OFFER_MINUTES)
+    else:
+        minutes = getattr(settings, "WAITLIST_OFFER_MINUTES", OFFER_MINUTES)
+    return min(now + dt.timedelta(minutes=minutes), start - dt.timedelta(minutes=lead // 2))
 
 
 def _new_code(phone: str) -> str:
@@ -381,24 +499,28 @@ def fill_gap(release_id: int, *, now: dt.datetime | None = None) -> list[int]:
         release = Release.objects.select_for_update().select_related("center").filter(pk=release_id).first()
         if release is None or not release.is_open:
             return []
-        if release.end <= now + dt.timedelta(minutes=MIN_LEAD_MINUTES):
+        if release.end <= now + dt.timedelta(minutes=MIN_SHORT_LEAD_MINUTES):
             release.is_open = False
             release.note = release.note or "Too close to start to offer."
             release.save(update_fields=["is_open", "note"])
             return []
-        if release.offers.filter(status__in=OPEN_OFFER_STATUSES).exists():
-            return []  # a wave is out; its answers or expiry bring the next one
+        # A rolling wave: each answer, expiry or failure makes room for the next patient at once.
+        room = (
+            offers_at_once(start=max(release.start, now), now=now)
+            - release.offers.filter(status__in=OPEN_OFFER_STATUSES).count()
+        )
+        if room <= 0:
+            return []
         Release.objects.filter(pk=release.pk).update(last_filled_at=now)
         made: list[Offer] = []
-        taken: list[tuple[int, dt.datetime, dt.datetime]] = []
-        for fit in fits_for_release(release, now=now):
-            if len(made) >= offers_at_once():
-                break
-            entry = fit.entry
-            if entry.channel != OfferChannel.PHONE and (
+
+        def can_offer(entry: WaitlistEntry) -> bool:  # consent, STOP or quiet hours: skipped for now
+            return entry.channel == OfferChannel.PHONE or not (
                 reachable_problem(entry.patient, entry.channel) or _quiet_now(entry.patient, entry.center, now)
-            ):
-                continue  # consent, STOP or quiet hours: this patient is skipped for now
+            )
+
+        for fit in fits_for_release(release, now=now, can_offer=can_offer):
+            entry = fit.entry
             made.append(
                 Offer.objects.create(
                     entry=entry,
@@ -409,11 +531,12 @@ def fill_gap(release_id: int, *, now: dt.datetime | None = None) -> list[int]:
                     channel=entry.channel,
                     code=_new_code(str(entry.patient.phone)),
                     status=OfferStatus.TO_CALL if entry.channel == OfferChannel.PHONE else OfferStatus.PENDING,
-                    expires_at=offer_expiry(start=fit.start, now=now),
+                    expires_at=offer_expiry(start=fit.start, now=now, lead=lead_minutes(entry)),
                     created_at=now,
                 )
             )
-            taken.append((fit.chair_id, fit.start, fit.end))
+            if len(made) >= room:
+                break
         if not made and not release.offers.exists():
             release.note = "No one on the waitlist fits this time yet."
             release.save(update_fields=["note"])
@@ -466,21 +589,43 @@ def _as_appointment(offer: Offer) -> Appointment:
     )
 
 
+def offer_sms_link(offer: Offer) -> str:
+    """The offer text's short link (/r/<code>): the offer's page, until the offer expires."""
+    return links.sms_link(purpose="take_offer", object_id=offer.pk, start=offer.start, expires_at=offer.expires_at)
+
+
 def offer_sms(offer: Offer) -> str:
+    """The offer text, at most 160 GSM-7 characters, with the reply code and the offer's short link."""
     facts = _facts(offer)
     until = offer.expires_at.astimezone(facts.start.tzinfo)
     until_text = f"{until:%I:%M %p}".lstrip("0")
+    when = f"{facts.date_text} at {facts.time_text}"
+    link = offer_sms_link(offer)
     greeting = f"Hi {facts.first_name}, " if facts.first_name else ""
-    for center in (facts.center_name, facts.center_name[:12].rstrip() + "…", ""):
-        name = f"{center}: " if center else ""
-        text = (
-            f"{greeting}{name}an earlier time opened: {facts.date_text} at {facts.time_text}. "
-            f"Reply YES {offer.code} by {until_text} to take it. STOP to opt out."
-        )
-        if len(text) <= content.SMS_LIMIT:
+    templates = [
+        f"{greeting}{{center}}: an earlier time opened: {when}. Reply YES {offer.code} by {until_text} "
+        f"to take it, or open {link} STOP to opt out.",
+        f"{greeting}{{center}}: {when} is free. Reply YES {offer.code} by {until_text} or open {link} STOP to opt out.",
+        f"{{center}}: {when} is free. Reply YES {offer.code} by {until_text} or open {link} STOP to opt out.",
+        f"{{center}}: {facts.date_text} {facts.time_text} free. YES {offer.code} by {until_text} or {link} STOP=opt out",
+    ]
+    for index, template in enumerate(templates):
+        text = content.sms_with_center(template, facts.center_name, may_shorten=index == len(templates) - 1)
+        if text is not None:
             return text
-        greeting = ""
-    return text[: content.SMS_LIMIT]
+    log.warning("Offer %s: the link is too long for a text message; sent with the reply code only.", offer.pk)
+    return (
+        content.sms_with_center(
+            f"{{center}}: {when} is free. Reply YES {offer.code} by {until_text} to take it. STOP to opt out.",
+            facts.center_name,
+        )
+        or f"{when} is free. Reply YES {offer.code} by {until_text} to take it. STOP to opt out."
+    )
+
+
+def short_text(template: str, offer: Offer) -> str:
+    """A notice about an offer (taken, expired, booked) as one SMS: ``{center}`` shortened if it must."""
+    return content.sms_with_center(template, _facts(offer).center_name) or template.replace(" {center}", "")
 
 
 def offer_url(offer: Offer) -> str:
@@ -572,8 +717,14 @@ def _close(offer: Offer, status: str, outcome: str) -> str:
 
 
 def _notify(offer: Offer, text: str) -> None:
-    """A short text or email to the patient about their offer (withdrawn, taken), after commit."""
+    """A short text or email to the patient about their offer (withdrawn, taken), after commit — under the
+    reminders' rules like the offer itself: not after STOP or withdrawn consent, not in quiet hours (a
+    patient who then answers YES is told it was taken, in the reply to their own text)."""
     if offer.channel == OfferChannel.PHONE or not offer.sent_at:
+        return
+    patient = Patient.objects.select_related("center").get(pk=offer.entry.patient_id)
+    if reachable_problem(patient, offer.channel) or _quiet_now(patient, patient.center, timezone.now()):
+        log.info("Offer %s withdrawn; its patient is not told now (consent, STOP or quiet hours).", offer.pk)
         return
     recipient, channel = offer.recipient, offer.channel
 
@@ -600,7 +751,7 @@ class Answer:
 
 
 def _taken_text(offer: Offer) -> str:
-    return f"Sorry, that time has been taken; you are still on the list. {_facts(offer).center_name}"
+    return short_text("Sorry, that time has been taken; you are still on the list. {center}", offer)
 
 
 def accept_offer(*, offer: Offer, actor: Actor = None, now: dt.datetime | None = None) -> Answer:
@@ -627,7 +778,7 @@ def accept_offer(*, offer: Offer, actor: Actor = None, now: dt.datetime | None =
             if offer.status in OPEN_OFFER_STATUSES:
                 _close(offer, OfferStatus.EXPIRED, "Answered after it expired.")
             return Answer(
-                "expired", f"Sorry, that offer has expired; you are still on the list. {_facts(offer).center_name}"
+                "expired", short_text("Sorry, that offer has expired; you are still on the list. {center}", offer)
             )
         entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("replaces").get(pk=offer.entry_id)
         if entry.status != EntryStatus.WAITING:
@@ -661,10 +812,9 @@ def accept_offer(*, offer: Offer, actor: Actor = None, now: dt.datetime | None =
         facts = content.facts_for(appointment)
         release_id = release.pk
         transaction.on_commit(lambda: enqueue_fill(release_id))  # what is left of the time, for the others
+    booked = f"Booked: {facts.date_text} at {facts.time_text}. Thank you. {{center}}"
     return Answer(
-        "booked",
-        f"Booked: {facts.date_text} at {facts.time_text}. Thank you. {facts.center_name}",
-        appointment,
+        "booked", content.sms_with_center(booked, facts.center_name) or booked.replace(" {center}", ""), appointment
     )
 
 
@@ -748,7 +898,7 @@ def decline_offer(*, offer: Offer, actor: Actor = None, now: dt.datetime | None 
         )
         release_id = offer.release_id
         transaction.on_commit(lambda: enqueue_fill(release_id))
-    return Answer("declined", f"Thank you, you keep your time and your place on the list. {_facts(offer).center_name}")
+    return Answer("declined", short_text("Thank you, you keep your time and your place on the list. {center}", offer))
 
 
 def expire_offers(*, now: dt.datetime | None = None) -> int:
@@ -775,7 +925,9 @@ def advance(*, now: dt.datetime | None = None) -> int:
     ready). Answers, expiries and new entries queue gap fill themselves."""
     now = now or timezone.now()
     expire_offers(now=now)
-    Release.objects.filter(is_open=True, end__lte=now + dt.timedelta(minutes=MIN_LEAD_MINUTES)).update(is_open=False)
+    Release.objects.filter(is_open=True, end__lte=now + dt.timedelta(minutes=MIN_SHORT_LEAD_MINUTES)).update(
+        is_open=False
+    )
     waiting = (
         Release.objects.filter(is_open=True)
         .filter(Q(last_filled_at__isnull=True) | Q(last_filled_at__lte=now - dt.timedelta(minutes=RETRY_MINUTES)))
@@ -869,4 +1021,5 @@ def reschedule_by_patient(*, appointment: Appointment, chair_id: int, start: dt.
     with transaction.atomic():
         moved = move_appointment(actor=None, appointment=appointment, chair=chair, start=start)
         update_change_reason(moved, PATIENT_REASON_LINK)
+        links.spend_sms_links(purpose="reschedule", object_id=appointment.pk)
     return moved

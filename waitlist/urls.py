@@ -1,4 +1,4 @@
-"""Waitlist pages (/waitlist/…) and the patients' short links (/o/… offers, /m/… new time)."""
+"""Waitlist pages (/waitlist/…) and the patients' short links (/o/… offers, /m/… new time, /r/… a text's short link)."""
 
 from django.urls import path
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("waitlist/offers/<int:pk>/phone/", views.offer_phone_outcome, name="phone_outcome"),
     path("o/<str:token>/", views.offer_link, name="offer_link"),
     path("m/<str:token>", views.reschedule_link, name="reschedule_link"),
+    path("r/<str:code>", views.sms_link, name="sms_link"),
 ]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chairs.selectors import center_for, centers_for
 from reminders import content, links
+from reminders.models import LinkPurpose
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.selectors import appointment_for
@@ -142,6 +143,10 @@ def offer_link(request, token: str):
         offer_id = links.read_token(token, action="take_offer")
     except links.LinkInvalid as error:
         return render(request, "waitlist/offer_link.html", {"error": str(error)}, status=400)
+    return _offer_page(request, offer_id)
+
+
+def _offer_page(request, offer_id: int):
     offer = (
         Offer.objects.select_related("entry__patient", "entry__center", "entry__protocol").filter(pk=offer_id).first()
     )
@@ -175,6 +180,30 @@ def reschedule_link(request, token: str):
         appointment = links.read_short_token(token, action="reschedule", load=_load_appointment)
     except links.LinkInvalid as error:
         return render(request, "waitlist/reschedule_link.html", {"error": str(error)}, status=400)
+    return _reschedule_page(request, appointment)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def sms_link(request, code: str):
+    """A text message's short link (/r/<code>): the page of the one purpose the code was made for."""
+    try:
+        link = links.read_sms_code(code)
+    except links.LinkInvalid as error:
+        return render(request, "waitlist/reschedule_link.html", {"error": str(error)}, status=400)
+    if link.purpose == LinkPurpose.TAKE_OFFER:
+        offer = Offer.objects.filter(pk=link.object_id).only("start").first()
+        if offer is None or offer.start != link.bound_start:
+            return render(request, "waitlist/offer_link.html", {"error": "This offer no longer exists."}, status=404)
+        return _offer_page(request, offer.pk)
+    appointment = _load_appointment(link.object_id)
+    if appointment is None or appointment.start != link.bound_start:
+        error = "This link is not valid any more: the appointment was changed."
+        return render(request, "waitlist/reschedule_link.html", {"error": error}, status=400)
+    return _reschedule_page(request, appointment)
+
+
+def _reschedule_page(request, appointment: Appointment):
     facts = content.facts_for(appointment)
     context: dict = {"facts": facts, "appointment": appointment}
     if appointment.start <= timezone.now() or appointment.status not in (

@@ -39,14 +39,14 @@ def test_no_protocol_detail_or_treatment_word_in_any_message():
         appointment.delete()
 
 
-def test_sms_fits_160_characters_with_the_reply_instructions():
+def test_sms_fits_160_characters_with_the_link_and_the_reply_instructions():
     center = CenterFactory(name="St. Bartholomew's Regional Neurology and Multiple Sclerosis Infusion Center")
     patient = PatientFactory(center=center, first_name=LONGEST_NAME)
     appointment = AppointmentFactory(center=center, patient=patient)
     text = content.render_sms(appointment)
-    assert len(text) <= SMS_LIMIT
-    assert text.endswith(SMS_ACTIONS)
-    assert "Call (617) 555-0100" in text
+    assert content.gsm7_length(text) <= SMS_LIMIT
+    assert text.endswith((SMS_ACTIONS, content.SMS_ACTIONS_SHORT))
+    assert "/r/" in text and text.startswith("St. Bartholomew's")  # the link gave the phone's room, not the name
 
 
 def test_sms_has_first_name_date_time_and_center():

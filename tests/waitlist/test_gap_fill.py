@@ -286,3 +286,102 @@ def test_every_door_that_frees_time_records_a_release(cause, booked, nurse, cent
     else:
         assert release.start == expected[0]
     assert release.center_id == center.pk
+
+
+def test_a_declined_offer_is_replaced_at_once_while_the_rest_of_the_wave_waits(booked, wait, nurse, settings):
+    settings.WAITLIST_OFFERS_AT_ONCE = 2
+    first = wait(latest=MONDAY + dt.timedelta(days=1))
+    second = wait(latest=MONDAY + dt.timedelta(days=2))
+    third = wait(latest=MONDAY + dt.timedelta(days=3))
+    release = cancel(booked, nurse)
+    for offer_id in services.fill_gap(release.pk):
+        services.send_offer(offer_id)
+    offer = first.offers.get()
+
+    handle_inbound_sms(from_number=str(first.patient.phone), body=f"NO {offer.code}")
+    services.fill_gap(release.pk)  # queued by the answer
+
+    assert [(o.entry_id, o.status) for o in offers_of(release)] == [
+        (first.pk, OfferStatus.DECLINED),
+        (second.pk, OfferStatus.SENT),  # still open: the wave rolls, it is not re-sent
+        (third.pk, OfferStatus.PENDING),
+    ]
+
+
+def freed_today(center, one_chair, protocol, nurse, *, start: dt.datetime):
+    appointment = book_appointment(actor=nurse, patient=PatientFactory(center=center), protocol=protocol,
+                                   chair=one_chair, start=start, dose_number=1)  # fmt: skip
+    return cancel(appointment, nurse)
+
+
+def test_a_time_within_hours_goes_to_more_patients_at_once_with_less_time_to_answer(
+    center, one_chair, protocol, nurse, wait, clock
+):
+    entries = [wait(earliest=FRIDAY, latest=FRIDAY + dt.timedelta(days=n + 1)) for n in range(6)]
+    release = freed_today(center, one_chair, protocol, nurse, start=at(FRIDAY, 13))  # three hours from now
+
+    services.fill_gap(release.pk)
+
+    offers = offers_of(release)
+    assert [o.entry_id for o in offers] == [e.pk for e in entries[: services.offers_at_once(start=at(FRIDAY, 13),
+                                                                                          now=at(FRIDAY, 10))]]  # fmt: skip
+    assert len(offers) == 5
+    assert [o.expires_at - o.created_at for o in offers] == [dt.timedelta(minutes=10)] * 5, [
+        (o.start, o.created_at) for o in offers
+    ]
+
+
+def test_a_no_shows_chair_goes_to_a_patient_minutes_away_and_not_to_one_who_needs_notice(
+    center, one_chair, protocol, nurse, wait, clock
+):
+    clock.move_to(at(FRIDAY, 7))
+    no_show = book_appointment(actor=nurse, patient=PatientFactory(center=center), protocol=protocol,
+                               chair=one_chair, start=at(FRIDAY, 8), dose_number=1)  # fmt: skip
+    book_appointment(actor=nurse, patient=PatientFactory(center=center), protocol=protocol, chair=one_chair,
+                     start=at(FRIDAY, 13, 30), dose_number=1)  # fmt: skip
+    needs_notice = wait(earliest=FRIDAY, latest=FRIDAY + dt.timedelta(days=1))
+    nearby = wait(earliest=FRIDAY, latest=FRIDAY + dt.timedelta(days=9), short_notice_minutes=30)
+    clock.move_to(at(FRIDAY, 8, 31))
+    transition(actor=nurse, appointment=no_show, action="no_show")
+    release = Release.objects.get(cause="noshow")
+
+    services.fill_gap(release.pk)
+
+    (offer,) = offers_of(release)
+    # 30 minutes away and 10 to answer: 09:15, which ends (250 minutes) before the 13:30 booking; the
+    # patient who needs an hour's notice could only start at 09:45, which would not end in time.
+    assert offer.entry_id == nearby.pk and offer.start == at(FRIDAY, 9, 15)
+    assert offer.expires_at - offer.created_at == dt.timedelta(minutes=10)
+    assert needs_notice.offers.count() == 0
+    services.send_offer(offer.pk)
+    reply = handle_inbound_sms(from_number=str(nearby.patient.phone), body=f"YES {offer.code}")
+    assert reply.action == "offer_accept"
+    assert Appointment.objects.active().get(patient=nearby.patient).start == at(FRIDAY, 9, 15)
+
+
+def test_short_notice_is_checked_like_every_field(center, one_chair, wait):
+    with pytest.raises(ValidationError) as refused:
+        wait(short_notice_minutes=2)
+    assert "short_notice_minutes" in refused.value.message_dict
+
+
+def test_the_withdrawn_notice_respects_stop_and_quiet_hours(
+    booked, wait, nurse, clock, django_capture_on_commit_callbacks
+):
+    first = wait(latest=MONDAY + dt.timedelta(days=1))
+    stopped = wait(latest=MONDAY + dt.timedelta(days=2))
+    late = wait(latest=MONDAY + dt.timedelta(days=3))
+    release = cancel(booked, nurse)
+    offers = services.fill_gap(release.pk)
+    for offer_id in offers:
+        services.send_offer(offer_id)
+    handle_inbound_sms(from_number=str(stopped.patient.phone), body="STOP")
+    clock.move_to(at(FRIDAY, 21, 5))  # quiet hours from 21:00: the last patient is not texted now either
+    DevelopmentSms.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        won = services.accept_offer(offer=first.offers.get(), now=at(FRIDAY, 10, 10))
+
+    assert won.outcome == "booked"
+    assert {o.status for o in Offer.objects.filter(entry__in=[stopped, late])} == {OfferStatus.WITHDRAWN}
+    assert not DevelopmentSms.objects.exists()

@@ -56,6 +56,19 @@ def test_staff_put_an_appointment_on_the_waitlist_and_see_its_offers(clock, fron
     assert offer.code in front_desk_client.get(f"/waitlist/{entry.pk}/").content.decode()
 
 
+def test_staff_record_that_a_patient_can_come_at_short_notice(clock, nurse_client, one_chair, center, protocol):
+    patient = PatientFactory(center=center)
+    response = nurse_client.post(
+        "/waitlist/add/",
+        {"patient": patient.pk, "protocol": protocol.pk, "dose_number": 1, "preferred_time_of_day": "any",
+         "channel": "sms", "short_notice_minutes": 25},
+    )  # fmt: skip
+    entry = WaitlistEntry.objects.get(patient=patient)
+    assert response.status_code == 302 and entry.short_notice_minutes == 25
+    assert "can be here in 25 min" in nurse_client.get(f"/waitlist/{entry.pk}/").content.decode()
+    assert "25 min away" in nurse_client.get(f"/waitlist/?center={center.pk}").content.decode()
+
+
 def test_the_form_names_the_field_outside_the_label_window(clock, nurse_client, one_chair, center, protocol):
     patient = PatientFactory(center=center)
     response = nurse_client.post(
@@ -151,7 +164,7 @@ def test_a_reschedule_link_refuses_a_time_it_did_not_offer(clock, client, booked
     assert client.get(f"/m/{booked.pk}-000000000000").status_code == 400
 
 
-def test_the_reminder_text_carries_the_reschedule_link_when_it_fits(clock, center, one_chair, protocol, nurse):
+def test_the_reminder_text_always_carries_a_short_reschedule_link(clock, center, one_chair, protocol, nurse):
     short = CenterFactory(name="Oak Clinic", phone="")
     patient = PatientFactory(center=short, first_name="Ana")
     chair = ChairFactory(center=short)
@@ -160,13 +173,13 @@ def test_the_reminder_text_carries_the_reschedule_link_when_it_fits(clock, cente
     appointment = book_appointment(actor=nurse, patient=patient, protocol=protocol, chair=chair, start=at(MONDAY, 9),
                                    dose_number=1)  # fmt: skip
     text = content.render_sms(appointment)
-    assert f"New time: http://localhost:8000/m/{links.short_token(appointment, 'reschedule')}" in text
+    assert text.startswith("Hi Ana, Oak Clinic reminder: appt Mon Dec 7 at 9:00 AM. New time: http://localhost:8000/r/")
     assert len(text) <= content.SMS_LIMIT and text.endswith(content.SMS_ACTIONS)
-    # A long center name and its phone leave no room: the text goes without the link, still whole.
+    # A long center name and its phone no longer push the link out: the phone and the greeting give way.
     long_name = PatientFactory(center=center, first_name="Bartholomew")
     long_text = content.render_sms(
         book_appointment(
             actor=nurse, patient=long_name, protocol=protocol, chair=one_chair, start=at(MONDAY, 13, 30), dose_number=1
         )  # fmt: skip
     )
-    assert "/m/" not in long_text and "Call (617) 555-0100" in long_text and len(long_text) <= content.SMS_LIMIT
+    assert "http://localhost:8000/r/" in long_text and content.gsm7_length(long_text) <= content.SMS_LIMIT
