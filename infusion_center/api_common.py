@@ -35,6 +35,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -173,6 +174,16 @@ class ModelPermissions(permissions.DjangoModelPermissions):
             codename = f"{model._meta.app_label}.{extra[action]}_{model._meta.model_name}"
             return request.user.has_perm(codename)
         return super().has_permission(request, view)
+
+
+class WholeListView(GenericAPIView):
+    """An endpoint about one record (a workflow, a list that stays short): answered whole, unpaginated and
+    unfiltered, under the role groups' model permissions of ``queryset``'s model (``.none()`` of the model
+    whose permissions apply)."""
+
+    permission_classes = [ModelPermissions]
+    pagination_class = None
+    filter_backends: list = []
 
 
 def user_center_ids(user) -> list[int]:

@@ -22,7 +22,7 @@ from typing import cast
 from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.generics import GenericAPIView, get_object_or_404
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from chairs.models import Chair
@@ -35,6 +35,7 @@ from infusion_center.api_common import (
     RefusedSerializer,
     StrictDateTimeField,
     StrictModelSerializer,
+    WholeListView,
     crud_schema,
     user_center_ids,
 )
@@ -252,10 +253,7 @@ def _workflow_body(authorization: PriorAuthorization) -> dict:
     ).data
 
 
-class AuthorizationStagesView(GenericAPIView):
-    permission_classes = [ModelPermissions]
-    pagination_class = None  # short lists, answered whole
-    filter_backends: list = []
+class AuthorizationStagesView(WholeListView):
     queryset = AuthorizationStage.objects.none()
     serializer_class = RecordStageSerializer
 
@@ -305,10 +303,7 @@ class StepTherapyStatusSerializer(serializers.Serializer):
     steps = StepResultSerializer(many=True)
 
 
-class AuthorizationStepTherapyView(GenericAPIView):
-    permission_classes = [ModelPermissions]
-    pagination_class = None  # short lists, answered whole
-    filter_backends: list = []
+class AuthorizationStepTherapyView(WholeListView):
     queryset = PriorAuthorization.objects.none()
 
     @extend_schema(
@@ -347,10 +342,7 @@ class PlaceHoldSerializer(serializers.Serializer):
     start = StrictDateTimeField()
 
 
-class AuthorizationHoldsView(GenericAPIView):
-    permission_classes = [ModelPermissions]
-    pagination_class = None  # short lists, answered whole
-    filter_backends: list = []
+class AuthorizationHoldsView(WholeListView):
     queryset = TentativeHold.objects.none()
     serializer_class = PlaceHoldSerializer
 
@@ -427,10 +419,7 @@ _MEDICATION_EXAMPLE = OpenApiExample("A previous therapy", value=MEDICATION_VALU
         ],
     ),
 )
-class PatientMedicationHistoryView(GenericAPIView):
-    permission_classes = [ModelPermissions]
-    pagination_class = None  # short lists, answered whole
-    filter_backends: list = []
+class PatientMedicationHistoryView(WholeListView):
     queryset = MedicationHistory.objects.none()
     serializer_class = MedicationHistorySerializer
 
@@ -570,10 +559,7 @@ class TimeToTreatmentSerializer(serializers.Serializer):
     days_to_first_dose = serializers.IntegerField(allow_null=True, source="to_first_dose")
 
 
-class OrderTimeToTreatmentView(GenericAPIView):
-    permission_classes = [ModelPermissions]
-    pagination_class = None  # short lists, answered whole
-    filter_backends: list = []
+class OrderTimeToTreatmentView(WholeListView):
     queryset = Order.objects.none()
 
     @extend_schema(
@@ -620,10 +606,7 @@ class AuthorizationTaskSerializer(serializers.Serializer):
     is_overdue = serializers.BooleanField()
 
 
-class AuthorizationTasksView(GenericAPIView):
-    permission_classes = [ModelPermissions]
-    pagination_class = None  # short lists, answered whole
-    filter_backends: list = []
+class AuthorizationTasksView(WholeListView):
     queryset = PriorAuthorization.objects.none()
 
     @extend_schema(
