@@ -156,8 +156,9 @@ def bump(*scopes: str) -> None:
         transaction.on_commit(lambda: _bump_now(names))
 
 
-def cached(scopes: Iterable[str], name: str, load: Callable[[], T]) -> T:
-    """``load()``'s value, cached under ``name`` and the current versions of ``scopes``."""
+def cached(scopes: Iterable[str], name: str, load: Callable[[], T], *, keep_local: bool = True) -> T:
+    """``load()``'s value, cached under ``name`` and the current versions of ``scopes``; ``keep_local``
+    also keeps a copy in this process (leave it off for large values that change often)."""
     current = versions(scopes)
     if any(v < 0 for v in current.values()):
         return load()
@@ -178,6 +179,8 @@ def cached(scopes: Iterable[str], name: str, load: Callable[[], T]) -> T:
             cache.set(key, value, TIMEOUT_SECONDS)
         except Exception:  # noqa: BLE001
             log.warning("Cache unavailable; value not stored", exc_info=True)
+    if not keep_local:
+        return value  # type: ignore[return-value]
     if len(_local) >= LOCAL_ENTRIES:
         _local.clear()
     _local[key] = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)

@@ -10,6 +10,7 @@ rendered text passes :func:`check_minimum_necessary` before it leaves.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import unicodedata
@@ -69,7 +70,7 @@ def facts_for(appointment) -> ReminderFacts:
     tz = zoneinfo.ZoneInfo(patient.effective_timezone)
     local_start = appointment.start.astimezone(tz)
     tz_label = "" if patient.effective_timezone == center.timezone else local_start.tzname() or ""
-    phone = format_number(center.phone, PhoneNumberFormat.NATIONAL) if center.phone else ""
+    phone = _national(center.phone) if center.phone else ""
     return ReminderFacts(
         first_name=patient.first_name.strip().split(" ")[0][:20] if patient.first_name else "",
         start=local_start,
@@ -77,6 +78,12 @@ def facts_for(appointment) -> ReminderFacts:
         center_phone=phone,
         tz_label=tz_label,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _national(phone) -> str:
+    """A center's phone as dialled at home ("(617) 555-0100"); read for every text it sends."""
+    return format_number(phone, PhoneNumberFormat.NATIONAL)
 
 
 def forbidden_terms(appointment) -> list[str]:
@@ -92,9 +99,16 @@ def forbidden_terms(appointment) -> list[str]:
 
 
 def check_minimum_necessary(text: str, appointment) -> None:
-    for term in forbidden_terms(appointment):
-        if re.search(rf"\b{re.escape(term)}\b", text, re.IGNORECASE):
-            raise ContentNotAllowed(f"The message would disclose “{term}”.")
+    found = _forbidden_pattern(tuple(forbidden_terms(appointment))).search(text)
+    if found:
+        term = next(t for t in forbidden_terms(appointment) if re.fullmatch(re.escape(t), found.group(0), re.I))
+        raise ContentNotAllowed(f"The message would disclose “{term}”.")
+
+
+@functools.lru_cache(maxsize=256)
+def _forbidden_pattern(terms: tuple[str, ...]) -> re.Pattern:
+    """One pattern for all of a protocol's forbidden words (compiled once per protocol, not per text)."""
+    return re.compile("|".join(rf"\b{re.escape(term)}\b" for term in terms), re.IGNORECASE)
 
 
 # --- GSM-7: what one 160-character text can carry ---------------------------------------------------

@@ -9,6 +9,8 @@ send none, so the few callers that use them on these models bump the scope thems
 * ``protocols``: every center's fixed input (the shortest protocol sets the sliver size);
 * ``center-day:<id>:<ordinal>``: availability answers touching that local day (appointments,
   chair blocks, nurse shifts; a fixed-input change moves every day, through ``center:<id>``);
+* ``patient:<id>``: what the chair board shows of a patient (``scheduling.board_fragment``): the
+  patient row, weights, orders, authorizations, documents, and the patient's appointments on any day;
 * ``user:<id>``: the user's permissions, roles and centers; ``groups``: every user's (a group's
   permissions changed).
 """
@@ -31,20 +33,29 @@ def center_day_scope(center_id: int, day: dt.date) -> str:
     return f"center-day:{center_id}:{day.toordinal()}"
 
 
+def patient_scope(patient_id: int) -> str:
+    return f"patient:{patient_id}"
+
+
 def user_scope(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def bump_center_days(center, start: dt.datetime | None, end: dt.datetime | None) -> None:
-    """Availability of every local day the interval [start, end) touches is stale (the planner's
-    answer for a day depends only on what overlaps that day)."""
+def center_day_scopes(center, start: dt.datetime | None, end: dt.datetime | None) -> list[str]:
+    """The scopes of every local day the interval [start, end) touches (the planner's answer for a day
+    depends only on what overlaps that day)."""
     if start is None or end is None or start.tzinfo is None or end.tzinfo is None:
-        return
+        return []
     tz = center.tzinfo
     first = start.astimezone(tz).date()
     last = max(end.astimezone(tz).date(), first)
     days = [first + dt.timedelta(days=n) for n in range(min((last - first).days + 1, 40))]
-    versioned_cache.bump(*(center_day_scope(center.pk, day) for day in days))
+    return [center_day_scope(center.pk, day) for day in days]
+
+
+def bump_center_days(center, start: dt.datetime | None, end: dt.datetime | None) -> None:
+    """Availability of every local day the interval [start, end) touches is stale."""
+    versioned_cache.bump(*center_day_scopes(center, start, end))
 
 
 def _center_changed(sender, instance, **kwargs) -> None:
@@ -61,10 +72,36 @@ def _protocol_changed(sender, instance, **kwargs) -> None:
 
 def _appointment_changed(sender, instance, **kwargs) -> None:
     center = instance._state.fields_cache.get("center") or _center_with_timezone(instance.center_id)
-    bump_center_days(center, instance.start, instance.end)
+    scopes = center_day_scopes(center, instance.start, instance.end)
     old = getattr(instance, "times_before_move", None)  # set by services.move_appointment
     if old:
-        bump_center_days(center, *old)
+        scopes += center_day_scopes(center, *old)
+    if instance.patient_id:  # readiness on the patient's other days counts this one (visits, previous dose)
+        scopes.append(patient_scope(instance.patient_id))
+    versioned_cache.bump(*scopes)  # one round trip
+
+
+def _patient_changed(sender, instance, **kwargs) -> None:
+    versioned_cache.bump(patient_scope(instance.pk))
+
+
+def _patient_record_changed(sender, instance, **kwargs) -> None:
+    if instance.patient_id:
+        versioned_cache.bump(patient_scope(instance.patient_id))
+
+
+def _chairside_record_changed(sender, instance, **kwargs) -> None:
+    """A chair-side record of an appointment (vitals, pre-medication given, the dose's preparation…): the
+    board's tile shows what it changes (vitals overdue, dispensed), so the patient's version moves."""
+    appointment = instance._state.fields_cache.get("appointment")
+    if appointment is not None:
+        patient_id = appointment.patient_id
+    else:
+        from scheduling.models import Appointment
+
+        patient_id = Appointment.objects.filter(pk=instance.appointment_id).values_list("patient_id", flat=True).first()
+    if patient_id:
+        versioned_cache.bump(patient_scope(patient_id))
 
 
 def _block_changed(sender, instance, **kwargs) -> None:
@@ -116,8 +153,9 @@ def _memberships_changed(sender, instance, action, reverse, model, pk_set, **kwa
 def connect() -> None:
     from booking_templates.models import BookingTemplate
     from chairs.models import Center, Chair, ChairBlock, Closure, NurseShift, OpeningHours
+    from patients.models import Patient
     from scheduling.models import Appointment, Protocol
-    from treatment.models import ProtocolPrerequisite
+    from treatment.models import Order, PrerequisiteDocument, PriorAuthorization, ProtocolPrerequisite
 
     User = get_user_model()
     for signal in (post_save, post_delete):
@@ -131,6 +169,9 @@ def connect() -> None:
         signal.connect(_shift_changed, sender=NurseShift, dispatch_uid=f"cache-shift-{signal}")
         signal.connect(_user_changed, sender=User, dispatch_uid=f"cache-user-{signal}")
         signal.connect(_group_changed, sender=Group, dispatch_uid=f"cache-group-{signal}")
+        signal.connect(_patient_changed, sender=Patient, dispatch_uid=f"cache-patient-{signal}")
+        for model in (Order, PriorAuthorization, PrerequisiteDocument):
+            signal.connect(_patient_record_changed, sender=model, dispatch_uid=f"cache-{model.__name__}-{signal}")
     # What else a protocol's chair time is read from: the center's own values and the regimens.
     from django.apps import apps
 
@@ -140,6 +181,14 @@ def connect() -> None:
     if apps.is_installed("regimens"):
         # a patient's weight is the patient's, not the protocol's: it must not expire every cached answer
         protocol_parts += [m for m in apps.get_app_config("regimens").get_models() if m.__name__ != "PatientWeight"]
+        weight = apps.get_model("regimens", "PatientWeight")  # the tile shows the weight a dose is for
+        for signal in (post_save, post_delete):
+            signal.connect(_patient_record_changed, sender=weight, dispatch_uid=f"cache-weight-{signal}")
+    if apps.is_installed("chairside"):
+        for model in apps.get_app_config("chairside").get_models():
+            handler = _patient_record_changed if hasattr(model, "patient_id") else _chairside_record_changed
+            for signal in (post_save, post_delete):
+                signal.connect(handler, sender=model, dispatch_uid=f"cache-{model.__name__}-{signal}")
     for model in protocol_parts:
         for signal in (post_save, post_delete):
             signal.connect(_protocol_changed, sender=model, dispatch_uid=f"cache-{model.__name__}-{signal}")

@@ -399,11 +399,13 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
     pin, day_blocks = board_input_for(center=center, day=day)
     day_appointments = list(
         Appointment.objects.filter(center=center, start__lt=day_end, end__gt=day_start)
-        .select_related("patient", "protocol")
+        .select_related("patient")
         .order_by("start")
     )
+    protocols = protocols_by_pk()  # cached: one object per protocol, not one per appointment
     for appointment in day_appointments:
         appointment.center = center  # readiness asks for it: the same row, no query
+        appointment.protocol = protocols[appointment.protocol_id]
     blocks = [
         ChairBlock(chair_id=b.chair_id, start=b.start, end=b.end, reason=b.reason)
         for b in day_blocks

@@ -28,6 +28,7 @@ from chairs.models import Center
 from chairs.selectors import center_for, centers_for, chairs_for, local_today
 from patients.selectors import patients_for
 from scheduling import planner
+from scheduling.board_fragment import board_html
 from scheduling.chair_preference import preferred_chair_ids
 from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition, SchedulingError
 from scheduling.forms_booking import CancelForm, ChosenSlotForm, SlotSearchForm
@@ -103,9 +104,8 @@ def board(request):
     if chosen is None:
         return render(request, "scheduling/booking/no_center.html", status=200)
     centers, center, day = chosen
-    board_day = board_for(center=center, day=day)
     context = {
-        "board": board_day,
+        "board_html": board_html(center=center, day=day),  # cached until something on it changes
         "centers": centers,
         "center": center,
         "day": day,

@@ -177,3 +177,18 @@ def test_worker_killed_mid_send_never_sends_twice(broker, processes, due_reminde
     assert sms_count(due_reminder) == 1  # the provider got it once; it was not blindly resent
     row = Reminder.objects.get(pk=due_reminder.pk)
     assert row.needs_follow_up and "may or may not have gone out" in row.last_error
+
+
+def test_send_tasks_lost_with_the_broker_are_handed_over_again_once(broker, processes, due_reminder):
+    """Redis restarted without its data (the queue is gone): the rows wait in "queued" and the dispatcher
+    hands them over again after REMINDERS_REQUEUE_SECONDS; each is still sent once."""
+    services.dispatch_due()  # claimed and published, but no worker runs yet
+    assert status_of(due_reminder) == ReminderStatus.QUEUED and broker.llen("celery") == 1
+    broker.delete(*BROKER_KEYS)  # what a Redis restart without persistence leaves
+    processes("worker", REMINDERS_REQUEUE_SECONDS="2")  # the dispatcher runs in the worker
+    processes("beat", REMINDERS_DISPATCH_SECONDS="1")
+    wait_until(
+        lambda: status_of(due_reminder) == ReminderStatus.SENT, timeout=90, what="the re-queue", logs=processes.logs
+    )
+    wait_until(lambda: broker_drained(broker), timeout=60, what="every delivery to finish", logs=processes.logs)
+    assert sms_count(due_reminder) == 1

@@ -1,0 +1,201 @@
+"""The board's cached fragment: the same HTML while nothing changes, fresh after every kind of write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from chairs.models import Closure, OpeningHours
+from regimens.models import PatientWeight
+from scheduling.board_fragment import board_html
+from tests.booking.conftest import at
+from tests.factories import (
+    AppointmentFactory,
+    ChairBlockFactory,
+    ChairFactory,
+    NurseShiftFactory,
+    PatientFactory,
+    UserFactory,
+)
+from treatment.models import AuthorizationStatus, DocumentKind, Order, PrerequisiteDocument, PriorAuthorization
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def booked(staffed_center, monday, protocol):
+    patient = PatientFactory(center=staffed_center, first_name="Ann", last_name="Smith")
+    return AppointmentFactory(
+        center=staffed_center, chair=staffed_center.test_chairs[0], patient=patient, protocol=protocol,
+        start=at(monday, 9), dose_number=1,
+    )  # fmt: skip
+
+
+def board(appointment, *, now=None):
+    """The cached board of the appointment's day, as of the Friday before it (or ``now``)."""
+    now = now or at(appointment.start.date() - dt.timedelta(days=3), 10)
+    return board_html(center=appointment.center, day=appointment.start.astimezone(now.tzinfo).date(), now=now)
+
+
+def test_the_fragment_is_served_from_the_cache_while_nothing_changes(booked, django_assert_num_queries):
+    first = board(booked)
+    with django_assert_num_queries(0):
+        assert board(booked) == first
+
+
+def test_a_new_booking_shows_at_once(booked, staffed_center, monday, protocol):
+    before = board(booked)
+    other = PatientFactory(center=staffed_center, last_name="Jones")
+    AppointmentFactory(center=staffed_center, chair=staffed_center.test_chairs[1], patient=other,
+                       protocol=protocol, start=at(monday, 11))  # fmt: skip
+    after = board(booked)
+    assert "Jones" not in before and "Jones" in after
+
+
+def test_a_status_or_chair_stage_change_shows_at_once(booked):
+    assert "board-appt status-checked-in" not in board(booked)
+    booked.status, booked.chair_stage = "checked-in", "infusing"
+    booked.save()
+    assert "board-appt status-checked-in stage-infusing" in board(booked)
+
+
+def test_a_cancelled_or_moved_booking_leaves_the_board_at_once(booked, monday):
+    assert "Smith, Ann" in board(booked)
+    old_start, old_end = booked.start, booked.end
+    booked.start, booked.end = old_start + dt.timedelta(days=1), old_end + dt.timedelta(days=1)
+    booked.times_before_move = (old_start, old_end)  # what services.move_appointment records
+    booked.save()
+    monday_board = board_html(center=booked.center, day=monday, now=at(monday - dt.timedelta(days=3), 10))
+    assert "Smith, Ann" not in monday_board and "Smith, Ann" in board(booked)
+    booked.status = "cancelled"
+    booked.save()
+    assert "Smith, Ann" not in board(booked)
+
+
+def test_a_chair_block_shows_at_once(booked, staffed_center, monday):
+    assert "Pump broken" not in board(booked)
+    ChairBlockFactory(chair=staffed_center.test_chairs[2], start=at(monday, 12), end=at(monday, 14),
+                      reason="Pump broken")  # fmt: skip
+    assert "Pump broken" in board(booked)
+
+
+def test_a_nurse_shift_changes_the_staffing_strip_at_once(booked, staffed_center, monday):
+    assert "3 nurses on shift" not in board(booked)
+    NurseShiftFactory(center=staffed_center, nurse=UserFactory(role="nurse", center=staffed_center),
+                      start=at(monday, 7), end=at(monday, 19))  # fmt: skip
+    assert "3 nurses on shift" in board(booked)
+
+
+def test_center_setup_changes_show_at_once(booked, staffed_center, monday):
+    assert "C09" not in board(booked)
+    ChairFactory(center=staffed_center, label="C09")
+    assert "C09" in board(booked)
+    Closure.objects.create(center=staffed_center, date=monday, reason="Snow day")
+    assert "Closed on this day: Snow day" in board(booked)
+
+
+def test_changed_opening_hours_show_at_once(booked, staffed_center, monday):
+    OpeningHours.objects.update_or_create(
+        center=staffed_center, weekday=monday.weekday(), defaults={"opens": dt.time(7), "closes": dt.time(19)}
+    )
+    assert "Open 07:00–19:00" in board(booked)
+    hours = OpeningHours.objects.get(center=staffed_center, weekday=monday.weekday())
+    hours.opens = dt.time(6)
+    hours.save()
+    assert "Open 06:00–19:00" in board(booked)
+
+
+def test_a_protocol_change_shows_at_once(booked, protocol):
+    assert f"{protocol.code.upper()} #1" in board(booked)
+    protocol.code = "newcode"
+    protocol.save()
+    assert "NEWCODE #1" in board(booked)
+
+
+def test_a_patient_rename_shows_at_once(booked):
+    assert "Smith, Ann" in board(booked)
+    patient = booked.patient
+    patient.last_name = "Smyth"
+    patient.save()
+    assert "Smyth, Ann" in board(booked)
+
+
+def test_orders_authorizations_and_documents_change_readiness_at_once(booked, protocol):
+    before = board(booked)
+    assert "No doctor&#x27;s order for this protocol." in before
+    order = Order.objects.create(
+        patient=booked.patient, protocol=protocol, ordering_provider="Dr. Alvarez", start_date=dt.date(2020, 1, 1)
+    )
+    with_order = board(booked)
+    assert "No doctor&#x27;s order" not in with_order and "No prior authorization is recorded" in with_order
+    authorization = PriorAuthorization.objects.create(
+        patient=booked.patient, order=order, payer="Blue Cross", status=AuthorizationStatus.PENDING
+    )
+    assert "Prior authorization with Blue Cross is pending." in board(booked)
+    authorization.status, authorization.approved_from = AuthorizationStatus.APPROVED, dt.date(2020, 1, 1)
+    authorization.save()
+    assert "Prior authorization with Blue Cross" not in board(booked)
+
+
+@pytest.fixture
+def grid_renders():
+    """Names of the board fragments rendered (a render is a cache miss)."""
+    from django.test.signals import template_rendered
+
+    renders: list[str] = []
+
+    def seen(sender, template, **kwargs):
+        if template.name == "scheduling/booking/_board_grid.html":
+            renders.append(template.name)
+
+    template_rendered.connect(seen)
+    yield renders
+    template_rendered.disconnect(seen)
+
+
+def test_a_document_a_weight_or_the_patients_booking_on_another_day_builds_it_again(
+    booked, protocol, monday, grid_renders
+):
+    """Readiness reads documents and the patient's other doses, the tile the weight: each is a miss."""
+    board(booked)
+    board(booked)
+    assert len(grid_renders) == 1  # the second was a hit
+    PrerequisiteDocument.objects.create(patient=booked.patient, kind=DocumentKind.MRI, performed_on=monday)
+    board(booked)
+    assert len(grid_renders) == 2
+    PatientWeight.objects.create(patient=booked.patient, kg=Decimal("70.0"), measured_on=monday)
+    board(booked)
+    assert len(grid_renders) == 3
+    AppointmentFactory(center=booked.center, chair=booked.chair, patient=booked.patient, protocol=protocol,
+                       start=at(monday + dt.timedelta(days=14), 9), dose_number=2)  # fmt: skip
+    board(booked)
+    assert len(grid_renders) == 4
+    PatientFactory(center=booked.center)  # another patient, not on this day: still a hit
+    board(booked)
+    assert len(grid_renders) == 4
+
+
+def test_todays_board_moves_with_the_minute(booked, monday):
+    at_nine = board_html(center=booked.center, day=monday, now=at(monday, 9, 0))
+    same_minute = board_html(center=booked.center, day=monday, now=at(monday, 9, 0) + dt.timedelta(seconds=40))
+    later = board_html(center=booked.center, day=monday, now=at(monday, 9, 1))
+    assert same_minute == at_nine
+    assert 'class="board-now"' in at_nine and later != at_nine
+
+
+def test_nothing_per_user_is_inside_the_cached_fragment(client, booked, monday, staffed_center):
+    """Two users with different permissions share the fragment; what differs is rendered around it."""
+    nurse = UserFactory(role="nurse", center=staffed_center)
+    viewer = UserFactory(role="pharmacy", center=staffed_center)  # may look, not move
+    url = f"{reverse('board')}?center={staffed_center.pk}&date={monday.isoformat()}"
+    client.force_login(nurse)
+    nurse_page = client.get(url).content.decode()
+    client.force_login(viewer)
+    viewer_page = client.get(url).content.decode()
+    assert "board-move-help" in nurse_page and "board-move-help" not in viewer_page
+    fragment = board_html(center=staffed_center, day=monday)
+    assert "csrfmiddlewaretoken" not in fragment and nurse.username not in fragment
+    assert fragment in nurse_page and fragment in viewer_page
