@@ -211,3 +211,18 @@ def test_overdue_vitals_on_the_chairside_page_and_the_board_tile(nurse_client, e
     assert "data-vitals-overdue" in html and "Overdue: during vitals since 08:50" in html
     board = nurse_client.get(reverse("board"), {"center": center.pk, "date": TODAY.isoformat()}).content.decode()
     assert "Vitals overdue since 08:50" in board and "vitals-flag" in board
+
+
+def test_vitals_recorded_clear_the_board_flag_at_once(nurse_client, nurse, efgartigimod_today, center):
+    """The board is cached per minute: recording the overdue vitals must show in the same minute."""
+    efgartigimod_today.status = AppointmentStatus.CHECKED_IN
+    efgartigimod_today.chair_stage = "infusing"
+    efgartigimod_today.chair_start_at = NOW - dt.timedelta(minutes=60)
+    efgartigimod_today.infusion_start_at = NOW - dt.timedelta(minutes=45)
+    efgartigimod_today.save()
+    query = {"center": center.pk, "date": TODAY.isoformat()}
+    assert "vitals-flag" in nurse_client.get(reverse("board"), query).content.decode()
+    services.record_vitals(
+        actor=nurse, appointment=efgartigimod_today, phase="during", systolic=118, diastolic=76, pulse=72
+    )
+    assert "vitals-flag" not in nurse_client.get(reverse("board"), query).content.decode()
