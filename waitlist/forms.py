@@ -48,5 +48,22 @@ class WaitlistEntryForm(forms.Form):
         self.fields["replaces"].label_from_instance = lambda a: f"{a.start:%a %d %b %Y %H:%M} — dose {a.dose_number}"
 
 
+class WaitlistEntryChangeForm(forms.Form):
+    """What staff may change on a waiting entry (``services.EDITABLE_FIELDS``); the dose stays."""
+
+    earliest = WaitlistEntryForm.base_fields["earliest"]
+    latest = WaitlistEntryForm.base_fields["latest"]
+    preferred_time_of_day = WaitlistEntryForm.base_fields["preferred_time_of_day"]
+    preferred_weekdays = WaitlistEntryForm.base_fields["preferred_weekdays"]
+    channel = WaitlistEntryForm.base_fields["channel"]
+    short_notice_minutes = WaitlistEntryForm.base_fields["short_notice_minutes"]
+    notes = WaitlistEntryForm.base_fields["notes"]
+
+    @classmethod
+    def for_entry(cls, entry, data=None):
+        initial = {name: getattr(entry, name) for name in cls.base_fields}
+        return cls(data, initial=initial)
+
+
 class PhoneOutcomeForm(forms.Form):
     outcome = forms.ChoiceField(choices=[("accepted", "The patient takes it"), ("declined", "The patient declined")])

@@ -10,6 +10,7 @@ urlpatterns = [
     path("waitlist/", views.waitlist, name="list"),
     path("waitlist/add/", views.entry_add, name="add"),
     path("waitlist/<int:pk>/", views.entry_detail, name="entry"),
+    path("waitlist/<int:pk>/edit/", views.entry_edit, name="edit"),
     path("waitlist/<int:pk>/remove/", views.entry_remove, name="remove"),
     path("waitlist/offers/<int:pk>/phone/", views.offer_phone_outcome, name="phone_outcome"),
     path("o/<str:token>/", views.offer_link, name="offer_link"),

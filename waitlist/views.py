@@ -19,7 +19,7 @@ from scheduling.errors import BookingRefused, CenterBusy, InvalidTransition
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.selectors import appointment_for
 from waitlist import selectors, services
-from waitlist.forms import PhoneOutcomeForm, WaitlistEntryForm
+from waitlist.forms import PhoneOutcomeForm, WaitlistEntryChangeForm, WaitlistEntryForm
 from waitlist.models import Offer, OfferStatus
 
 # --- Staff ----------------------------------------------------------------------------------------
@@ -91,6 +91,27 @@ def entry_detail(request, pk: int):
             "phone_form": PhoneOutcomeForm(),
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("waitlist.change_waitlistentry", raise_exception=True)
+def entry_edit(request, pk: int):
+    """Change a waiting entry's days, preferences or channel (through the service: the same checks as adding)."""
+    entry = selectors.entry_for(user=request.user, pk=pk)
+    if not entry.is_waiting:
+        messages.error(request, "Only a waiting entry can be changed.")
+        return redirect("waitlist:entry", pk=entry.pk)
+    form = WaitlistEntryChangeForm.for_entry(entry, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_waitlist_entry(actor=request.user, entry=entry, **form.cleaned_data)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(request, f"{entry.patient.full_name}’s waitlist entry is changed.")
+            return redirect("waitlist:entry", pk=entry.pk)
+    return render(request, "waitlist/entry_edit.html", {"form": form, "entry": entry})
 
 
 @require_POST

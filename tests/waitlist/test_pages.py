@@ -81,6 +81,40 @@ def test_the_form_names_the_field_outside_the_label_window(clock, nurse_client, 
     assert not WaitlistEntry.objects.exists()
 
 
+def test_staff_change_a_waiting_entry_within_the_label_window(clock, nurse_client, one_chair, center, protocol, nurse):
+    patient = PatientFactory(center=center)
+    entry = services.add_to_waitlist(actor=nurse, center=center, patient=patient, protocol=protocol,
+                                     dose_number=1, channel="sms")  # fmt: skip
+    page = nurse_client.get(f"/waitlist/{entry.pk}/")
+    assert f'href="/waitlist/{entry.pk}/edit/"' in page.content.decode()
+    form = nurse_client.get(f"/waitlist/{entry.pk}/edit/")
+    assert form.status_code == 200 and 'name="short_notice_minutes"' in form.content.decode()
+    change = {"preferred_time_of_day": "afternoon", "preferred_weekdays": [2, 4], "channel": "sms",
+              "short_notice_minutes": 40, "notes": "Works mornings"}  # fmt: skip
+    # Outside the dose's label window: the field is named, nothing changes.
+    refused = nurse_client.post(f"/waitlist/{entry.pk}/edit/", {**change, "latest": "2027-06-01"})
+    assert refused.status_code == 200
+    assert "label allows this dose" in str(refused.context["form"].errors["latest"])
+    entry.refresh_from_db()
+    assert entry.short_notice_minutes is None and entry.preferred_time_of_day == "any"
+    response = nurse_client.post(f"/waitlist/{entry.pk}/edit/", change)
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert (entry.preferred_time_of_day, entry.preferred_weekdays) == ("afternoon", [2, 4])
+    assert entry.short_notice_minutes == 40 and entry.notes == "Works mornings"
+    assert entry.history.latest().history_user == nurse  # who changed it, in the entry's history
+
+
+def test_a_removed_entry_cannot_be_changed(clock, nurse_client, one_chair, center, protocol, nurse):
+    entry = services.add_to_waitlist(actor=nurse, center=center, patient=PatientFactory(center=center),
+                                     protocol=protocol, dose_number=1, channel="phone")  # fmt: skip
+    services.remove_from_waitlist(actor=nurse, entry=entry)
+    response = nurse_client.post(f"/waitlist/{entry.pk}/edit/", {"channel": "phone", "preferred_time_of_day": "any"})
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.REMOVED and entry.channel == "phone"
+
+
 def test_another_centers_entry_is_a_404(clock, nurse_client, protocol):
     elsewhere = CenterFactory(name="Hilltop")
     entry = services.add_to_waitlist(actor=None, center=elsewhere, patient=PatientFactory(center=elsewhere),
