@@ -37,6 +37,11 @@ RATE = {"rate_ml_per_h": "120.0", "started_at": "2026-12-07T09:40:00-05:00"}
 PREMED = {"order": 12, "given_at": "2026-12-07T09:05:00-05:00"}
 
 
+def _recorded(example: dict) -> dict:
+    """A request example as the record reads back: its id, appointment and author added."""
+    return {"id": 31, "appointment": 812, "recorded_by": "nina.nurse", **example}
+
+
 def records(noun: str, serializer, *, example: dict):
     """The GET (list) and POST (record one) of an appointment's chair-side records of one kind."""
     return extend_schema_view(
@@ -45,6 +50,7 @@ def records(noun: str, serializer, *, example: dict):
             description=f"The {noun} documented for the appointment, oldest first.",
             parameters=[_ID],
             responses={200: serializer(many=True), 404: _NOT_FOUND},
+            examples=[OpenApiExample(f"The {noun} so far", value=[_recorded(example)], response_only=True)],
         ),
         post=extend_schema(
             summary=f"Record {noun}",
@@ -71,12 +77,50 @@ DOSE_PLAN = extend_schema(
     ),
     parameters=[_ID],
     responses={200: DosePlanSerializer, 404: _NOT_FOUND},
+    examples=[
+        OpenApiExample(
+            "Efgartigimod by weight",
+            value={
+                "appointment": 812,
+                "dose_number": 2,
+                "amount_mg": "800.0",
+                "amount_label": "800 mg (10 mg/kg × 80 kg)",
+                "weight_kg": "80.0",
+                "weight_measured_on": "2026-11-20",
+                "is_weight_stale": False,
+                "needs_weight": True,
+                "course_days": None,
+                "infusion_source": "protocol",
+                "ladder_name": "",
+                "steps": [],
+                "setup_minutes": 15,
+                "premedication_minutes": 0,
+                "infusion_minutes": 60,
+                "observation_minutes": 60,
+                "chair_minutes": 135,
+                "requirements": [],
+                "problems": [],
+            },
+            response_only=True,
+        )
+    ],
 )
+
+_PREPARATION = {
+    "appointment": 812,
+    "status": "prepared",
+    "status_label": "Prepared",
+    "prepared_at": "2026-12-07T08:40:00-05:00",
+    "dispensed_at": None,
+    "wasted_at": None,
+    "waste_reason": "",
+}
 
 PREPARATION_GET = extend_schema(
     summary="A dose's preparation by the pharmacy",
     parameters=[_ID],
     responses={200: PreparationSerializer, 404: _NOT_FOUND},
+    examples=[OpenApiExample("Prepared", value=_PREPARATION, response_only=True)],
 )
 
 PREPARATION_POST = extend_schema(
@@ -114,4 +158,31 @@ PHARMACY_QUEUE = extend_schema(
         ),
         404: OpenApiResponse(ErrorSerializer, description="No such center among yours."),
     },
+    examples=[
+        OpenApiExample(
+            "One dose to prepare",
+            value={
+                "center": 1,
+                "date": "2026-12-07",
+                "doses": [
+                    {
+                        "appointment": 812,
+                        "patient": 42,
+                        "protocol": "ocr",
+                        "dose_number": 3,
+                        "start": "2026-12-07T09:00:00-05:00",
+                        "amount_label": "600 mg",
+                        "status": "to_prepare",
+                        "status_label": "To prepare",
+                        "needed_at": "2026-12-07T09:30:00-05:00",
+                        "prepare_by": "2026-12-07T08:30:00-05:00",
+                        "not_before": "2026-12-06T09:30:00-05:00",
+                        "waste_reason": "",
+                        "allowed_steps": ["prepared"],
+                    }
+                ],
+            },
+            response_only=True,
+        )
+    ],
 )

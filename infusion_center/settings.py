@@ -260,6 +260,8 @@ SPECTACULAR_SETTINGS = {
         "PeerToPeerOutcomeEnum": "treatment.models.PeerToPeerOutcome",
         "MedicationOutcomeEnum": "treatment.models.MedicationOutcome",
         "DocumentKindEnum": "treatment.models.DocumentKind",
+        "OfferChannelEnum": "waitlist.models.OfferChannel",
+        "WeekdayEnum": "chairs.models.Weekday",
     },
 }
 

@@ -17,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from infusion_center.api_common import ModelPermissions, Pagination, user_center_ids
+from infusion_center.api_parsers import DepthLimitedJSONParser
 from waitlist import api_schema as schema
 from waitlist import selectors, services
 from waitlist.api_serializers import (
@@ -113,7 +114,7 @@ class WaitlistEntryViewSet(
         return self.partial_update(request, *args, **kwargs)
 
     @schema.WITHDRAW
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], parser_classes=[DepthLimitedJSONParser])  # a body is a JSON object
     def withdraw(self, request, pk=None):
         entry = self.get_object()
         serializer = WithdrawSerializer(data=request.data)
@@ -122,7 +123,7 @@ class WaitlistEntryViewSet(
         return Response(self._show([self.get_queryset().get(pk=entry.pk)], many=False))
 
     @schema.ENTRY_OFFERS
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # one entry's offers: a short list, whole
     def offers(self, request, pk=None):
         entry = self.get_object()
         offers = _offers().filter(entry=entry)
