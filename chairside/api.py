@@ -107,9 +107,7 @@ class VitalSignsView(_RecordsView):
     model = VitalSigns
     serializer_class = VitalSignsSerializer
     order_by = "taken_at"
-
-    def record(self, *, actor, appointment, **data):
-        return services.record_vitals(actor=actor, appointment=appointment, **data)
+    record = staticmethod(services.record_vitals)
 
 
 @schema.records("infusion reactions", InfusionReactionSerializer, example=schema.REACTION)
@@ -117,9 +115,7 @@ class InfusionReactionsView(_RecordsView):
     model = InfusionReaction
     serializer_class = InfusionReactionSerializer
     order_by = "onset_at"
-
-    def record(self, *, actor, appointment, **data):
-        return services.record_reaction(actor=actor, appointment=appointment, **data)
+    record = staticmethod(services.record_reaction)
 
 
 @schema.records("drug lots", DrugLotSerializer, example=schema.LOT)
@@ -127,9 +123,7 @@ class DrugLotsView(_RecordsView):
     model = DrugLot
     serializer_class = DrugLotSerializer
     order_by = "recorded_at"
-
-    def record(self, *, actor, appointment, **data):
-        return services.record_lot(actor=actor, appointment=appointment, **data)
+    record = staticmethod(services.record_lot)
 
 
 @schema.records("rate steps given", RateGivenSerializer, example=schema.RATE)
@@ -137,9 +131,7 @@ class RateStepsView(_RecordsView):
     model = RateGiven
     serializer_class = RateGivenSerializer
     order_by = "started_at"
-
-    def record(self, *, actor, appointment, **data):
-        return services.record_rate(actor=actor, appointment=appointment, **data)
+    record = staticmethod(services.record_rate)
 
 
 @schema.records("pre-medications given", PremedicationGivenSerializer, example=schema.PREMED)
@@ -147,9 +139,7 @@ class PremedicationsGivenView(_RecordsView):
     model = PremedicationGiven
     serializer_class = PremedicationGivenSerializer
     order_by = "given_at"
-
-    def record(self, *, actor, appointment, **data):
-        return services.record_premedication_given(actor=actor, appointment=appointment, **data)
+    record = staticmethod(services.record_premedication_given)
 
 
 class DosePlanView(APIView):
