@@ -246,6 +246,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Chairs, patients, the slot planner and appointments of an infusion center.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API documents JSON bodies only: form and multipart bodies are still read (older clients), but
+    # they cannot say "this is a boolean, not the text 'True'", so the schema does not offer them.
+    "PARSER_WHITELIST": ["infusion_center.api_parsers.DepthLimitedJSONParser", "rest_framework.parsers.JSONParser"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
