@@ -129,6 +129,28 @@ def _planning(patient, protocol, planned: tuple[int, int] | None):
     return planning_course(patient=patient, protocol=protocol, first_dose=first, days=days)
 
 
+def dose_after_course(*, patient, protocol, last_dose: int) -> int | None:
+    """The dose that follows ``last_dose`` when a booked course shorter than the regimen's ends there.
+
+    The label's course is doses 1 to ``course_doses`` (IVIG loading: 5); a 2-day course gives its total
+    in doses 1–2, so what follows dose 2 is the first dose after the course (6, the maintenance dose),
+    not a third loading day. None when ``last_dose`` does not end such a course.
+    """
+    regimen = regimen_rows(protocol).regimen
+    if regimen is None or not regimen.course_doses or last_dose >= regimen.course_doses:
+        return None
+    from regimens.models import Course
+
+    course = (
+        Course.objects.filter(patient=patient, protocol=protocol, first_dose__lte=last_dose)
+        .order_by("-first_dose")
+        .first()
+    )
+    if course is None or course.last_dose != last_dose:
+        return None
+    return regimen.course_doses + 1
+
+
 def is_course_begun(*, regimen, next_dose: int) -> bool:
     """Whether ``next_dose`` continues a course of the first doses (IVIG loading) rather than starting one."""
     return bool(regimen.course_doses) and next_dose > 1

@@ -126,8 +126,19 @@ def propose_series(
     next_dose = max(order.first_dose_number, last.dose_number + 1 if last else 1)
     anchor = _local(last.start, tz) if last else None
     notes: list[str] = []
+    previous = last.dose_number if last else None
     if last:
         notes.append(f"Planned from dose {last.dose_number} on {anchor:%Y-%m-%d}.")
+        from regimens.courses import dose_after_course
+
+        after_course = dose_after_course(patient=patient, protocol=order.protocol, last_dose=last.dose_number)
+        if after_course is not None and after_course > next_dose:
+            # A shorter course gave the whole course's total (IVIG 2 g/kg over 2 days): what follows is the
+            # dose after the label's course, spaced as after its last day.
+            notes.append(
+                f"The loading course ended with dose {last.dose_number}: the next dose is dose {after_course}."
+            )
+            next_dose, previous = after_course, after_course - 1
     final_dose = order.last_dose_number or next_dose + OPEN_ENDED_DOSES - 1
     final_dose = min(final_dose, next_dose + MAX_DOSES - 1)
     authorization = approved_authorization(order)
@@ -139,7 +150,6 @@ def propose_series(
     replaced_ids = {a.pk for a in replaces}
     doses: list[ProposedDose] = []
     proposed_slots: list[planner.BookedSlot] = []
-    previous = last.dose_number if last else None
     horizon = bookable_horizon(center)
     left_for_later = None
     if not reflow and not pins:

@@ -148,10 +148,15 @@ def test_an_ivig_course_longer_than_the_regimen_allows_is_refused(staffed, libra
 
 
 def test_the_rest_of_a_begun_ivig_course_keeps_its_length_and_amount(staffed, library, patient, front_desk):
+    from regimens.models import Course
+
     order = _ivig_order(staffed, library, patient)
     proposal = propose_series(order=order, first_day=monday_in(2), course_days=5)
     doses = [(d.dose_number, d.chair_id, d.start) for d in proposal.doses]
     book_series(actor=front_desk, order=order, doses=doses[:4])  # days 1–4 of the 5-day course
+    # Booked here, those four days are a 4-day course (see the maintenance test below); days 1–4 that came
+    # without their course's length (imported, or booked one by one) are the begun default 5-day course.
+    Course.objects.filter(patient=patient, protocol=library["ivig"]).delete()
     rest = propose_series(order=order, first_day=monday_in(3))
     # Only the last day is left, at the course's 0.4 g/kg — not the whole 2 g/kg on one day.
     assert [d.dose_number for d in rest.doses] == [5]
@@ -167,3 +172,36 @@ def test_a_dose_after_a_shorter_booked_course_is_flagged(staffed, library, patie
     book_series(actor=front_desk, order=order, doses=[(d.dose_number, d.chair_id, d.start) for d in proposal.doses])
     plan = dose_plan(protocol=library["ivig"], dose_number=3, patient=patient)
     assert "comes after the 2-day course booked (doses 1–2)" in " ".join(plan.problems)
+
+
+def test_after_a_shorter_ivig_course_the_series_proposes_the_maintenance_dose(staffed, library, patient, front_desk):
+    """A 2-day course gives the loading total in doses 1–2: next is maintenance (dose 6, 1 g/kg, 3 weeks on),
+    not a third loading day the next day."""
+    order = _ivig_order(staffed, library, patient)
+    order.dose_count = 8
+    order.save()
+    course = propose_series(order=order, first_day=monday_in(2), course_days=2)
+    book_series(actor=front_desk, order=order, doses=[(d.dose_number, d.chair_id, d.start) for d in course.doses])
+    later = propose_series(order=order)
+    assert later.doses, later.notes
+    first = later.doses[0]
+    assert first.dose_number == 6
+    assert "The loading course ended with dose 2: the next dose is dose 6." in later.notes
+    assert first.plan.amount_label.startswith("70 g (1 g/kg")
+    gap = (first.start.date() - course.doses[-1].start.date()).days
+    assert gap >= 18  # 3 weeks, less the 3-day window
+    assert book_series(actor=front_desk, order=order, doses=[(6, first.chair_id, first.start)])
+
+
+def test_four_days_booked_of_a_five_day_proposal_are_a_four_day_course(staffed, library, patient, front_desk):
+    """Not a fifth loading day on top: the four days gave the whole 2 g/kg (0.5 g/kg each)."""
+    from regimens.dosing import dose_plan
+
+    order = _ivig_order(staffed, library, patient)
+    order.dose_count = 8
+    order.save()
+    proposal = propose_series(order=order, first_day=monday_in(2), course_days=5)
+    book_series(actor=front_desk, order=order, doses=[(d.dose_number, d.chair_id, d.start) for d in proposal.doses[:4]])
+    plan = dose_plan(protocol=library["ivig"], dose_number=1, patient=patient)
+    assert plan.amount_label == "35 g (0.5 g/kg; 2 g/kg over 4 days)"
+    assert [d.dose_number for d in propose_series(order=order).doses][:1] == [6]
