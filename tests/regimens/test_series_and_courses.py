@@ -201,7 +201,11 @@ def test_four_days_booked_of_a_five_day_proposal_are_a_four_day_course(staffed, 
     order.dose_count = 8
     order.save()
     proposal = propose_series(order=order, first_day=monday_in(2), course_days=5)
-    book_series(actor=front_desk, order=order, doses=[(d.dose_number, d.chair_id, d.start) for d in proposal.doses[:4]])
+    booked = book_series(
+        actor=front_desk, order=order, doses=[(d.dose_number, d.chair_id, d.start) for d in proposal.doses[:4]]
+    )
     plan = dose_plan(protocol=library["ivig"], dose_number=1, patient=patient)
     assert plan.amount_label == "35 g (0.5 g/kg; 2 g/kg over 4 days)"
+    for appointment in booked:  # the chair time of what is given, not of the longer proposal's days
+        assert appointment.end - appointment.start == dt.timedelta(minutes=plan.chair_minutes)
     assert [d.dose_number for d in propose_series(order=order).doses][:1] == [6]
