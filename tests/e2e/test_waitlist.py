@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from chairs.models import NurseShift
 from reminders import links
@@ -48,8 +49,11 @@ def test_waitlist_offer_and_patient_reschedule(page, login, screenshot, nurse, c
     page.get_by_text(f"{patient.full_name} is on the waitlist.").wait_for()
 
     cancel_appointment(actor=nurse, appointment=earlier, cancelled_by="patient", reason="Unwell")
-    (offer_id,) = services.fill_gap(Release.objects.get(cause="cancelled").pk)
-    services.send_offer(offer_id)
+    # Offered at noon (tomorrow, the center's time): at night quiet hours would hold the offer until morning.
+    noon = dt.datetime.combine(timezone.now().astimezone(NEW_YORK).date() + dt.timedelta(days=1), dt.time(12),
+                               tzinfo=NEW_YORK)  # fmt: skip
+    (offer_id,) = services.fill_gap(Release.objects.get(cause="cancelled").pk, now=noon)
+    services.send_offer(offer_id, now=noon)
     page.goto("/waitlist/")
     page.get_by_role("heading", name="Recent offers").wait_for()
     page.get_by_text(Offer.objects.get(pk=offer_id).code).first.wait_for()
