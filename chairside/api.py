@@ -12,7 +12,6 @@ a refused step (an expired lot, a dose not yet arrived) a 400 or 409 with its ``
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, ClassVar
 
 from django.db import models
@@ -45,7 +44,7 @@ from chairside.models import (
     RateGiven,
     VitalSigns,
 )
-from infusion_center.api_common import idempotent, user_center_ids
+from infusion_center.api_common import idempotent, parse_date, query_int, user_center_ids
 from regimens.dosing import dose_plan
 from scheduling.models import Appointment
 
@@ -208,18 +207,12 @@ class PharmacyQueueView(APIView):
 
     @schema.PHARMACY_QUEUE
     def get(self, request):
-        center_id = request.query_params.get("center")
-        if center_id is not None and not center_id.isdigit():
-            raise serializers.ValidationError({"center": ["Give a center id."]})
+        center_id = query_int(request, "center", message="Give a center id.")
         center = center_for(user=request.user, center_id=center_id)
         if center is None:
             return Response({"code": "not_found", "detail": "No such center among yours."}, status=404)
-        day = local_today(center=center)
-        if request.query_params.get("date"):
-            try:
-                day = dt.date.fromisoformat(request.query_params["date"])
-            except ValueError as error:
-                raise serializers.ValidationError({"date": ["Use a date as YYYY-MM-DD."]}) from error
+        raw_day = request.query_params.get("date")
+        day = parse_date(raw_day, field="date") if raw_day else local_today(center=center)
         rows = selectors.pharmacy_queue(center=center, day=day)
         with timezone.override(center.tzinfo):
             return Response(

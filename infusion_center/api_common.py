@@ -352,6 +352,24 @@ def parse_aware(value: str, *, field: str) -> dt.datetime:
         raise serializers.ValidationError({field: error.detail}) from error
 
 
+def parse_date(value: str, *, field: str) -> dt.date:
+    """A query parameter as a date between MIN_YEAR and MAX_YEAR, or a 400 naming the parameter."""
+    try:
+        return BoundedDateField().to_internal_value(value)
+    except serializers.ValidationError as error:
+        raise serializers.ValidationError({field: error.detail}) from error
+
+
+def query_int(request, name: str, *, message: str = "Give a whole number.") -> int | None:
+    """A query parameter as an id-sized whole number (None when absent or blank), or a 400 naming it."""
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise serializers.ValidationError({name: [message]})
+    return int(value)
+
+
 class StrictModelSerializer(serializers.ModelSerializer):
     """Model serializer with strict datetimes, bounded text, E.164 phones and the model's clean() rules."""
 

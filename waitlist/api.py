@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from infusion_center.api_common import ModelPermissions, Pagination, user_center_ids
+from infusion_center.api_common import ModelPermissions, Pagination, query_int, user_center_ids
 from infusion_center.api_parsers import DepthLimitedJSONParser
 from waitlist import api_schema as schema
 from waitlist import selectors, services
@@ -28,15 +28,6 @@ from waitlist.api_serializers import (
     WithdrawSerializer,
 )
 from waitlist.models import EntryStatus, Offer, WaitlistEntry
-
-
-def _int_param(request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if value in (None, ""):
-        return None
-    if not value.isdigit() or len(value) > 18:
-        raise ValidationError({name: ["Give a whole number."]})
-    return int(value)
 
 
 @extend_schema_view(**schema.ENTRIES)
@@ -77,8 +68,8 @@ class WaitlistEntryViewSet(
 
     def list(self, request, *args, **kwargs):
         entries = self.get_queryset()
-        center = _int_param(request, "center")
-        patient = _int_param(request, "patient")
+        center = query_int(request, "center")
+        patient = query_int(request, "patient")
         if center is not None:
             entries = entries.filter(center_id=center)
         if patient is not None:
@@ -144,8 +135,8 @@ class OfferViewSet(viewsets.ReadOnlyModelViewSet):
         offers = _offers().filter(entry__center_id__in=user_center_ids(self.request.user))
         if self.action != "list":
             return offers
-        entry = _int_param(self.request, "entry")
-        appointment = _int_param(self.request, "appointment")
+        entry = query_int(self.request, "entry")
+        appointment = query_int(self.request, "appointment")
         wanted = self.request.query_params.get("status")
         if entry is not None:
             offers = offers.filter(entry_id=entry)

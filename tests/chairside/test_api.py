@@ -189,6 +189,14 @@ def test_pharmacy_moves_the_preparation_and_reads_the_queue(pharmacy_api, nurse_
     assert pharmacy_api.post(url(seated, "vitals"), {"phase": "pre"}).status_code == 403
 
 
+def test_the_pharmacy_queue_names_a_query_parameter_out_of_range(pharmacy_api):
+    """A year the day arithmetic cannot reach, or a center id PostgreSQL cannot hold: a 400, not a 500."""
+    far = pharmacy_api.get("/api/v1/pharmacy-queue/", {"date": "0001-01-01"})
+    assert far.status_code == 400 and "date" in far.json()
+    huge = pharmacy_api.get("/api/v1/pharmacy-queue/", {"center": "9" * 30})
+    assert huge.status_code == 400 and "center" in huge.json()
+
+
 def test_the_schema_documents_the_chairside_endpoints(nurse_api):
     schema = nurse_api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     for path in (
