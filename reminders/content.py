@@ -286,7 +286,7 @@ def render_email(appointment, *, now: dt.datetime) -> EmailContent:
 
 
 def help_reply(center) -> str:
-    phone = format_number(center.phone, PhoneNumberFormat.NATIONAL) if center and center.phone else ""
+    phone = _national(center.phone) if center and center.phone else ""
     name = public_center_name(center.name) if center else "Your care center"
     call = f" or call {phone}" if phone else ""
     return sms_with_center(f"{{center}}: reply C to confirm, N to cancel{call}. STOP to opt out.", name) or (

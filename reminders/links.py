@@ -87,17 +87,10 @@ def read_short_token(token: str, *, action: str, load):
     return appointment
 
 
-_TOKEN_PLACEHOLDER = "0-token"
-_short_patterns: dict[str, str] = {}
-
-
 def short_url(appointment, action: str) -> str:
-    # The path is reversed once: a batch of texts would otherwise reverse it for each.
-    pattern = _short_patterns.get(action)
-    if pattern is None:
-        path = reverse("waitlist:reschedule_link", kwargs={"token": _TOKEN_PLACEHOLDER})
-        pattern = _short_patterns[action] = path.replace(_TOKEN_PLACEHOLDER, "{token}")
-    return settings.PUBLIC_BASE_URL.rstrip("/") + pattern.format(token=short_token(appointment, action))
+    """The email's signed link (texts carry :func:`sms_link`'s shorter one)."""
+    path = reverse("waitlist:reschedule_link", kwargs={"token": short_token(appointment, action)})
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
 
 
 # --- Short random codes for text messages (/r/<code>) ----------------------------------------------
