@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import copy
+
 from django import forms
 
 from chairs.models import Weekday
 from patients.models import Patient
 from scheduling.models import Appointment, AppointmentStatus, Protocol
 from waitlist.models import OfferChannel, TimeOfDay
+from waitlist.services import EDITABLE_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -49,20 +52,16 @@ class WaitlistEntryForm(forms.Form):
 
 
 class WaitlistEntryChangeForm(forms.Form):
-    """What staff may change on a waiting entry (``services.EDITABLE_FIELDS``); the dose stays."""
+    """What staff may change on a waiting entry (``services.EDITABLE_FIELDS``, as the add form asks them);
+    the dose stays."""
 
-    earliest = WaitlistEntryForm.base_fields["earliest"]
-    latest = WaitlistEntryForm.base_fields["latest"]
-    preferred_time_of_day = WaitlistEntryForm.base_fields["preferred_time_of_day"]
-    preferred_weekdays = WaitlistEntryForm.base_fields["preferred_weekdays"]
-    channel = WaitlistEntryForm.base_fields["channel"]
-    short_notice_minutes = WaitlistEntryForm.base_fields["short_notice_minutes"]
-    notes = WaitlistEntryForm.base_fields["notes"]
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields = {name: copy.deepcopy(WaitlistEntryForm.base_fields[name]) for name in EDITABLE_FIELDS}
 
     @classmethod
     def for_entry(cls, entry, data=None):
-        initial = {name: getattr(entry, name) for name in cls.base_fields}
-        return cls(data, initial=initial)
+        return cls(data, initial={name: getattr(entry, name) for name in EDITABLE_FIELDS})
 
 
 class PhoneOutcomeForm(forms.Form):
