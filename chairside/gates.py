@@ -120,12 +120,12 @@ def premedication_refusals(appointment: Appointment, *, now: dt.datetime) -> lis
             continue
         if not doses:
             reasons.append(Reason("premedication_not_given", f"{what} is not recorded as given."))
-        elif max(g.given_at for g in doses) > latest:
-            ready = max(g.given_at for g in doses) + dt.timedelta(minutes=order.latest_minutes_before)
+        elif doses[0].given_at > latest:  # newest first
+            ready = doses[0].given_at + dt.timedelta(minutes=order.latest_minutes_before)
             reasons.append(
                 Reason(
                     "premedication_too_recent",
-                    f"{what} was given at {_local_time(appointment, max(g.given_at for g in doses))}: "
+                    f"{what} was given at {_local_time(appointment, doses[0].given_at)}: "
                     f"start the infusion from {_local_time(appointment, ready)}.",
                 )
             )
@@ -146,6 +146,15 @@ def has_vitals_rule(appointment: Appointment) -> bool:
     return regimen_rows(appointment.protocol).regimen is not None
 
 
+def has_post_observation_vitals(appointment: Appointment) -> bool:
+    """Post-observation vitals taken since the observation began (or the infusion, if it was not marked)."""
+    since = appointment.observation_start_at or appointment.infusion_start_at
+    post = VitalSigns.objects.filter(appointment=appointment, phase=VitalsPhase.POST)
+    if since is not None:
+        post = post.filter(taken_at__gte=since)
+    return post.exists()
+
+
 def vitals_refusals(appointment: Appointment, *, action: str) -> list[Reason]:
     """Pre-infusion vitals before the infusion starts; post-observation vitals before discharge."""
     if action not in ("start_infusion", "complete") or not has_vitals_rule(appointment):
@@ -154,11 +163,7 @@ def vitals_refusals(appointment: Appointment, *, action: str) -> list[Reason]:
         if VitalSigns.objects.filter(appointment=appointment, phase=VitalsPhase.PRE).exists():
             return []
         return [Reason("vitals_pre_missing", "Record the pre-infusion vital signs before starting the infusion.")]
-    since = appointment.observation_start_at or appointment.infusion_start_at
-    post = VitalSigns.objects.filter(appointment=appointment, phase=VitalsPhase.POST)
-    if since is not None:
-        post = post.filter(taken_at__gte=since)
-    if post.exists():
+    if has_post_observation_vitals(appointment):
         return []
     return [Reason("vitals_post_missing", "Record the post-observation vital signs before discharging the patient.")]
 

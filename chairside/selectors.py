@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 
 from chairs.models import Center
 from chairs.selectors import day_bounds
-from chairside.gates import pharmacy_dispenses
+from chairside.gates import has_post_observation_vitals, pharmacy_dispenses
 from chairside.models import DosePreparation, PreparationStatus
 from regimens.dosing import DosePlan, regimen_rows
 from regimens.selectors import dose_plans_for
@@ -129,11 +129,7 @@ def vitals_due(appointment: Appointment, *, interval_minutes: int, now: dt.datet
     if appointment.chair_stage == "observation":
         from scheduling.services import earliest_discharge
 
-        since = appointment.observation_start_at or appointment.infusion_start_at
-        post = appointment.vitals.filter(phase="post")
-        if since is not None:
-            post = post.filter(taken_at__gte=since)
-        if post.exists():
+        if has_post_observation_vitals(appointment):
             return None
         due = earliest_discharge(appointment) or now
         return VitalsDue("post", due, False)
