@@ -322,15 +322,10 @@ def _record_sent(reminders: list[Reminder]) -> None:
             "",
             moment,
         )
-    if connection.in_atomic_block:
-        _write_rows(reminders, SENT_FIELDS, only_if=ReminderStatus.SENDING)
-        return
-    with transaction.atomic():
-        # Exactly once rests on the claim, whose commit waits for the disk. This one need not: were the
-        # database to crash before flushing it, the rows would be back to "sending" and end "unknown"
-        # after the lease (followed up by staff), never sent twice.
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    # Exactly once rests on the claim, whose commit waits for the disk. This one need not: were the
+    # database to crash before flushing it, the rows would be back to "sending" and end "unknown"
+    # after the lease (followed up by staff), never sent twice.
+    with transports.commit_without_flush():
         _write_rows(reminders, SENT_FIELDS, only_if=ReminderStatus.SENDING)
 
 

@@ -17,9 +17,10 @@ Adding a provider (another SMS vendor, an API-based email service) is one class.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -44,6 +45,22 @@ class PermanentSendError(SendError):
 
 class UnknownOutcomeError(SendError):
     pass
+
+
+@contextlib.contextmanager
+def commit_without_flush() -> Iterator[None]:
+    """Run the block in a transaction whose commit does not wait for the disk flush (``synchronous_commit
+    off``: other sessions still see the rows at once; a database crash may lose the last such commits).
+    Inside someone else's transaction the block simply joins it: that commit decides."""
+    from django.db import connection, transaction
+
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 @dataclass(frozen=True)
@@ -97,21 +114,13 @@ class DevelopmentSmsBackend(SmsBackend):
     def send(
         self, *, to: str, body: str, reminder_id: int | None = None, status_callback: str = "", **_
     ) -> SentMessage:
-        from django.db import connection, transaction
-
         from reminders.models import DevelopmentSms
 
         sid = f"DEV{uuid.uuid4().hex}"
-        if connection.in_atomic_block:  # inside someone's transaction: its commit decides
+        # A development record, not the outbox's state: a database crash may lose the last texts of
+        # this page, never a reminder's status.
+        with commit_without_flush():
             DevelopmentSms.objects.create(to=to, body=body, sid=sid, reminder_id=reminder_id)
-        else:
-            # A development record, not the outbox's state: its commit need not wait for the disk
-            # flush (a database crash may lose the last texts of this page, never a reminder's status).
-            # Other sessions see the row at once either way.
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                DevelopmentSms.objects.create(to=to, body=body, sid=sid, reminder_id=reminder_id)
         return SentMessage(provider_message_id=sid, provider_status="sent")
 
 
