@@ -13,13 +13,16 @@ its htmx swaps); a serious or critical violation on any of them fails the test. 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -54,6 +57,19 @@ CHROMIUM_ARGS = [
 
 def chromium_path() -> str | None:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+# Every browser test runs on a Wednesday late morning, the center's time (America/New_York), with the clock
+# ticking: built from the real time, a test's "now" crossed midnight or quiet hours when the suite ran at night,
+# and a dose seated 40 minutes ago fell on yesterday's pharmacy queue. A test that needs another moment travels
+# there itself (time-machine nests).
+BROWSER_TEST_MOMENT = dt.datetime(2026, 12, 2, 10, 30, tzinfo=ZoneInfo("America/New_York"))
+
+
+@pytest.fixture(autouse=True)
+def daytime_clock():
+    with time_machine.travel(BROWSER_TEST_MOMENT, tick=True):
+        yield
 
 
 @pytest.fixture(scope="session")
