@@ -9,7 +9,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
-from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, has_role, roles_of
+from chairs.roles import CENTER_ADMIN, FRONT_DESK, NURSE, ROLE_PERMISSIONS, has_role, roles_of
 from chairs.selectors import center_for, centers_for
 from tests.factories import UserFactory
 
@@ -49,6 +49,21 @@ def test_roles_are_created_with_their_permissions(db):
         assert admin.has_perm(perm), perm
     assert nurse.has_perm("chairs.add_chairblock") and not desk.has_perm("chairs.add_chairblock")
     assert not nurse.has_perm("scheduling.change_protocol")
+
+
+def test_post_migrate_sets_the_roles_once_after_the_last_app(db):
+    """Django sends post_migrate once per app, and again at every transactional test's flush: the roles
+    (which span every app's permissions) are set once per round, after the last app's permissions exist."""
+    from unittest import mock
+
+    from django.contrib.auth.models import Group
+    from django.core.management.sql import emit_post_migrate_signal
+
+    Group.objects.filter(name=NURSE).delete()
+    with mock.patch.object(Group.objects, "get_or_create", wraps=Group.objects.get_or_create) as get_or_create:
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert get_or_create.call_count == len(ROLE_PERMISSIONS)
+    assert Group.objects.get(name=NURSE).permissions.filter(codename="add_appointment").exists()
 
 
 def test_users_see_only_their_centers(center, other_center, nurse):
