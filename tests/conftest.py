@@ -67,6 +67,27 @@ def fast_password_hashing():
 
 
 @pytest.fixture(autouse=True, scope="session")
+def flush_by_delete():
+    """Transactional tests (browser, races, workers) empty every table after each test. PostgreSQL's
+    ``TRUNCATE`` of the hundred tables gives each a new file: 0.4 s on a quiet machine, over 1.5 s on
+    a loaded one, per test. ``DELETE`` empties the same tables in one transaction in 20 ms (Django's
+    foreign keys are deferred, so the order does not matter). Sequences are not reset, as with Django's
+    own flush; a test that asks for ``reset_sequences`` gets Django's."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or not tables:
+            return truncate(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        return ["SET CONSTRAINTS ALL DEFERRED", *(f"DELETE FROM {self.quote_name(table)}" for table in tables)]
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = truncate
+
+
+@pytest.fixture(autouse=True, scope="session")
 def force_login_passes_the_second_factor():
     """``client.force_login(user)`` stands for a complete sign-in, second step included: when the user
     must use (or has) an authenticator, the session is marked verified with one. Signing in through
