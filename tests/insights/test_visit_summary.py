@@ -160,3 +160,11 @@ def test_a_new_time_zone_forgets_every_stored_day_of_the_center(center, day):
     center.save()
     assert not VisitDay.objects.filter(center=center).exists()
     assert not VisitFigure.objects.filter(center=center).exists()
+
+
+def test_the_nightly_task_stores_the_visits_of_the_default_range(center, day):
+    from insights.tasks import store_past_days
+
+    store_past_days()
+    assert VisitDay.objects.filter(center=center).count() == 27  # the past days of the last four weeks
+    assert VisitFigure.objects.filter(center=center, day=MONDAY).count() == 7
