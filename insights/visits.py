@@ -25,7 +25,7 @@ from django.db import connection, transaction
 
 from insights.models import VisitDay, VisitFigure
 from insights.period import Period
-from insights.sql import APPOINTMENT, no_jit
+from insights.sql import APPOINTMENT, query_settings
 from insights.summary import BATCH_DAYS, LOCK_NAMESPACE
 from reminders.models import REACHED_PROVIDER, Reminder
 
@@ -118,7 +118,7 @@ def _store(*, period: Period, days: list[dt.date]) -> int:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, center])
         if not cursor.fetchone()[0]:
             return 0
-        no_jit(cursor)
+        query_settings(cursor)
         cursor.execute(
             f"""INSERT INTO {MARK} (center_id, day, computed_at)
             SELECT %s, d, now() FROM unnest(%s::date[]) AS d
