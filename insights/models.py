@@ -145,3 +145,21 @@ class VisitFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.start_local:%H:%M} {self.status}"
+
+
+class StartFigure(models.Model):
+    """Infusion starts of a stored day's visits per start window (the center's window length, local
+    windows counted from midnight): booked (holding a chair) and actual. Stored with the day's
+    :class:`VisitFigure` rows and forgotten with them, and when the center's window length changes."""
+
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="Local day of the visits' booked start.")
+    window_local = WallClockField(help_text="Local start of the start window.")
+    scheduled = models.PositiveIntegerField()
+    actual = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["center", "day"], name="startfigure_center_day")]
+
+    def __str__(self) -> str:
+        return f"{self.window_local:%Y-%m-%d %H:%M}: {self.scheduled} booked, {self.actual} started"

@@ -141,27 +141,19 @@ def nurse_load(*, period: Period) -> dict[str, list[dict]]:
         FROM per_slot p GROUP BY 1, 2
     ),
     {visits.visits_cte()},
+    {visits.start_counts_cte()},
     starts AS (
-        SELECT v.status, v.start_local AS start_l, v.infusion_local AS infusion_l
-        FROM visits v JOIN open_days od ON od.day = v.day
-        WHERE v.status IN %(scheduled)s
-    ),
-    scheduled_starts AS (
-        SELECT {_window_of("a.start_l", is_local=True)} AS window_local, count(*) AS n
-        FROM starts a WHERE a.status IN %(held)s GROUP BY 1
-    ),
-    actual_starts AS (
-        SELECT {_window_of("a.infusion_l", is_local=True)} AS window_local, count(*) AS n
-        FROM starts a WHERE a.infusion_l IS NOT NULL GROUP BY 1
+        SELECT c.window_local, sum(c.scheduled) AS scheduled, sum(c.actual) AS actual
+        FROM start_counts c JOIN open_days od ON od.day = c.day
+        GROUP BY c.window_local
     ),
     by_window AS (
         SELECT 'window' AS part, w.window_local::time AS at,
-            avg(coalesce(ss.n, 0))::float AS scheduled, avg(coalesce(xs.n, 0))::float AS actual,
-            avg(w.capacity)::float AS capacity, max(coalesce(xs.n, 0))::float AS peak,
-            count(*) FILTER (WHERE coalesce(xs.n, 0) > w.capacity) AS over, count(*) AS n
+            avg(coalesce(st.scheduled, 0))::float AS scheduled, avg(coalesce(st.actual, 0))::float AS actual,
+            avg(w.capacity)::float AS capacity, max(coalesce(st.actual, 0))::float AS peak,
+            count(*) FILTER (WHERE coalesce(st.actual, 0) > w.capacity) AS over, count(*) AS n
         FROM windows w
-        LEFT JOIN scheduled_starts ss ON ss.window_local = w.window_local
-        LEFT JOIN actual_starts xs ON xs.window_local = w.window_local
+        LEFT JOIN starts st ON st.window_local = w.window_local
         GROUP BY w.window_local::time
     ),
     by_slot AS (
@@ -178,10 +170,7 @@ def nurse_load(*, period: Period) -> dict[str, list[dict]]:
         summary.figure_params(
             period,
             center.slot_minutes,
-            today=period.today,
-            reached=visits.REACHED,
-            held=HELD_CHAIR,
-            window=minutes(center.start_window_minutes),
+            **visits.visit_params(period),
             starts_per_nurse=center.starts_per_nurse_per_window,
             per_nurse=center.patients_per_nurse,
         ),

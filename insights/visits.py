@@ -23,14 +23,17 @@ import datetime as dt
 
 from django.db import connection, transaction
 
-from insights.models import VisitDay, VisitFigure
+from chairs.models import Center
+from insights.models import StartFigure, VisitDay, VisitFigure
 from insights.period import Period
-from insights.sql import APPOINTMENT, query_settings
+from insights.sql import APPOINTMENT, HELD_CHAIR, SCHEDULED, query_settings
 from insights.summary import BATCH_DAYS, LOCK_NAMESPACE
 from reminders.models import REACHED_PROVIDER, Reminder
 
+CENTER = Center._meta.db_table
 FIGURE = VisitFigure._meta.db_table
 MARK = VisitDay._meta.db_table
+STARTS = StartFigure._meta.db_table
 REMINDER = Reminder._meta.db_table
 REACHED = tuple(s.value for s in REACHED_PROVIDER)
 
@@ -74,21 +77,61 @@ def visits_cte() -> str:
             EXISTS (SELECT 1 FROM {MARK} m WHERE m.center_id = %(center)s AND m.day = d::date) AS is_stored
         FROM generate_series(%(date_from)s::date, %(date_to)s::date, interval '1 day') AS d
     ),
-    visits AS (
+    stored_visits AS (
         SELECT {COLUMNS},
             v.day < %(today)s OR v.start_local AT TIME ZONE %(tz)s < %(now)s AS has_started
         FROM {FIGURE} v
         WHERE v.center_id = %(center)s AND v.day >= %(date_from)s AND v.day <= %(date_to)s
           AND v.day IN (SELECT day FROM visit_days WHERE is_stored)
-        UNION ALL
-        SELECT {COLUMNS}, start < %(now)s
+    ),
+    live_visits AS (
+        SELECT {COLUMNS}, start < %(now)s AS has_started
         FROM ({live}) x
         WHERE x.day IN (SELECT day FROM visit_days WHERE NOT is_stored)
+    ),
+    visits AS (SELECT * FROM stored_visits UNION ALL SELECT * FROM live_visits)"""
+
+
+def start_counts_cte() -> str:
+    """After :func:`visits_cte`: ``start_counts`` (day, window_local, scheduled, actual), the starts
+    per start window (``%(window)s``, counted from local midnight) of the range's visits that held a
+    chair or became no-shows — stored days' from :class:`~insights.models.StartFigure`, live days'
+    counted from ``live_visits`` by the same :data:`COUNT_STARTS` the fill uses."""
+    return f"""
+    start_counts AS (
+        SELECT s.day, s.window_local, s.scheduled, s.actual
+        FROM {STARTS} s
+        WHERE s.center_id = %(center)s AND s.day >= %(date_from)s AND s.day <= %(date_to)s
+          AND s.day IN (SELECT day FROM visit_days WHERE is_stored)
+        UNION ALL
+        {COUNT_STARTS.format(visits="live_visits")}
     )"""
 
 
+# Starts per (day, start window) of ``{visits}``: booked ones (holding a chair) at the booked start,
+# actual ones at the infusion start.
+COUNT_STARTS = """SELECT day, window_local, count(*) FILTER (WHERE is_booked) AS scheduled,
+            count(*) FILTER (WHERE NOT is_booked) AS actual
+        FROM (
+            SELECT day, date_bin(%(window)s, start_local, date_trunc('day', start_local)) AS window_local, true AS is_booked
+            FROM {visits} WHERE status IN %(held)s
+            UNION ALL
+            SELECT day, date_bin(%(window)s, infusion_local, date_trunc('day', infusion_local)), false
+            FROM {visits} WHERE status IN %(scheduled)s AND infusion_local IS NOT NULL
+        ) x
+        GROUP BY day, window_local"""
+
+
 def visit_params(period: Period, **extra) -> dict:
-    return {**period.params(), "today": period.today, "reached": REACHED, **extra}
+    return {
+        **period.params(),
+        "today": period.today,
+        "reached": REACHED,
+        "scheduled": SCHEDULED,
+        "held": HELD_CHAIR,
+        "window": dt.timedelta(minutes=period.center.start_window_minutes),
+        **extra,
+    }
 
 
 def refresh(*, period: Period) -> int:
@@ -134,5 +177,14 @@ def _store(*, period: Period, days: list[dt.date]) -> int:
             f"""INSERT INTO {FIGURE} (center_id, {COLUMNS})
             SELECT %(center)s, {COLUMNS} FROM ({select}) x WHERE x.day = ANY(%(fill_days)s)""",
             visit_params(batch, fill_days=days),
+        )
+        # The window length as the center's row has it now (under the lock: a change forgets these).
+        cursor.execute(f"SELECT start_window_minutes FROM {CENTER} WHERE id = %s", [center])
+        window = dt.timedelta(minutes=cursor.fetchone()[0])
+        stored = f"(SELECT * FROM {FIGURE} WHERE center_id = %(center)s AND day = ANY(%(fill_days)s))"
+        cursor.execute(
+            f"""INSERT INTO {STARTS} (center_id, day, window_local, scheduled, actual)
+            SELECT %(center)s, day, window_local, scheduled, actual FROM ({COUNT_STARTS.format(visits=stored + " v")}) c""",
+            visit_params(batch, fill_days=days, window=window),
         )
         return len(days)

@@ -16,7 +16,7 @@ from django.forms import MultiWidget
 from django.urls import reverse
 
 from insights import selectors
-from insights.models import SlotFigure, SummarizedDay, VisitDay, VisitFigure
+from insights.models import SlotFigure, StartFigure, SummarizedDay, VisitDay, VisitFigure
 from insights.period import Period
 from reminders.models import Reminder
 from scheduling.models import Appointment
@@ -168,3 +168,15 @@ def test_the_nightly_task_stores_the_visits_of_the_default_range(center, day):
     store_past_days()
     assert VisitDay.objects.filter(center=center).count() == 27  # the past days of the last four weeks
     assert VisitFigure.objects.filter(center=center, day=MONDAY).count() == 7
+
+
+def test_a_new_start_window_length_forgets_the_stored_start_counts(center, day):
+    windows = {r["at"]: r for r in figures(center)["nurse_load"]["windows"]}
+    assert windows[dt.time(9)]["actual"] == 2  # A 09:20 and D 09:28 (30-minute windows)
+    assert StartFigure.objects.filter(center=center, day=MONDAY).exists()
+    center.start_window_minutes = 60
+    center.save()
+    assert not StartFigure.objects.filter(center=center).exists() and not is_stored(center)
+    windows = {r["at"]: r for r in figures(center)["nurse_load"]["windows"]}
+    assert windows[dt.time(9)]["actual"] == 3  # A, D and C (09:50) in the hour
+    assert windows[dt.time(9)]["scheduled"] == 3  # A, D and C (B was a no-show)
