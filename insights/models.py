@@ -15,8 +15,8 @@ updates, imports, raw SQL). A writer's trigger takes a shared advisory lock on t
 filler an exclusive one, so a day is never stored from a snapshot that misses a change committed
 meanwhile.
 
-:class:`VisitFigure` and :class:`VisitDay` do the same for the per-visit part of the waits, no-shows
-and nurse-load views (:mod:`insights.visits`, triggers of migration ``0004``).
+:class:`VisitFigure`, :class:`StartFigure` and :class:`VisitDay` do the same for the per-visit part
+of the waits, no-shows and nurse-load views (:mod:`insights.visits`, triggers of migration ``0004``).
 """
 
 from __future__ import annotations

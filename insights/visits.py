@@ -7,13 +7,16 @@ day, protocol, status, local booked start and infusion start, the local hour of 
 chair start less booked start, arrival → chair wait and discharge drift in minutes, lead days,
 start less cancellation, who cancelled, whether confirmed and whether a reminder reached the
 patient — and ``has_started``. Converting each appointment's instants to local time and probing its
-reminders was most of these views' cost; a stored day's rows need neither.
+reminders was most of these views' cost; a stored day's rows need neither. ``start_counts_cte()``
+adds the nurse-load view's starts per start window, stored per day in
+:class:`~insights.models.StartFigure` with the day's visits.
 
 Days marked in :class:`~insights.models.VisitDay` come from :class:`~insights.models.VisitFigure`;
 the others (today, the future, anything not stored yet) are computed live by the same select list
 :func:`refresh` stores, so a figure is the same whether or not its day was stored. The triggers of
 migration ``0004`` forget a stored day when one of its appointments changes a column read here, or
-a reminder of one changes, and all of a center's days when its time zone changes; filling follows
+a reminder of one changes, and all of a center's days when its time zone or start window length
+changes; filling follows
 the slot summary's lock (:mod:`insights.summary`).
 """
 
