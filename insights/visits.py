@@ -16,8 +16,7 @@ the others (today, the future, anything not stored yet) are computed live by the
 :func:`refresh` stores, so a figure is the same whether or not its day was stored. The triggers of
 migration ``0004`` forget a stored day when one of its appointments changes a column read here, or
 a reminder of one changes, and all of a center's days when its time zone or start window length
-changes; filling follows
-the slot summary's lock (:mod:`insights.summary`).
+changes; filling follows the slot summary's lock (:mod:`insights.summary`).
 """
 
 from __future__ import annotations
