@@ -166,7 +166,7 @@ def _backend_cpu_seconds() -> float:
 
 def measure(client, url: str, *, repeat: int) -> tuple[list[float], int, int, float, float]:
     """The timings after the first request, the queries and size of the last one, the first request's
-    time (it stores the range's past days in the summary: the cold figure), and the mean CPU time per
+    time (it stores the range's past days in the summaries: the cold figure), and the mean CPU time per
     warm request of the app and its PostgreSQL backend together: the work done, which the machine's
     load does not inflate the way it inflates wall time."""
     from django.db import connection
@@ -303,7 +303,8 @@ def _header(figures: dict, args) -> list[str]:
         f"({how}, {figures['reminders']:,} reminders).",
         f"Server time in process (Django test client, PostgreSQL), median of {args.repeat} requests after a first one for the",
         f"default range (last 4 weeks) and of {max(2, args.repeat // 3)} for the whole year; target: ≤ 300 ms per view (default range).",
-        "The first request (cold) also stores the range's past days in the slot summary (insights.summary); later ones read them.",
+        "The first request (cold) also stores the range's past days in the slot and visit summaries (insights.summary,",
+        "insights.visits); later ones read them.",
     ]
 
 

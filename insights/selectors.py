@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from insights import summary
+from insights import summary, visits
 from insights.period import Period
 from insights.sql import APPOINTMENT, CHAIR, HELD_CHAIR, PROTOCOL, SCHEDULED, fetch, minutes, open_slots
-from reminders.models import REACHED_PROVIDER, Reminder
 from scheduling.models import AppointmentStatus, CancelledBy
 
 ON_TIME_GRACE_MINUTES = 10
 LATE_CANCEL_HOURS = 24
 WRONG_BY_MINUTES = 15
 MIN_VISITS_TO_FLAG = 5
-REMINDER = Reminder._meta.db_table
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -126,10 +124,7 @@ def _window_of(column: str, *, is_local: bool = False) -> str:
     """The local start of the start window holding ``column`` (windows count from local midnight);
     ``is_local`` when the column already holds local wall-clock time."""
     local = column if is_local else f"({column} AT TIME ZONE %(tz)s)"
-    return (
-        f"(date_trunc('day', {local}) + %(window)s * "
-        f"floor(extract(epoch FROM {local}::time) / extract(epoch FROM %(window)s)))"
-    )
+    return f"date_bin(%(window)s, {local}, date_trunc('day', {local}))"
 
 
 def nurse_load(*, period: Period) -> dict[str, list[dict]]:
@@ -137,6 +132,7 @@ def nurse_load(*, period: Period) -> dict[str, list[dict]]:
     capacity, averaged per time of day over the range's open days, with the over-capacity counts."""
     center = period.center
     summary.refresh(period=period, step_minutes=center.slot_minutes)
+    visits.refresh(period=period)
     sql = f"""
     WITH {summary.figures_cte()},
     {PER_SLOT},
@@ -144,32 +140,20 @@ def nurse_load(*, period: Period) -> dict[str, list[dict]]:
         SELECT p.day, {_window_of("p.slot_start")} AS window_local, min(p.nurses) * %(starts_per_nurse)s AS capacity
         FROM per_slot p GROUP BY 1, 2
     ),
+    {visits.visits_cte()},
+    {visits.start_counts_cte()},
     starts AS (
-        -- Each instant turned into local time once (the conversions were most of this part's cost).
-        SELECT a.status, a.start_l, a.infusion_l
-        FROM (
-            SELECT a.status, a.start AT TIME ZONE %(tz)s AS start_l, a.infusion_start_at AT TIME ZONE %(tz)s AS infusion_l
-            FROM {APPOINTMENT} a
-            WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
-              AND a.status IN %(scheduled)s
-        ) a JOIN open_days od ON od.day = a.start_l::date
-    ),
-    scheduled_starts AS (
-        SELECT {_window_of("a.start_l", is_local=True)} AS window_local, count(*) AS n
-        FROM starts a WHERE a.status IN %(held)s GROUP BY 1
-    ),
-    actual_starts AS (
-        SELECT {_window_of("a.infusion_l", is_local=True)} AS window_local, count(*) AS n
-        FROM starts a WHERE a.infusion_l IS NOT NULL GROUP BY 1
+        SELECT c.window_local, sum(c.scheduled) AS scheduled, sum(c.actual) AS actual
+        FROM start_counts c JOIN open_days od ON od.day = c.day
+        GROUP BY c.window_local
     ),
     by_window AS (
         SELECT 'window' AS part, w.window_local::time AS at,
-            avg(coalesce(ss.n, 0))::float AS scheduled, avg(coalesce(xs.n, 0))::float AS actual,
-            avg(w.capacity)::float AS capacity, max(coalesce(xs.n, 0))::float AS peak,
-            count(*) FILTER (WHERE coalesce(xs.n, 0) > w.capacity) AS over, count(*) AS n
+            avg(coalesce(st.scheduled, 0))::float AS scheduled, avg(coalesce(st.actual, 0))::float AS actual,
+            avg(w.capacity)::float AS capacity, max(coalesce(st.actual, 0))::float AS peak,
+            count(*) FILTER (WHERE coalesce(st.actual, 0) > w.capacity) AS over, count(*) AS n
         FROM windows w
-        LEFT JOIN scheduled_starts ss ON ss.window_local = w.window_local
-        LEFT JOIN actual_starts xs ON xs.window_local = w.window_local
+        LEFT JOIN starts st ON st.window_local = w.window_local
         GROUP BY w.window_local::time
     ),
     by_slot AS (
@@ -186,8 +170,7 @@ def nurse_load(*, period: Period) -> dict[str, list[dict]]:
         summary.figure_params(
             period,
             center.slot_minutes,
-            held=HELD_CHAIR,
-            window=minutes(center.start_window_minutes),
+            **visits.visit_params(period),
             starts_per_nurse=center.starts_per_nurse_per_window,
             per_nurse=center.patients_per_nurse,
         ),
@@ -208,38 +191,50 @@ def waits(*, period: Period) -> dict[str, list[dict]]:
     """Arrival → chair waits and on-time starts overall, by hour of the booked start and by protocol,
     the waits' distribution, and how far discharge drifts past the booked end by hour: one scan of the
     range's seated visits, each breakdown a grouping set."""
+    visits.refresh(period=period)
     sql = f"""
-    WITH seen AS (
-        SELECT a.discharged_at, p.code, p.name,
-            extract(hour FROM a.start AT TIME ZONE %(tz)s)::int AS hour,
-            extract(hour FROM a."end" AT TIME ZONE %(tz)s)::int AS end_hour,
-            extract(epoch FROM a.chair_start_at - a.arrived_at) / 60.0 AS wait,
-            a.chair_start_at <= a.start + %(grace)s AS on_time,
-            extract(epoch FROM a.discharged_at - a."end") / 60.0 AS drift
-        FROM {APPOINTMENT} a JOIN {PROTOCOL} p ON p.id = a.protocol_id
-        WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
-          AND a.chair_start_at IS NOT NULL AND a.status <> 'entered-in-error'
-    ), binned AS (
-        SELECT *, least(floor(wait / %(bin)s)::int, %(bins)s - 1) AS bin FROM seen
+    WITH {visits.visits_cte()},
+    seen AS MATERIALIZED (
+        SELECT v.protocol_id, extract(hour FROM v.start_local)::int AS hour, v.end_hour,
+            v.wait_minutes AS wait, v.seated_after <= %(grace)s AS on_time, v.drift_minutes AS drift
+        FROM visits v
+        WHERE v.seated_after IS NOT NULL
+    ),
+    -- Each part computes only its own figures, over narrow rows (the percentiles' sorts are most of
+    -- the cost; one GROUP BY per part sorted less than grouping sets did).
+    waits AS (
+        SELECT NULL::int AS hour, NULL::bigint AS protocol_id, count(*) AS seen, count(wait) AS waited,
+            percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY wait) AS wait_q,
+            100.0 * avg(on_time::int) AS on_time_percent
+        FROM seen
+        UNION ALL
+        SELECT hour, NULL, count(*), count(wait), percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY wait),
+            100.0 * avg(on_time::int)
+        FROM seen GROUP BY hour
+        UNION ALL
+        SELECT NULL, protocol_id, count(*), count(wait), percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY wait),
+            100.0 * avg(on_time::int)
+        FROM seen GROUP BY protocol_id
     )
-    SELECT
-        CASE WHEN GROUPING(hour) = 0 THEN 'hour' WHEN GROUPING(code) = 0 THEN 'protocol'
-             WHEN GROUPING(bin) = 0 THEN 'bin' WHEN GROUPING(end_hour) = 0 THEN 'drift' ELSE 'all' END AS part,
-        hour, code, max(name) AS name, bin, end_hour,
-        count(*) AS seen, count(wait) AS waited,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS median_wait,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS p90_wait,
-        100.0 * avg(on_time::int) AS on_time_percent,
-        count(discharged_at) AS finished,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY drift) AS median_drift,
-        avg(drift)::float AS mean_drift,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY drift) AS p90_drift
-    FROM binned
-    GROUP BY GROUPING SETS ((), (hour), (code), (bin), (end_hour))
+    SELECT CASE WHEN w.hour IS NOT NULL THEN 'hour' WHEN w.protocol_id IS NOT NULL THEN 'protocol' ELSE 'all' END AS part,
+        w.hour, p.code, p.name, NULL::int AS bin, NULL::int AS end_hour, w.seen, w.waited, w.wait_q, w.on_time_percent,
+        NULL::bigint AS finished, NULL::float8[] AS drift_q, NULL::float AS mean_drift
+    FROM waits w LEFT JOIN {PROTOCOL} p ON p.id = w.protocol_id
+    UNION ALL
+    SELECT 'bin', NULL, NULL, NULL, least(floor(wait / %(bin)s)::int, %(bins)s - 1), NULL,
+        count(*), NULL, NULL, NULL, NULL, NULL, NULL
+    FROM seen GROUP BY 5
+    UNION ALL
+    SELECT 'drift', NULL, NULL, NULL, NULL, end_hour, NULL, NULL, NULL, NULL,
+        count(drift), percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY drift), avg(drift)::float
+    FROM seen GROUP BY end_hour
     ORDER BY part, hour, code, bin, end_hour
     """
-    params = _params(period, grace=minutes(ON_TIME_GRACE_MINUTES), bin=WAIT_BIN_MINUTES, bins=WAIT_BINS)
+    params = visits.visit_params(period, grace=minutes(ON_TIME_GRACE_MINUTES), bin=WAIT_BIN_MINUTES, bins=WAIT_BINS)
     rows = fetch(sql, params)
+    for row in rows:
+        row["median_wait"], row["p90_wait"] = row.pop("wait_q") or (None, None)
+        row["median_drift"], row["p90_drift"] = row.pop("drift_q") or (None, None)
     figures = ("seen", "waited", "median_wait", "p90_wait", "on_time_percent")
 
     def summary(row: dict, part: str) -> dict:
@@ -287,52 +282,46 @@ LEAD_BUCKETS = [
 def noshows(*, period: Period) -> list[dict]:
     """No-show and late-cancellation counts and rates by protocol, weekday, lead time and reminder
     outcome (one query, grouping sets), over appointments that were due and have started."""
-    lead_case = " ".join(
-        f"WHEN lead_days >= {lo}" + (f" AND lead_days <= {hi}" if hi is not None else "") + f" THEN {i}"
-        for i, (lo, hi, _) in enumerate(LEAD_BUCKETS)
-    )
+    visits.refresh(period=period)
     sql = f"""
-    WITH due AS (
-        SELECT a.status, p.code, p.name,
-            extract(isodow FROM a.start AT TIME ZONE %(tz)s)::int - 1 AS weekday,
-            greatest(0, (a.start AT TIME ZONE %(tz)s)::date - (a.created_at AT TIME ZONE %(tz)s)::date) AS lead_days,
-            a.status = 'noshow' AS is_noshow,
-            a.status = 'cancelled' AS is_late_cancel,
+    WITH {visits.visits_cte()},
+    due AS (
+        SELECT v.protocol_id, extract(isodow FROM v.day)::int - 1 AS weekday,
+            -- The bucket whose lower bound is the largest not above the lead days (LEAD_BUCKETS are contiguous).
+            width_bucket(v.lead_days, %(lead_bounds)s) - 1 AS lead_bucket,
+            v.status = 'noshow' AS is_noshow,
+            v.status = 'cancelled' AS is_late_cancel,
             CASE
-                WHEN a.confirmed_at IS NOT NULL THEN 'confirmed'
-                WHEN a.status = 'cancelled' AND a.cancelled_by = %(by_patient)s AND r.reached THEN 'cancelled'
-                WHEN r.reached THEN 'no reply'
+                WHEN v.is_confirmed THEN 'confirmed'
+                WHEN v.status = 'cancelled' AND v.cancelled_by = %(by_patient)s AND v.is_reached THEN 'cancelled'
+                WHEN v.is_reached THEN 'no reply'
                 ELSE 'no reminder sent'
             END AS outcome
-        FROM {APPOINTMENT} a JOIN {PROTOCOL} p ON p.id = a.protocol_id
-        LEFT JOIN LATERAL (
-            SELECT true AS reached FROM {REMINDER} rm
-            WHERE rm.appointment_id = a.id AND rm.status IN %(reached)s LIMIT 1
-        ) r ON true
-        WHERE a.center_id = %(center)s AND a.start >= %(range_start)s AND a.start < %(range_end)s
-          AND a.start < %(now)s
-          AND (a.status IN %(scheduled)s
-               OR (a.status = 'cancelled' AND a.cancelled_at > a.start - %(late)s))
-    ), bucketed AS (
-        SELECT *, CASE {lead_case} END AS lead_bucket FROM due
+        FROM visits v
+        WHERE v.has_started AND (v.status IN %(scheduled)s OR (v.status = 'cancelled' AND v.cancelled_before < %(late)s))
     )
-    SELECT
-        CASE WHEN GROUPING(code) = 0 THEN 'protocol' WHEN GROUPING(weekday) = 0 THEN 'weekday'
-             WHEN GROUPING(lead_bucket) = 0 THEN 'lead' WHEN GROUPING(outcome) = 0 THEN 'outcome'
-             ELSE 'all' END AS part,
-        code, max(name) AS name, weekday, lead_bucket, outcome,
-        count(*) AS due, count(*) FILTER (WHERE is_noshow) AS noshows,
-        count(*) FILTER (WHERE is_late_cancel) AS late_cancellations,
-        100.0 * avg(is_noshow::int) AS noshow_rate, 100.0 * avg(is_late_cancel::int) AS late_cancel_rate
-    FROM bucketed
-    GROUP BY GROUPING SETS ((), (code), (weekday), (lead_bucket), (outcome))
-    ORDER BY part, code, weekday, lead_bucket, outcome
+    SELECT g.part, p.code, p.name, g.weekday, g.lead_bucket, g.outcome, g.due, g.noshows, g.late_cancellations,
+        g.noshow_rate, g.late_cancel_rate
+    FROM (
+        SELECT
+            CASE WHEN GROUPING(protocol_id) = 0 THEN 'protocol' WHEN GROUPING(weekday) = 0 THEN 'weekday'
+                 WHEN GROUPING(lead_bucket) = 0 THEN 'lead' WHEN GROUPING(outcome) = 0 THEN 'outcome'
+                 ELSE 'all' END AS part,
+            protocol_id, weekday, lead_bucket, outcome,
+            count(*) AS due, count(*) FILTER (WHERE is_noshow) AS noshows,
+            count(*) FILTER (WHERE is_late_cancel) AS late_cancellations,
+            100.0 * avg(is_noshow::int) AS noshow_rate, 100.0 * avg(is_late_cancel::int) AS late_cancel_rate
+        FROM due
+        GROUP BY GROUPING SETS ((), (protocol_id), (weekday), (lead_bucket), (outcome))
+    ) g LEFT JOIN {PROTOCOL} p ON p.id = g.protocol_id
+    ORDER BY g.part, p.code, g.weekday, g.lead_bucket, g.outcome
     """
-    params = _params(
+    params = visits.visit_params(
         period,
+        scheduled=SCHEDULED,
         late=dt.timedelta(hours=LATE_CANCEL_HOURS),
-        reached=tuple(s.value for s in REACHED_PROVIDER),
         by_patient=CancelledBy.PATIENT.value,
+        lead_bounds=[lo for lo, _, _ in LEAD_BUCKETS],
     )
     return fetch(sql, params)
 

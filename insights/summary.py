@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from chairs.models import ChairBlock
 from insights.models import SlotFigure, SummarizedDay
 from insights.period import Period
-from insights.sql import APPOINTMENT, CHAIR, CLOSURE, HOURS, SCHEDULED, SHIFT, no_jit
+from insights.sql import APPOINTMENT, CHAIR, CLOSURE, HOURS, SCHEDULED, SHIFT, query_settings
 
 BLOCK = ChairBlock._meta.db_table
 FIGURE = SlotFigure._meta.db_table
@@ -126,6 +126,8 @@ def _live_chain(*, live: str, weekdays: bool) -> str:
         SELECT (sh.start AT TIME ZONE %(tz)s)::date AS day, sh.start, sh."end"
         FROM {SHIFT} sh
         WHERE sh.center_id = %(center)s AND sh.start < %(range_end)s AND sh."end" > %(range_start)s - interval '1 day'
+          -- Only shifts that can cover a live slot (usually today's): the others cost a join each.
+          AND sh.start < (SELECT max(slot_end) FROM slots) AND sh."end" > (SELECT min(slot_start) FROM slots)
     ),
     staffed AS (
         SELECT s.day, s.slot, count(*) AS nurses
@@ -203,7 +205,7 @@ def _store(*, period: Period, step_minutes: int, days: list[dt.date]) -> int:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, center])
         if not cursor.fetchone()[0]:
             return 0
-        no_jit(cursor)
+        query_settings(cursor)
         cursor.execute(
             f"""INSERT INTO {SUMMARIZED} (center_id, day, step_minutes, computed_at)
             SELECT %s, d, %s, now() FROM unnest(%s::date[]) AS d

@@ -1,7 +1,7 @@
-"""Nightly (Celery beat): store each center's past days of the default range in the slot summary and
-their template compliance, so the morning's first insights view reads them instead of computing
+"""Nightly (Celery beat): store each center's past days of the default range in the slot summary,
+the visit summary and their template compliance, so the morning's first insights view reads them instead of computing
 them. Safe to run twice: a day already stored is skipped. Views store whatever is still missing
-themselves (``insights.summary``, ``insights.compliance``)."""
+themselves (``insights.summary``, ``insights.visits``, ``insights.compliance``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from chairs.models import Center
 from insights.compliance import day_compliance
 from insights.period import DEFAULT_DAYS, Period
 from insights.summary import refresh
+from insights.visits import refresh as refresh_visits
 
 UTILIZATION_STEPS = (15, 30)  # the heatmap's two slot lengths
 
@@ -28,5 +29,6 @@ def store_past_days() -> int:
         period = Period(center=center, date_from=today - dt.timedelta(days=DEFAULT_DAYS - 1), date_to=today, now=now)
         for step in sorted({*UTILIZATION_STEPS, center.slot_minutes}):
             stored += refresh(period=period, step_minutes=step)
+        refresh_visits(period=period)
         day_compliance(period=period)
     return stored
