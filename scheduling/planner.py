@@ -633,7 +633,17 @@ class _Day:
         return codes, used >= start_capacity
 
     def free_gaps(self, chair_id: int) -> list[tuple[dt.datetime, dt.datetime]]:
-        """The chair's free stretches inside opening hours, in order."""
+        """The chair's free stretches inside opening hours, in order (computed once per chair)."""
+        found = self._free_gaps.get(chair_id)
+        if found is None:
+            found = self._free_gaps[chair_id] = self._find_free_gaps(chair_id)
+        return found
+
+    @cached_property
+    def _free_gaps(self) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
+        return {}
+
+    def _find_free_gaps(self, chair_id: int) -> list[tuple[dt.datetime, dt.datetime]]:
         merged = self.busy.get(chair_id)
         if not merged:
             return [(self.opens, self.closes)]
