@@ -25,8 +25,8 @@ protocol mix of the demo center (DOMAIN.md protocols).
   today's ranking (no template) and first-fit (earliest start, first free chair). The reference
   is the best of CP-SAT cold and CP-SAT hinted with first-fit's and the template planner's
   placements; with identical chairs the count model of the template solver is an exact model of
-  the day, so its bound is a proven bound on the patients that fit. ``--first-seed`` checks other
-  instances than the ones the weights were tuned on; ``--with-previous`` adds the template planner
+  the day, so its bound is a proven bound on the patients that fit. ``--first-seed`` runs other
+  instances (seeds from K on); ``--with-previous`` adds the template planner
   with the weights of ``PREVIOUS`` (the ranking before issue 15's quality terms) to the same run.
 
 Prints one table and writes it to ``bench/results/planner.txt``.
