@@ -2,6 +2,7 @@
 
     python3 dev.py bench                  # every benchmark
     .venv/bin/python -m bench.planner_bench [--quick] [--quality-only | --latency-only] [--seeds N]
+        [--first-seed K] [--with-previous]
 
 Centers are generated with fixed seeds: *small* (12 chairs) and *large* (60
 chairs + 8 beds), open Monday–Friday 08:00–18:00, nurses in two staggered
@@ -24,7 +25,9 @@ protocol mix of the demo center (DOMAIN.md protocols).
   today's ranking (no template) and first-fit (earliest start, first free chair). The reference
   is the best of CP-SAT cold and CP-SAT hinted with first-fit's and the template planner's
   placements; with identical chairs the count model of the template solver is an exact model of
-  the day, so its bound is a proven bound on the patients that fit.
+  the day, so its bound is a proven bound on the patients that fit. ``--first-seed`` runs other
+  instances (seeds from K on); ``--with-previous`` adds the template planner
+  with the weights of ``PREVIOUS`` (the ranking before issue 15's quality terms) to the same run.
 
 Prints one table and writes it to ``bench/results/planner.txt``.
 """
@@ -32,6 +35,7 @@ Prints one table and writes it to ``bench/results/planner.txt``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import random
 import statistics
@@ -143,6 +147,8 @@ SIZES = (12, 24, 48)
 LOADS = (("equal", 1.0), ("120 %", 1.2))
 DAY = FIRST_MONDAY
 METHODS = ("template", "today", "first_fit")
+# The template planner before the restart and no-longer-expected terms (same run, same template).
+PREVIOUS = {"NO_LONGER_EXPECTED_WEIGHT": 0.0, "RESTART_WEIGHT": 0.0}
 
 
 def quality_center(chairs: int, template: planner.Template | None = None) -> planner.PlannerInput:
@@ -230,6 +236,23 @@ def choose_planner(pin, code, dose):
     return top.chair_id, top.start, top.end
 
 
+@contextlib.contextmanager
+def planner_weights(weights: dict[str, float]):
+    saved = {name: getattr(planner, name) for name in weights}
+    for name, value in weights.items():
+        setattr(planner, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(planner, name, value)
+
+
+def choose_previous(pin, code, dose):
+    with planner_weights(PREVIOUS):
+        return choose_planner(pin, code, dose)
+
+
 def choose_first_fit(pin, code, dose):
     """Booking by hand in time order: the earliest start, on the first free chair in label order."""
     minutes = dt.timedelta(minutes=chair_minutes(code, dose))
@@ -307,13 +330,17 @@ def reference(chairs: int, requests, hints, seconds: float) -> tuple[int, int]:
     return best, bound
 
 
-def quality(seeds: int, seconds: float, template_seconds: float, say) -> bool:
+def quality(
+    seeds: int, seconds: float, template_seconds: float, say, first_seed: int = 1, previous: bool = False
+) -> bool:
     header = (
         f"{'chairs':>6} {'load':<6} {'method':<10}{'placed/best':>12}{'min':>7}{'vs FF':>7}"
         f"{'at cap':>8}{'of FF':>7}{'over cap':>9}"
     )
+    methods = (*METHODS, "previous") if previous else METHODS
     say(
-        f"Quality: {len(SIZES)} sizes x {len(LOADS)} loads x {seeds} seeds, one center-day each; "
+        f"Quality: {len(SIZES)} sizes x {len(LOADS)} loads x {seeds} seeds "
+        f"({first_seed}-{first_seed + seeds - 1}), one center-day each; "
         f"reference = best of CP-SAT cold / hinted with first-fit / hinted with the template planner "
         f"({seconds:.0f} s each, 2 workers)"
     )
@@ -323,15 +350,17 @@ def quality(seeds: int, seconds: float, template_seconds: float, say) -> bool:
     for chairs in SIZES:
         for load_name, load in LOADS:
             template, solved = build_template(chairs, load, template_seconds)
-            rows = {m: [] for m in METHODS}
+            rows = {m: [] for m in methods}
             refs = []
-            for seed in range(1, seeds + 1):
+            for seed in range(first_seed, first_seed + seeds):
                 requests = instance(chairs, load, seed)
                 plans = {
                     "template": stream(quality_center(chairs, template), requests, choose_planner),
                     "today": stream(quality_center(chairs), requests, choose_planner),
                     "first_fit": stream(quality_center(chairs), requests, choose_first_fit),
                 }
+                if previous:
+                    plans["previous"] = stream(quality_center(chairs, template), requests, choose_previous)
                 best, bound = reference(
                     chairs, requests, [plan_counts(plans["first_fit"]), plan_counts(plans["template"])], seconds
                 )
@@ -341,7 +370,7 @@ def quality(seeds: int, seconds: float, template_seconds: float, say) -> bool:
                     rows[method].append((len(pin.booked) / best, windows_at_cap(pin), over_cap(pin)))
             ff_ratio = statistics.mean(r[0] for r in rows["first_fit"])
             ff_cap = statistics.mean(r[1] for r in rows["first_fit"]) or 1
-            for method in METHODS:
+            for method in methods:
                 ratio = statistics.mean(r[0] for r in rows[method])
                 at_cap = statistics.mean(r[1] for r in rows[method])
                 broken = sum(r[2] for r in rows[method])
@@ -435,6 +464,10 @@ def main() -> None:
     parser.add_argument("--latency-only", action="store_true", help="skip the quality comparison")
     parser.add_argument("--quality-only", action="store_true", help="skip the latency figures")
     parser.add_argument("--seeds", type=int, help="instances per size and load (default 4, quick 2)")
+    parser.add_argument("--first-seed", type=int, default=1, help="seed of the first instance (default 1)")
+    parser.add_argument(
+        "--with-previous", action="store_true", help="also the template planner with the PREVIOUS weights"
+    )
     args = parser.parse_args()
     lines = []
 
@@ -462,13 +495,16 @@ def main() -> None:
         seeds = args.seeds or (2 if args.quick else 4)
         seconds = 2.0 if args.quick else 3.0
         began = time.perf_counter()
-        met = quality(seeds, seconds, 3.0 if args.quick else 5.0, say)
+        met = quality(seeds, seconds, 3.0 if args.quick else 5.0, say, args.first_seed, args.with_previous)
         say(f"Quality targets {'all met' if met else 'NOT all met'} ({time.perf_counter() - began:.0f} s)")
     say(f"Load average at the end: {load_average()}")
     # A partial run writes its own file, so it never overwrites the figures of the other half.
     results = RESULTS
     if args.quality_only or args.latency_only:
         results = RESULTS.with_name(f"planner_{'quality' if args.quality_only else 'latency'}.txt")
+    if args.first_seed != 1 and not args.latency_only:  # other instances: their own file, beside the tuned ones
+        last = args.first_seed + (args.seeds or (2 if args.quick else 4)) - 1
+        results = results.with_name(f"{results.stem}_seeds{args.first_seed}-{last}.txt")
     results.parent.mkdir(exist_ok=True)
     results.write_text("\n".join(lines) + "\n")
     print(f"written to {results}")

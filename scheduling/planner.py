@@ -53,7 +53,8 @@ able to hold what is still to come. They are ordered by
 4. a score, lower is better (weights are the constants below), the sum of
    * **start cap** (``AT_CAP_WEIGHT``): the start would fill its window's nurse
      starts to the cap. Starts spread only as far as that: a window below its
-     cap costs nothing, so chairs are not left idle for the sake of spreading;
+     cap costs nothing (unless chairs are waiting to start in it, see *restart*),
+     so chairs are not left idle for the sake of spreading;
    * **look-ahead** (``LOOKAHEAD_WEIGHT`` per patient, only with a template):
      the patients the template still expects that day (its starts of each
      duration class less the day's bookings of that class, less this request)
@@ -70,10 +71,21 @@ able to hold what is still to come. They are ordered by
      placement's free stretch no longer holds. A chair day kept whole for a
      long infusion the template does not expect holds more patients as shorter
      ones (on an overbooked day the late long requests then find no room, and
-     the short ones do). Giving such room up while the template still expects
-     some of the class (room beyond the expected count) placed more patients at
-     120 % load but fewer at equal load, where a day's mix often holds more long
-     infusions than the template's (``bench/planner_bench.py``);
+     the short ones do). Once the template expects no long infusion of that
+     length *or longer* either, each is worth ``NO_LONGER_EXPECTED_WEIGHT``
+     more: while longer ones are still expected their room also holds this
+     class, and only the look-ahead weighs it. Giving such room up while the
+     template still expects some of the class (room beyond the expected count)
+     placed more patients at 120 % load but fewer at equal load, where a day's
+     mix often holds more long infusions than the template's
+     (``bench/planner_bench.py``);
+   * **restart** (``RESTART_WEIGHT`` each): the start is not at the beginning
+     of its free stretch and falls in a window whose spare nurse starts the
+     chairs already waiting there need (free stretches that begin in it, after
+     a booking or a block, see :attr:`_Day.restart_pressed`), or the free
+     stretch it leaves after its end will wait in such a window. Chairs that
+     come free together cannot all start again at once: their idle steps are
+     lost and the late requests meet windows at their cap;
    * **spare kind** (``SPARE_KIND_WEIGHT``): a bed or room for a protocol that
      does not need one;
    * tie-breaks, together smaller than any term above: **not snug**
@@ -83,7 +95,7 @@ able to hold what is still to come. They are ordered by
 5. the start time (earliest first), then the chair label (deterministic).
 
 For each start time the chair with the lowest score part that depends on the
-chair (look-ahead, room, kind, snug, fit) is the candidate; ties go to the first label.
+chair (look-ahead, room, restart, kind, snug, fit) is the candidate; ties go to the first label.
 
 **Template** (optional, ``PlannerInput.template``): for each weekday, starts kept at local
 wall-clock times for a *duration class* (the chair time rounded up to the slot grid, see
@@ -120,6 +132,11 @@ AT_CAP_WEIGHT = 3.0
 LOOKAHEAD_WEIGHT = 1.0
 # Each long infusion's room given up once the template's starts of its class are all booked (a bonus):
 LONG_ROOM_WEIGHT = 1.0
+# ... and as much again once the template expects no long infusion of that length or longer at all:
+NO_LONGER_EXPECTED_WEIGHT = 1.0
+# A start, or a free stretch left after the end, in a window whose spare nurse starts the chairs already
+# waiting to start there (free stretches beginning in it) take up:
+RESTART_WEIGHT = 0.2
 # Taking a bed or room when the protocol does not need one (keep them for those that do):
 SPARE_KIND_WEIGHT = 0.25
 # Tie-breaks, together less than the smallest weight above: not snug on either side, then how long
@@ -544,6 +561,31 @@ class _Day:
                     wanted[minutes] -= 1
         return {minutes: max(count, 0) for minutes, count in wanted.items()}
 
+    @cached_property
+    def restart_pressed(self) -> list[bool]:
+        """Per grid index: whether its window's starts are all wanted by chairs waiting to start there.
+
+        A free stretch that begins after a booking or a block (not at the opening) and holds at least
+        ``min_useful_gap_minutes`` from its first grid start waits for a start in that start's window;
+        a window is pressed when its booked starts and the stretches waiting in it reach its start
+        capacity. (Counted in whole grid steps, like the look-ahead.)
+        """
+        step = self.rules.slot_minutes * 60
+        useful = -(-self.rules.min_useful_gap_minutes // self.rules.slot_minutes)
+        waiting: Counter = Counter()
+        for chair in self.active_chair_ids:
+            for begin, end in self.free_gaps(chair):
+                if begin == self.opens:
+                    continue
+                first = -(-int((begin - self.opens).total_seconds()) // step)
+                if first < len(self.grid) and int((end - self.opens).total_seconds()) // step - first >= useful:
+                    waiting[self.window_of(self.grid[first])] += 1
+        capacity = self.rules.starts_per_nurse_per_window
+        return [
+            self.window_starts[w] + waiting[w] >= capacity * self.window_nurses(w)
+            for w in map(self.window_of, self.grid)
+        ]
+
     def window_of(self, t: dt.datetime) -> dt.datetime:
         """The beginning (UTC) of the start window holding instant ``t``."""
         cached = self._window_of.get(t)
@@ -591,7 +633,17 @@ class _Day:
         return codes, used >= start_capacity
 
     def free_gaps(self, chair_id: int) -> list[tuple[dt.datetime, dt.datetime]]:
-        """The chair's free stretches inside opening hours, in order."""
+        """The chair's free stretches inside opening hours, in order (computed once per chair)."""
+        found = self._free_gaps.get(chair_id)
+        if found is None:
+            found = self._free_gaps[chair_id] = self._find_free_gaps(chair_id)
+        return found
+
+    @cached_property
+    def _free_gaps(self) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
+        return {}
+
+    def _find_free_gaps(self, chair_id: int) -> list[tuple[dt.datetime, dt.datetime]]:
         merged = self.busy.get(chair_id)
         if not merged:
             return [(self.opens, self.closes)]
@@ -746,8 +798,14 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
     refused: Counter = Counter()
     candidates: list[Candidate] = []
     minutes_class = duration_class(d.rules, request.chair_minutes)
-    # Only the room for longer infusions than this one is given up (see _best_chair_per_start).
-    booked_classes = [m for m, n in d.long_room_expected.items() if m > minutes_class and not n]
+    # Only the room for longer infusions than this one is given up (see _best_chair_per_start), and
+    # more readily once no long infusion at least as long is expected at all.
+    expected = d.long_room_expected
+    booked_classes = {
+        m: LONG_ROOM_WEIGHT + NO_LONGER_EXPECTED_WEIGHT * (not any(n for k, n in expected.items() if k >= m))
+        for m, n in expected.items()
+        if m > minutes_class and not n
+    }
     lookahead = _Lookahead(d, minutes_class) if d.template_slots else None
     best = _best_chair_per_start(d, chairs, duration, bool(request.required_kind), booked_classes, lookahead)
     considered = 0
@@ -786,7 +844,7 @@ def _plan_day(pin, request, day, chairs, duration, sliver, tz) -> tuple[list[Can
 
 
 def _best_chair_per_start(
-    d: _Day, chairs, duration, kind_required: bool, booked_classes: Iterable[int], lookahead: _Lookahead | None
+    d: _Day, chairs, duration, kind_required: bool, booked_classes: Mapping[int, float], lookahead: _Lookahead | None
 ) -> dict[int, tuple]:
     """For each grid index, the best-fitting free chair: (fit, chair, gap start, gap end, patients lost).
 
@@ -796,15 +854,18 @@ def _best_chair_per_start(
 
     With a template, ``lookahead`` counts the patients the template still expects that the free
     stretches would no longer hold (``LOOKAHEAD_WEIGHT`` each), and for each long duration class
-    whose template starts are all booked (``booked_classes``, class minutes) each infusion of it the
-    placement's stretch no longer holds earns ``LONG_ROOM_WEIGHT``, since a chair day kept free for a
-    long infusion the template does not expect holds more patients as shorter ones. (The room the
-    template still needs is the look-ahead's part.)
+    whose template starts are all booked (``booked_classes``: class minutes -> weight, see _plan_day)
+    each infusion of it the placement's stretch no longer holds earns its weight, since a chair day kept
+    free for a long infusion the template does not expect holds more patients as shorter ones. (The
+    room the template still needs is the look-ahead's part.) ``RESTART_WEIGHT`` is charged for a start
+    or an end in a window the chairs waiting to start there already fill (``_Day.restart_pressed``).
     """
     slot = d.rules.slot_minutes
     step = slot * 60
     chair_slots = -(-int(duration.total_seconds()) // step)  # grid steps from a start to the first start after it
     day_minutes = (d.closes - d.opens).total_seconds() / 60 + 1
+    useful = -(-d.rules.min_useful_gap_minutes // slot) * slot
+    pressed = d.restart_pressed
     best: dict[int, tuple] = {}
     for chair in chairs:
         kind_penalty = SPARE_KIND_WEIGHT if not kind_required and chair.kind != "chair" else 0.0
@@ -822,10 +883,16 @@ def _best_chair_per_start(
                 after = max(end_minute - (index + chair_slots) * slot, 0)
                 lost = 0 if lookahead is None else lookahead.lost(gap_start, gap_end, index, index + chair_slots)
                 room = LOOKAHEAD_WEIGHT * lost
-                for minutes in booked_classes:
+                for minutes, weight in booked_classes.items():
                     given_up = whole // minutes - before // minutes - after // minutes
                     if given_up > 0:
-                        room -= LONG_ROOM_WEIGHT * given_up
+                        room -= weight * given_up
+                # A start that a chair waiting to start in its window needs, or a stretch left after it
+                # that will wait for a start in a window whose starts are already all wanted.
+                if before and pressed[index]:
+                    room += RESTART_WEIGHT
+                if after >= useful and index + chair_slots < len(pressed) and pressed[index + chair_slots]:
+                    room += RESTART_WEIGHT
                 # Snug: no grid start left free between it and a booking, a block, the opening or the
                 # closing, on at least one side.
                 fit = room + kind_penalty + NOT_SNUG_WEIGHT * (before > 0 and after > 0) + tightness

@@ -256,6 +256,26 @@ def test_starts_avoid_filling_a_window_to_its_cap():
     assert best.start >= local(MONDAY, "08:30")
 
 
+def test_a_start_a_chair_waiting_in_its_window_needs_goes_to_that_chair():
+    # One nurse, one start per 15-minute window. Chair 1 comes free at 10:00 and waits for the 10:00
+    # start; chair 2 is free 08:00-12:00 (blocked after). Best fit alone puts a two-hour infusion at
+    # 10:00-12:00 on chair 2 (the tighter stretch), taking the one 10:00 start: chair 1 then idles.
+    booked = [planner.BookedSlot(id=1, chair_id=1, start=local(MONDAY, "08:00"), end=local(MONDAY, "10:00"))]
+    blocks = [planner.BlockedTime(chair_id=2, start=local(MONDAY, "12:00"), end=local(MONDAY, "17:00"))]
+    p = pin(
+        chair_count=2,
+        nurses=1,
+        booked=booked,
+        blocks=blocks,
+        patients_per_nurse=10,
+        starts_per_nurse_per_window=1,
+        start_window_minutes=15,
+        min_useful_gap_minutes=60,
+    )
+    best = planner.find_slots(p, request(MONDAY, 120, limit=1)).candidates[0]
+    assert (best.chair_id, best.start) == (1, local(MONDAY, "10:00"))
+
+
 def test_prefers_snug_chairs():
     # At 09:30 chair 1 (busy until 09:00) would leave 09:00-09:30 free; chair 2 is busy until 09:30 exactly.
     booked = [
