@@ -7,14 +7,16 @@ For each open weekday of a center the builder works out
 * the **capacity**: chairs, and for every grid slot the watch and start capacity the nurses on
   shift give (the median over the same weekdays, past weeks and the two weeks ahead);
 
-then solves the template with CP-SAT (``booking_templates.solver``, time-limited). When the
-solver finds nothing in time the previous version stays in force; a new version is saved only
-when the slots changed.
+then solves the template with CP-SAT (``booking_templates.solver``, limited by deterministic time,
+so the same bookings give the same template, with a wall-clock safety cap). When the solver finds
+nothing in time the previous version stays in force; a new version is saved only when the slots
+changed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -22,15 +24,15 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from booking_templates.models import BookingTemplate, TemplateSource
-from booking_templates.solver import DayCapacity, solve_day_template
+from booking_templates.solver import DEFAULT_SECONDS, DEFAULT_WORK, DayCapacity, solve_day_template
 from chairs.models import Center
 from scheduling import planner
 from scheduling.models import Appointment
 from scheduling.planner_input import planner_input_for
 
 DEFAULT_WEEKS = 8
-DEFAULT_SECONDS = 10.0
 WEEKS_AHEAD = 2
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,15 @@ def build_center_templates(
     today: dt.date,
     weeks: int = DEFAULT_WEEKS,
     declared_mix: dict[int, float] | None = None,
+    work: float = DEFAULT_WORK,
     seconds: float = DEFAULT_SECONDS,
     workers: int = 1,
     created_by=None,
 ) -> list[BuildResult]:
-    """Build (or keep) the template of every open weekday; ``declared_mix`` is chair minutes -> patients a day."""
+    """Build (or keep) the template of every open weekday; ``declared_mix`` is chair minutes -> patients a day.
+
+    ``work`` is the solver's deterministic time per weekday, ``seconds`` its wall-clock safety cap.
+    """
     date_from = today - dt.timedelta(weeks=weeks)
     date_to = today + dt.timedelta(weeks=WEEKS_AHEAD)
     pin = planner_input_for(center=center, date_from=date_from, date_to=date_to)
@@ -77,6 +83,7 @@ def build_center_templates(
                 demand=demand,
                 source=source,
                 weeks=None if declared_mix is not None else weeks,
+                work=work,
                 seconds=seconds,
                 workers=workers,
                 created_by=created_by,
@@ -85,13 +92,23 @@ def build_center_templates(
     return results
 
 
-def _build_weekday(*, center, weekday, capacity, demand, source, weeks, seconds, workers, created_by) -> BuildResult:
+def _build_weekday(
+    *, center, weekday, capacity, demand, source, weeks, work, seconds, workers, created_by
+) -> BuildResult:
     previous = BookingTemplate.objects.filter(center=center, weekday=weekday).order_by("-version").first()
     if not demand:
         return BuildResult(weekday, previous, "no demand")
-    solved = solve_day_template(capacity, demand, seconds=seconds, workers=workers)
+    solved = solve_day_template(capacity, demand, work=work, seconds=seconds, workers=workers)
     if solved is None:
         return BuildResult(weekday, previous, "kept previous")
+    if not solved.is_reproducible:
+        logger.warning(
+            "Booking template of center %s, weekday %s: the %s s wall-clock cap stopped the solver before its "
+            "deterministic limit, so a rebuild may differ (raise BOOKING_TEMPLATE_SECONDS or lower BOOKING_TEMPLATE_WORK)",
+            center.pk,
+            weekday,
+            seconds,
+        )
     slots = [list(s) for s in solved.slots]
     if previous is not None and previous.slots == slots:
         return BuildResult(weekday, previous, "unchanged")

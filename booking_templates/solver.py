@@ -17,6 +17,15 @@ is a real chair plan.
 It maximises the patients placed, then the chair time used, then keeps windows below their
 start cap (a window at its cap is where a late nurse or an add-on has no room). With no
 solution inside the time limit it returns None, and the caller keeps the previous template.
+
+The same input gives the same template: the search is limited by CP-SAT's *deterministic* time
+(``work``, a count of the solver's own work in roughly seconds of one idle core, the same at any
+load for one OR-Tools version), with a fixed random seed and a fixed number of workers (one by
+default; several interleave their search deterministically, which is slower). A limit on
+wall-clock time alone stops the search
+wherever a busy machine has got to, so the template (and everything planned with it) changed run
+to run. ``seconds`` stays as a wall-clock safety cap so that a nightly build cannot hang on a
+starved machine; a solve it stops is marked ``is_reproducible=False`` (it may differ next time).
 """
 
 from __future__ import annotations
@@ -27,6 +36,10 @@ from dataclasses import dataclass
 
 MINUTE_WEIGHT = 10
 AT_CAP_WEIGHT = 1
+# Deterministic seconds of search: enough for every template of the planner benchmark to settle.
+DEFAULT_WORK = 5.0
+# Wall-clock safety cap: DEFAULT_WORK took 6-10 s of wall clock at load average 2 on 2 cores.
+DEFAULT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -55,19 +68,23 @@ class SolvedTemplate:
     patients: int
     status: str  # OPTIMAL or FEASIBLE
     bound: float
+    # False when the wall-clock cap, not the deterministic limit, stopped the search.
+    is_reproducible: bool = True
 
 
 def solve_day_template(
     capacity: DayCapacity,
     demand: Mapping[int, float],
     *,
-    seconds: float = 10.0,
+    work: float = DEFAULT_WORK,
+    seconds: float = DEFAULT_SECONDS,
     workers: int = 1,
     seed: int = 7,
     patients_only: bool = False,
     hint: Mapping[tuple[int, int], int] | None = None,
 ) -> SolvedTemplate | None:
-    """The best template CP-SAT finds within ``seconds`` for ``demand`` (class minutes -> patients a day).
+    """The best template CP-SAT finds within ``work`` deterministic seconds for ``demand`` (class minutes ->
+    patients a day); ``seconds`` caps the wall-clock time.
 
     ``patients_only`` drops the secondary terms (the benchmark's reference packing, whose bound is then
     a bound on patients); ``hint`` is a known plan, (start minute, class) -> count, to start from.
@@ -125,9 +142,7 @@ def solve_day_template(
         for (index, minutes), v in starts.items():
             model.AddHint(v, hint.get((grid[index], minutes), 0))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
+    _make_deterministic(solver.parameters, work=work, seconds=seconds, workers=workers, seed=seed)
     status = solver.Solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
@@ -140,7 +155,20 @@ def solve_day_template(
         status=solver.StatusName(status),
         # The objective's bound as a bound on patients (the secondary terms are worth less than one).
         bound=math.floor((solver.BestObjectiveBound() + len(penalties) * (not patients_only)) / patient_weight),
+        # Ended by a proof or by the deterministic limit, not by the wall clock.
+        is_reproducible=status == cp_model.OPTIMAL or solver.deterministic_time >= work,
     )
+
+
+def _make_deterministic(parameters, *, work: float, seconds: float, workers: int, seed: int) -> None:
+    """Search limits that depend on the input only, with the wall clock as a safety cap."""
+    parameters.max_deterministic_time = work
+    parameters.max_time_in_seconds = seconds
+    parameters.num_workers = workers
+    parameters.random_seed = seed
+    # Parallel workers race (who finds what first depends on the machine's load); interleaved, they
+    # take deterministic turns.
+    parameters.interleave_search = workers > 1
 
 
 def _windows(capacity: DayCapacity) -> dict[int, list[int]]:

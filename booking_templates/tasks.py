@@ -18,6 +18,7 @@ def build_templates_for_center(center_id: int) -> dict[int, str]:
         center=center,
         today=today,
         weeks=settings.BOOKING_TEMPLATE_WEEKS,
+        work=settings.BOOKING_TEMPLATE_WORK,
         seconds=settings.BOOKING_TEMPLATE_SECONDS,
     )
     return {r.weekday: r.outcome for r in results}
@@ -25,7 +26,7 @@ def build_templates_for_center(center_id: int) -> dict[int, str]:
 
 @shared_task(name="booking_templates.build_all_templates")
 def build_all_templates() -> int:
-    """Queue one build per center (each solve is time-limited; one center's failure spares the others)."""
+    """Queue one build per center (each solve is time-capped; one center's failure spares the others)."""
     ids = list(Center.objects.values_list("pk", flat=True))
     for center_id in ids:
         build_templates_for_center.delay(center_id)

@@ -335,9 +335,12 @@ WAITLIST_SOON_OFFER_MINUTES = env.float("WAITLIST_SOON_OFFER_MINUTES", default=1
 WAITLIST_OFFERS_AT_ONCE = env.int("WAITLIST_OFFERS_AT_ONCE", default=3)
 # A tentative hold of a first dose is released this many days before its date unless approved.
 AUTHORIZATION_HOLD_RELEASE_DAYS = env.int("AUTHORIZATION_HOLD_RELEASE_DAYS", default=3)
-# Booking templates: weeks of bookings they are built from, and CP-SAT's time limit per weekday.
+# Booking templates: weeks of bookings they are built from, and CP-SAT's limits per weekday: WORK is
+# deterministic time (the same template for the same bookings, whatever the machine's load), SECONDS
+# a wall-clock safety cap so that a starved nightly build still ends (a solve it stops is logged).
 BOOKING_TEMPLATE_WEEKS = env.int("BOOKING_TEMPLATE_WEEKS", default=8)
-BOOKING_TEMPLATE_SECONDS = env.float("BOOKING_TEMPLATE_SECONDS", default=10.0)
+BOOKING_TEMPLATE_WORK = env.float("BOOKING_TEMPLATE_WORK", default=5.0)
+BOOKING_TEMPLATE_SECONDS = env.float("BOOKING_TEMPLATE_SECONDS", default=60.0)
 # How long the API remembers an Idempotency-Key's first response.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # A reminder left "sending" longer than this (worker lost mid-send) is marked "unknown", never resent blindly.

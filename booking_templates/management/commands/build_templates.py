@@ -1,4 +1,4 @@
-"""python manage.py build_templates [--center ID] [--weeks N] [--mix MINUTES=PATIENTS ...] [--seconds S]"""
+"""python manage.py build_templates [--center ID] [--weeks N] [--mix MINUTES=PATIENTS ...] [--work W] [--seconds S]"""
 
 from __future__ import annotations
 
@@ -19,7 +19,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--center", type=int, help="only this center (id)")
         parser.add_argument("--weeks", type=int, default=settings.BOOKING_TEMPLATE_WEEKS)
-        parser.add_argument("--seconds", type=float, default=settings.BOOKING_TEMPLATE_SECONDS)
+        parser.add_argument(
+            "--work",
+            type=float,
+            default=settings.BOOKING_TEMPLATE_WORK,
+            help="CP-SAT deterministic time per weekday (the same input gives the same template)",
+        )
+        parser.add_argument(
+            "--seconds",
+            type=float,
+            default=settings.BOOKING_TEMPLATE_SECONDS,
+            help="wall-clock safety cap per weekday (a solve it stops may differ next time)",
+        )
         parser.add_argument(
             "--mix",
             nargs="+",
@@ -37,7 +48,12 @@ class Command(BaseCommand):
         for center in centers:
             today = timezone.now().astimezone(center.tzinfo).date()
             results = build_center_templates(
-                center=center, today=today, weeks=options["weeks"], declared_mix=mix, seconds=options["seconds"]
+                center=center,
+                today=today,
+                weeks=options["weeks"],
+                declared_mix=mix,
+                work=options["work"],
+                seconds=options["seconds"],
             )
             for r in results:
                 version = f"v{r.template.version}, {r.template.patients} starts" if r.template else "none"
