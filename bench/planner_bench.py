@@ -21,7 +21,8 @@ protocol mix of the demo center (DOMAIN.md protocols).
   open 08:00–18:00, requests drawn from the protocol mix until the chair time asked for is the
   center's (*equal* load) or 1.2 times it (*120 %*), shuffled, several seeds. Each day is
   streamed through the template-guided planner (the template built by
-  ``booking_templates.solver`` from the declared mix at that load: the same for every seed),
+  ``booking_templates.solver`` from the declared mix at that load: the same for every seed, and,
+  limited by CP-SAT's deterministic time, the same in every run whatever the machine's load),
   today's ranking (no template) and first-fit (earliest start, first free chair). The reference
   is the best of CP-SAT cold and CP-SAT hinted with first-fit's and the template planner's
   placements; with identical chairs the count model of the template solver is an exact model of
@@ -39,6 +40,7 @@ import contextlib
 import datetime as dt
 import random
 import statistics
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -460,7 +462,9 @@ def load_average() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 seeds, 2 s CP-SAT limits, fewer searches (~1 min)")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 seeds, 2 deterministic s CP-SAT limits, fewer searches (~1 min)"
+    )
     parser.add_argument("--latency-only", action="store_true", help="skip the quality comparison")
     parser.add_argument("--quality-only", action="store_true", help="skip the latency figures")
     parser.add_argument("--seeds", type=int, help="instances per size and load (default 4, quick 2)")
@@ -476,6 +480,7 @@ def main() -> None:
         lines.append(text)
 
     say(f"Slot planner benchmark ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, load average {load_average()})")
+    say(f"Command: .venv/bin/python -m bench.planner_bench {' '.join(sys.argv[1:])}".rstrip())
     if not args.quality_only:
         horizon = working_days(20)  # 28 calendar days
         rng = random.Random(20261127)
