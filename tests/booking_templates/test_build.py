@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from django.core.management import call_command
@@ -10,6 +11,7 @@ from django.core.management import call_command
 from booking_templates import services
 from booking_templates.models import BookingTemplate
 from booking_templates.selectors import current_templates, planner_template_for
+from booking_templates.solver import SolvedTemplate
 from booking_templates.tasks import build_templates_for_center
 from tests.booking_templates.conftest import TODAY
 
@@ -58,6 +60,18 @@ def test_the_previous_template_stays_when_the_solver_finds_nothing(template_cent
     assert results[0].outcome == "kept previous"
     assert results[0].template.version == 1
     assert BookingTemplate.objects.filter(center=template_center, weekday=0).count() == 1
+
+
+def test_a_template_the_wall_clock_cap_stopped_is_kept_and_logged(template_center, monkeypatch, caplog):
+    # The cap only ends a solve on a starved machine; the builder saves what it found and says it may differ.
+    stopped = SolvedTemplate(
+        slots=((480, OCR_CLASS, 2),), patients=2, status="FEASIBLE", bound=2, is_reproducible=False
+    )
+    monkeypatch.setattr(services, "solve_day_template", lambda *args, **kwargs: stopped)
+    with caplog.at_level(logging.WARNING, logger="booking_templates.services"):
+        results = {r.weekday: r for r in build(template_center)}
+    assert results[0].outcome == "new version" and results[0].template.slots == [[480, OCR_CLASS, 2]]
+    assert "wall-clock cap stopped the solver" in caplog.text
 
 
 def test_declared_mix_builds_a_new_center_s_template(center, protocol):
