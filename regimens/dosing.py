@@ -198,6 +198,8 @@ def forget_patient_facts(patient: Patient, protocol: Protocol) -> None:
     memo = _FACTS_MEMO.get()
     if memo is not None:
         memo.pop((patient.pk, protocol.pk), None)
+        for key in [k for k in memo if k[0] == "chair_minutes" and k[1:3] == (patient.pk, protocol.pk)]:
+            del memo[key]
 
 
 def patient_facts(patient: Patient, protocol: Protocol) -> PatientFacts:
@@ -423,5 +425,27 @@ def _run_ladder(plan: DosePlan, ladder: RateLadder) -> None:
 def chair_minutes(
     *, protocol: Protocol, dose_number: int, patient: Patient | None = None, on: dt.date | None = None
 ) -> int:
-    """The whole chair time of the dose: what every path books (see the module docstring)."""
-    return dose_plan(protocol=protocol, dose_number=dose_number, patient=patient, on=on).chair_minutes
+    """The whole chair time of the dose: what every path books (see the module docstring).
+
+    Within :func:`remembering_patient_facts` (a booking asks it four times: the end, the placement
+    span, the re-check, the answer) it is worked out once per dose, patient, day and protocol values."""
+    memo = _FACTS_MEMO.get()
+    if memo is None or patient is None or not patient.pk:
+        return dose_plan(protocol=protocol, dose_number=dose_number, patient=patient, on=on).chair_minutes
+    key = (
+        "chair_minutes",
+        patient.pk,
+        protocol.pk,
+        dose_number,
+        on or timezone.localdate(),
+        # Everything of the protocol (a center's view of it included) that the plan reads besides its
+        # regimen rows, which are the protocol's own.
+        protocol.setup_minutes,
+        protocol.premedication_minutes,
+        protocol.observation_minutes_for(dose_number),
+        protocol.infusion_minutes(dose_number),
+        _PLANNED_COURSE.get(),  # a course being proposed sets its doses' lengths (series booking)
+    )
+    if key not in memo:
+        memo[key] = dose_plan(protocol=protocol, dose_number=dose_number, patient=patient, on=on).chair_minutes
+    return memo[key]
