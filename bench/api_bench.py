@@ -676,8 +676,7 @@ def main() -> int:
         "Load average (1, 5, 15 min) at the start and after each server: " + " | ".join(loads),
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with: .venv/bin/python -m bench.api_bench"
-        + (" --quick" if args.quick else "")
-        + (f" --processes {args.processes}" if args.processes else ""),
+        + " ".join(["", *sys.argv[1:]]),
     ]
     table = "\n".join(lines)
     print(table)
