@@ -16,12 +16,17 @@ keep-alive session and API token:
 * **availability, cold**: ``GET /api/v1/availability/`` for a random protocol and dose over 14 days
   starting on a random day of the next four weeks, 10 candidates (mostly cache misses);
 * **availability, cached**: the same for 12 fixed queries asked again and again (cache hits);
-* **booking**: each client asks availability for one random day, picks one of the first three
+* **booking** (the availability + booking cycle): each client asks availability for one random day, picks one of the first three
   candidates at random and ``POST /api/v1/appointments/``s it. Clients race for the same slots, so
   some bookings are refused with 409 (``chair_taken``, nurse capacity): that is part of the measure.
   Only the POST is timed. Every 5xx is counted and fails the run; afterwards the database is checked
   for double-booked chairs and for nurse start capacity exceeded in any window;
-* **booking at 5 clients**: the same with 5 clients (one center's realistic peak), for its p95.
+* **booking at 5 clients**: the same with 5 clients (one center's realistic peak), for its p95;
+* **POST alone** (50 and 5 clients): before the run (not timed) availability is asked for every protocol
+  over many days and a pool of free slots kept (one booking per chair time, a few starts per half hour);
+  clients then only ``POST /api/v1/appointments/`` slots drawn from the pool, so the server answers
+  nothing but bookings (a slot taken meanwhile is refused with 409, as in the cycle). The cycle above
+  (availability + booking) is kept: it is how a front desk books, and the README's earlier figures are its.
 
 ``--processes 1,2,4`` instead runs floor, cold availability and booking once per number of gunicorn
 processes (1 gthread worker each) against the same database, to show how the app scales out.
@@ -485,6 +490,63 @@ def main() -> int:
             return seconds, f"409 {response.json().get('code', '?')}"
         return seconds, response.status_code
 
+    slot_pool: dict[int, list[dict]] = {}  # protocol -> free slots, for the POST-alone scenario
+    slot_lock = threading.Lock()
+
+    def fill_slot_pool(wanted: int) -> None:
+        """Before a POST-alone run (not timed): free slots from availability answers over many days, for
+        every protocol, at most one booking per chair time and a few starts per half hour, so the pool's
+        own slots rarely refuse one another (taken ones are still refused with 409, as in the cycle)."""
+        import requests
+
+        session = requests.Session()
+        session.headers.update({"Authorization": f"Token {token}", "Accept": "application/json"})
+        slot_pool.clear()
+        days = [today + dt.timedelta(days=n) for n in range(1, HORIZON_DAYS)]
+        days = [day for day in days if day.weekday() < 5]
+        per_protocol = wanted * 3 // (2 * len(protocols)) + 1
+        taken: dict[tuple[str, int], list[tuple[dt.datetime, dt.datetime]]] = {}  # (day, chair) -> times
+        starts: Counter = Counter()  # (day, half hour) -> starts in the pool
+        rng = random.Random(SEED)
+        for n, protocol in enumerate(protocols):
+            found: list[dict] = []
+            for day in days[n % len(days) :] + days[: n % len(days)]:
+                if len(found) >= per_protocol:
+                    break
+                dose = rng.randint(1, 4)
+                answer = session.get(
+                    f"{base}/api/v1/availability/",
+                    params={"center": center_id, "protocol": protocol, "dose_number": dose, "date_from": day,
+                            "date_to": day, "limit": 100},
+                )  # fmt: skip
+                for slot in answer.json().get("candidates", []) if answer.status_code == 200 else []:
+                    begins, ends = dt.datetime.fromisoformat(slot["start"]), dt.datetime.fromisoformat(slot["end"])
+                    chair_times = taken.setdefault((str(day), slot["chair"]), [])
+                    window = (str(day), begins.hour * 2 + begins.minute // 30)
+                    if starts[window] >= 3 or any(b < ends and begins < e for b, e in chair_times):
+                        continue
+                    chair_times.append((begins, ends))
+                    starts[window] += 1
+                    found.append({"chair": slot["chair"], "start": slot["start"], "dose_number": dose})
+            rng.shuffle(found)
+            slot_pool[protocol] = found
+
+    def post_alone(session, rng):
+        with patient_lock:
+            patient, protocol = patient_pool.pop() if patient_pool else rng.choice(plan)
+        with slot_lock:
+            slots = slot_pool.get(protocol)
+            slot = slots.pop() if slots else None
+        if slot is None:
+            return None
+        body = {"patient": patient, "protocol": protocol, **slot}
+        began = time.perf_counter()
+        response = session.post(f"{base}/api/v1/appointments/", json=body)
+        seconds = time.perf_counter() - began
+        if response.status_code == 409:
+            return seconds, f"409 {response.json().get('code', '?')}"
+        return seconds, response.status_code
+
     def run_server(workers: int, scenarios: list[tuple[str, int, int, object]]) -> dict:
         nonlocal base
         port = args.port or free_port()
@@ -496,6 +558,8 @@ def main() -> int:
             Load(base, token, args.clients).run(50, availability)
             found = {}
             for name, clients, total, one in scenarios:
+                if one is post_alone:
+                    fill_slot_pool(total)
                 found[name] = Load(base, token, clients).run(total, one)
             return found
         finally:
@@ -525,6 +589,8 @@ def main() -> int:
                 ("availability_cached", args.clients, args.availability, availability_cached),
                 ("booking", args.clients, args.bookings, book),
                 ("booking_5", 5, max(100, args.bookings // 3), book),
+                ("post_alone", args.clients, args.bookings, post_alone),
+                ("post_alone_5", 5, max(100, args.bookings // 3), post_alone),
             ],
         )
         loads.append(load_average())
@@ -562,8 +628,10 @@ def main() -> int:
             "floor": "GET chairs/<id>/ (floor: one row)",
             "availability": "GET availability, cold (14 days)",
             "availability_cached": "GET availability, cached (12 queries)",
-            "booking": f"POST appointments ({args.clients} clients)",
-            "booking_5": "POST appointments (5 clients)",
+            "booking": f"POST appointments, cycle ({args.clients} clients)",
+            "booking_5": "POST appointments, cycle (5 clients)",
+            "post_alone": f"POST appointments, alone ({args.clients} clients)",
+            "post_alone_5": "POST appointments, alone (5 clients)",
         }
         floor_rate = rate(results["floor"])
         lines += [
@@ -574,7 +642,7 @@ def main() -> int:
             f"Center: {CHAIRS} chairs + {BEDS} beds, Mon-Fri 07:00-19:00, {NURSES} nurses in staggered shifts, "
             f"{PATIENTS} patients.",
             "",
-            f"{'endpoint':<38} {'requests':>8} {'req/s':>7} {'÷floor':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+            f"{'endpoint':<40} {'requests':>8} {'req/s':>7} {'÷floor':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
             "  statuses",
         ]
         for name, (latencies, statuses, seconds) in results.items():
@@ -582,10 +650,17 @@ def main() -> int:
             server_errors += sum(n for code, n in statuses.items() if str(code) >= "500")
             codes = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items(), key=lambda item: str(item[0])))
             lines.append(
-                f"{labels[name]:<38} {len(latencies):>8} {rate((latencies, statuses, seconds)):>7.1f} "
+                f"{labels[name]:<40} {len(latencies):>8} {rate((latencies, statuses, seconds)):>7.1f} "
                 f"{rate((latencies, statuses, seconds)) / floor_rate:>7.2f} {p50:>8.0f} {p95:>8.0f} {p99:>8.0f}"
                 f"  {codes}"
             )
+        lines += [
+            "",
+            "cycle = availability + booking cycle: each client asks availability for one day, then POSTs one of",
+            "its first three candidates (only the POST is timed, but the server also answers the GET between);",
+            "alone = POST alone: the slots are drawn from a pool of availability answers over many days fetched",
+            "before the run (not timed), so the server answers nothing but bookings.",
+        ]
         lines += ["", "SQL queries per request (in process, caches warm): "
                   + ", ".join(f"{k} {v}" for k, v in queries.items())]  # fmt: skip
         lines += ["CPU of the Django process per request (in process, median ms, and ÷ the floor's): "
@@ -601,8 +676,7 @@ def main() -> int:
         "Load average (1, 5, 15 min) at the start and after each server: " + " | ".join(loads),
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with: .venv/bin/python -m bench.api_bench"
-        + (" --quick" if args.quick else "")
-        + (f" --processes {args.processes}" if args.processes else ""),
+        + " ".join(["", *sys.argv[1:]]),
     ]
     table = "\n".join(lines)
     print(table)

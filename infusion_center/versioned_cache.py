@@ -62,12 +62,19 @@ def _version_key(scope: str) -> str:
 _request_versions: ContextVar[dict[str, int] | None] = ContextVar("request_versions", default=None)
 
 
+# Values this request has already decoded, by full key, for the reads that ask to share them
+# (``cached(..., share_in_request=True)``); None outside a request.
+_request_values: ContextVar[dict[str, Any] | None] = ContextVar("request_values", default=None)
+
+
 def _open_request_memo(**kwargs) -> None:
     _request_versions.set({})
+    _request_values.set({})
 
 
 def _close_request_memo(**kwargs) -> None:
     _request_versions.set(None)
+    _request_values.set(None)
 
 
 request_started.connect(_open_request_memo, dispatch_uid="versioned-cache-request-started")
@@ -156,15 +163,38 @@ def bump(*scopes: str) -> None:
         transaction.on_commit(lambda: _bump_now(names))
 
 
-def cached(scopes: Iterable[str], name: str, load: Callable[[], T], *, keep_local: bool = True) -> T:
+def cached(
+    scopes: Iterable[str],
+    name: str,
+    load: Callable[[], T],
+    *,
+    keep_local: bool = True,
+    share_in_request: bool = False,
+) -> T:
     """``load()``'s value, cached under ``name`` and the current versions of ``scopes``; ``keep_local``
-    also keeps a copy in this process (leave it off for large values that change often)."""
+    also keeps a copy in this process (leave it off for large values that change often).
+
+    Each call returns a fresh copy, except with ``share_in_request``: then, within one web request,
+    every call for the same versions returns the same object (decoded once). Only for values that
+    no caller changes in place (a booking asks for the center's fixed input three times); a bump of
+    one of the scopes in the request moves the key on, so the request still sees its own writes.
+    """
     current = versions(scopes)
     if any(v < 0 for v in current.values()):
         return load()
     stamp = ",".join(f"{s}={v}" for s, v in sorted(current.items()))
     digest = hashlib.sha1(f"{name}|{stamp}".encode(), usedforsecurity=False).hexdigest()
     key = f"ic:{_database()}:c:{digest}"
+    shared = _request_values.get() if share_in_request else None
+    if shared is not None and key in shared:
+        return shared[key]
+    value = _read(key, load, keep_local=keep_local)
+    if shared is not None:
+        shared[key] = value
+    return value
+
+
+def _read(key: str, load: Callable[[], T], *, keep_local: bool) -> T:
     blob = _local.get(key)
     if blob is not None:  # this process already holds the value of these very versions
         return pickle.loads(blob)  # a fresh copy: threads never share the objects

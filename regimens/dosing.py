@@ -198,6 +198,8 @@ def forget_patient_facts(patient: Patient, protocol: Protocol) -> None:
     memo = _FACTS_MEMO.get()
     if memo is not None:
         memo.pop((patient.pk, protocol.pk), None)
+        for key in [k for k in memo if k[0] == "chair_minutes" and k[1:3] == (patient.pk, protocol.pk)]:
+            del memo[key]
 
 
 def patient_facts(patient: Patient, protocol: Protocol) -> PatientFacts:
@@ -210,41 +212,45 @@ def patient_facts(patient: Patient, protocol: Protocol) -> PatientFacts:
     return memo[key]
 
 
+# One statement in the usual case: the latest weight and whether any reaction to the protocol (or a
+# booked course of it) exists; the reactions and courses themselves are read only when there are some.
+# Plain SQL: every booking and slot search asks it, and composing it through the ORM cost more CPU
+# than the rest of the dose plan.
+_FACTS_SQL = """
+SELECT w.id, w.kg, w.measured_on,
+       EXISTS (SELECT 1 FROM {reaction} r WHERE r.patient_id = %(patient)s AND r.protocol_id = %(protocol)s),
+       EXISTS (SELECT 1 FROM {course} c WHERE c.patient_id = %(patient)s AND c.protocol_id = %(protocol)s)
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (
+      SELECT id, kg, measured_on FROM {weight}
+       WHERE patient_id = %(patient)s ORDER BY measured_on DESC, recorded_at DESC LIMIT 1
+  ) AS w ON TRUE
+"""
+
+
 def _read_patient_facts(patient: Patient, protocol: Protocol) -> PatientFacts:
-    from django.db.models import Exists, OuterRef, Subquery
+    from django.db import connection
 
     from chairside.models import InfusionReaction
-    from patients.models import Patient as PatientModel
     from regimens.models import Course, PatientWeight
 
-    # One statement in the usual case: the latest weight and whether any reaction to the protocol (or a
-    # booked course of it) exists; the reactions and courses themselves are read only when there are some.
-    latest = PatientWeight.objects.filter(patient=OuterRef("pk")).order_by("-measured_on", "-recorded_at")
-    reactions_to_protocol = InfusionReaction.objects.filter(patient=OuterRef("pk"), protocol_id=protocol.pk)
-    courses_of_protocol = Course.objects.filter(patient=OuterRef("pk"), protocol_id=protocol.pk)
-    row = (
-        PatientModel.objects.filter(pk=patient.pk)
-        .annotate(
-            weight_id=Subquery(latest.values("pk")[:1]),
-            weight_kg=Subquery(latest.values("kg")[:1]),
-            weight_on=Subquery(latest.values("measured_on")[:1]),
-            reacted=Exists(reactions_to_protocol),
-            has_course=Exists(courses_of_protocol),
-        )
-        .values("weight_id", "weight_kg", "weight_on", "reacted", "has_course")
-        .first()
-    ) or {"weight_id": None, "reacted": False, "has_course": False}
+    sql = _FACTS_SQL.format(
+        reaction=InfusionReaction._meta.db_table, course=Course._meta.db_table, weight=PatientWeight._meta.db_table
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"patient": patient.pk, "protocol": protocol.pk})
+        weight_id, kg, measured_on, reacted, has_course = cursor.fetchone()
     weight = None
-    if row["weight_id"] is not None:
-        weight = PatientWeight(pk=row["weight_id"], patient=patient, kg=row["weight_kg"], measured_on=row["weight_on"])
+    if weight_id is not None:
+        weight = PatientWeight(pk=weight_id, patient=patient, kg=kg, measured_on=measured_on)
     reactions: tuple = ()
-    if row["reacted"]:
+    if reacted:
         reactions = tuple(
             InfusionReaction.objects.filter(patient=patient, protocol=protocol)
             .select_related("appointment")
             .order_by("onset_at")
         )
-    courses = tuple(Course.objects.filter(patient=patient, protocol=protocol)) if row["has_course"] else ()
+    courses = tuple(Course.objects.filter(patient=patient, protocol=protocol)) if has_course else ()
     return PatientFacts(weight=weight, reactions=reactions, courses=courses)
 
 
@@ -419,5 +425,27 @@ def _run_ladder(plan: DosePlan, ladder: RateLadder) -> None:
 def chair_minutes(
     *, protocol: Protocol, dose_number: int, patient: Patient | None = None, on: dt.date | None = None
 ) -> int:
-    """The whole chair time of the dose: what every path books (see the module docstring)."""
-    return dose_plan(protocol=protocol, dose_number=dose_number, patient=patient, on=on).chair_minutes
+    """The whole chair time of the dose: what every path books (see the module docstring).
+
+    Within :func:`remembering_patient_facts` (a booking asks it four times: the end, the placement
+    span, the re-check, the answer) it is worked out once per dose, patient, day and protocol values."""
+    memo = _FACTS_MEMO.get()
+    if memo is None or patient is None or not patient.pk:
+        return dose_plan(protocol=protocol, dose_number=dose_number, patient=patient, on=on).chair_minutes
+    key = (
+        "chair_minutes",
+        patient.pk,
+        protocol.pk,
+        dose_number,
+        on or timezone.localdate(),
+        # Everything of the protocol (a center's view of it included) that the plan reads besides its
+        # regimen rows, which are the protocol's own.
+        protocol.setup_minutes,
+        protocol.premedication_minutes,
+        protocol.observation_minutes_for(dose_number),
+        protocol.infusion_minutes(dose_number),
+        _PLANNED_COURSE.get(),  # a course being proposed sets its doses' lengths (series booking)
+    )
+    if key not in memo:
+        memo[key] = dose_plan(protocol=protocol, dose_number=dose_number, patient=patient, on=on).chair_minutes
+    return memo[key]

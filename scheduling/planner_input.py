@@ -148,9 +148,14 @@ PROTOCOLS_SCOPE = "protocols"
 
 def fixed_input_for(center_id: int) -> FixedInput:
     """The center's fixed input, cached until a write to the center, its hours, chairs, closures,
-    booking template or any protocol bumps its version (``scheduling.apps`` connects the signals)."""
+    booking template or any protocol bumps its version (``scheduling.apps`` connects the signals).
+
+    Within one request every call returns the same object: never change it (or its rows) in place."""
     return versioned_cache.cached(
-        [center_scope(center_id), PROTOCOLS_SCOPE], f"fixed-input:2:{center_id}", lambda: _load_fixed(center_id)
+        [center_scope(center_id), PROTOCOLS_SCOPE],
+        f"fixed-input:2:{center_id}",
+        lambda: _load_fixed(center_id),
+        share_in_request=True,  # read-only: the serializer, the placement check and the input share one copy
     )
 
 

@@ -66,6 +66,15 @@ def protocols_by_pk() -> dict[int, Protocol]:
     return cached([PROTOCOLS_SCOPE], "protocols", lambda: {p.pk: p for p in Protocol.objects.all()})
 
 
+def protocol_by_pk(pk: int) -> Protocol | None:
+    """One protocol (None if there is no such protocol), cached like :func:`protocols_by_pk` but on its
+    own: a booking or an availability request names one protocol and need not decode them all."""
+    from infusion_center.versioned_cache import cached
+    from scheduling.planner_input import PROTOCOLS_SCOPE
+
+    return cached([PROTOCOLS_SCOPE], f"protocol:{pk}", lambda: Protocol.objects.filter(pk=pk).first())
+
+
 def active_protocols() -> QuerySet[Protocol]:
     return Protocol.objects.filter(is_active=True).order_by("name")
 

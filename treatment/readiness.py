@@ -116,14 +116,7 @@ class _Facts:
         unread = {a.center_id for a in appointments} - centers.keys()
         if unread:
             centers |= {c.pk: c for c in Center.objects.filter(pk__in=unread)}
-        orders: dict[tuple[int, int], list[Order]] = defaultdict(list)
-        for order in Order.objects.filter(patient_id__in=patient_ids, protocol_id__in=protocol_ids, is_active=True):
-            orders[(order.patient_id, order.protocol_id)].append(order)
-        authorizations: dict[int, list[PriorAuthorization]] = defaultdict(list)
-        order_ids = [o.pk for group in orders.values() for o in group]
-        if order_ids:
-            for authorization in PriorAuthorization.objects.filter(order_id__in=order_ids):
-                authorizations[authorization.order_id].append(authorization)
+        orders, authorizations = _orders_and_authorizations(patient_ids, protocol_ids)
         prerequisites: dict[int, list[ProtocolPrerequisite]] = defaultdict(list)
         for prerequisite in _active_prerequisites(frozenset(protocol_ids)):
             prerequisites[prerequisite.protocol_id].append(prerequisite)
@@ -134,6 +127,56 @@ class _Facts:
                 documents[(document.patient_id, document.kind)].append(document)
         visits, doses = _dose_history(appointments, orders, authorizations, prerequisites)
         return cls(centers, orders, authorizations, documents, prerequisites, visits, doses)
+
+
+_ORDER_FIELDS = [f.attname for f in Order._meta.concrete_fields]
+_AUTHORIZATION_FIELDS = [f.attname for f in PriorAuthorization._meta.concrete_fields]
+# The active orders of the patients and protocols with their authorizations, in one statement, in the
+# models' own orders (Order: newest start first; PriorAuthorization: latest end first, open-ended first
+# as PostgreSQL sorts NULL first when descending). Plain SQL: every booking reads it, and composing the
+# two querysets cost more CPU than the rest of the readiness check.
+_ORDERS_SQL = """
+SELECT {order_columns}, {authorization_columns}
+  FROM {orders} o LEFT JOIN {authorizations} pa ON pa.order_id = o.id
+ WHERE o.is_active AND o.patient_id = ANY(%(patients)s) AND o.protocol_id = ANY(%(protocols)s)
+ ORDER BY o.start_date DESC, o.id DESC, pa.approved_until DESC, pa.id DESC
+""".format(
+    order_columns=", ".join(f'o."{f.column}"' for f in Order._meta.concrete_fields),
+    authorization_columns=", ".join(f'pa."{f.column}"' for f in PriorAuthorization._meta.concrete_fields),
+    orders=Order._meta.db_table,
+    authorizations=PriorAuthorization._meta.db_table,
+)
+# The rows become instances as the ORM would make them: no field converts what the database returns.
+assert Order._meta.ordering == ["-start_date", "-pk"]
+assert PriorAuthorization._meta.ordering == ["-approved_until", "-pk"]
+assert not any(hasattr(f, "from_db_value") for m in (Order, PriorAuthorization) for f in m._meta.concrete_fields), (
+    "a field converts its database value: read these rows through the ORM"
+)
+
+
+def _orders_and_authorizations(
+    patient_ids: set[int], protocol_ids: set[int]
+) -> tuple[dict[tuple[int, int], list[Order]], dict[int, list[PriorAuthorization]]]:
+    """The active orders by (patient, protocol) and their authorizations by order, each list in its model's order."""
+    orders: dict[tuple[int, int], list[Order]] = defaultdict(list)
+    authorizations: dict[int, list[PriorAuthorization]] = defaultdict(list)
+    if not patient_ids or not protocol_ids:
+        return orders, authorizations
+    width = len(_ORDER_FIELDS)
+    seen: dict[int, Order] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_ORDERS_SQL, {"patients": sorted(patient_ids), "protocols": sorted(protocol_ids)})
+        rows = cursor.fetchall()
+    db = connection.alias
+    for row in rows:
+        order_id = row[0]
+        if order_id not in seen:
+            order = seen[order_id] = Order.from_db(db, _ORDER_FIELDS, row[:width])
+            orders[(order.patient_id, order.protocol_id)].append(order)
+        if row[width] is not None:
+            authorization = PriorAuthorization.from_db(db, _AUTHORIZATION_FIELDS, row[width:])
+            authorizations[authorization.order_id].append(authorization)
+    return orders, authorizations
 
 
 # Earlier appointments of a patient and protocol are read from this far before an authorization's first

@@ -85,3 +85,37 @@ def test_a_chair_added_a_moment_ago_can_be_booked(nurse_api, shift, center, chai
     response = nurse_api.post("/api/v1/appointments/", body, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["chair_label"] == "C08"
+
+
+def test_a_shared_value_is_decoded_once_per_request_and_moves_on_with_a_bump():
+    scope, loads = "test-scope:2", []
+
+    def read(**options):
+        return versioned_cache.cached([scope], "test-shared", lambda: loads.append(1) or {"rows": [1, 2]}, **options)
+
+    read()  # cached (and kept in this process)
+    assert read() is not read()  # outside a request every call gets its own copy
+    request_started.send(sender=None)
+    try:
+        first = read(share_in_request=True)
+        assert read(share_in_request=True) is first
+        assert read() is not first  # a caller that did not ask to share still gets its own copy
+        versioned_cache.bump(scope)  # this request's own write: the next read is of the new version
+        again = read(share_in_request=True)
+        assert again is not first and again == first
+        assert read(share_in_request=True) is again
+    finally:
+        request_finished.send(sender=None)
+    assert read(share_in_request=True) is not read(share_in_request=True)  # no request: no sharing
+    assert len(loads) == 2  # once per version: the bump made the second
+
+
+def test_history_managers_are_built_once_and_still_record_who_booked(nurse_api, nurse, shift, center, chair, protocol):
+    from scheduling.models import Appointment
+
+    assert type(Appointment.history) is type(Appointment.history)  # noqa: E721  (the same class object each time)
+    body = booking(PatientFactory(center=center), protocol, chair, at(9))
+    response = nurse_api.post("/api/v1/appointments/", body, format="json")
+    assert response.status_code == 201, response.json()
+    appointment = Appointment.objects.get(pk=response.json()["id"])
+    assert [(h.history_type, h.history_user) for h in appointment.history.all()] == [("+", nurse)]

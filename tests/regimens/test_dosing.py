@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from chairside.models import InfusionReaction
-from regimens.dosing import chair_minutes, dose_plan
+from regimens.dosing import _read_patient_facts, chair_minutes, dose_plan
 from regimens.models import PatientWeight, Regimen
 from tests.factories import AppointmentFactory, ChairFactory, expire_cached_protocols
 from tests.treatment.conftest import at
@@ -53,6 +53,28 @@ def test_efgartigimod_is_10_mg_per_kg_of_the_latest_weight(library, patient):
     assert plan.amount_mg == Decimal("725")
     assert plan.amount_label == "725 mg (10 mg/kg)"
     assert not plan.problems
+
+
+def test_two_weights_on_one_day_the_later_recorded_counts(library, patient, center, nurse):
+    """The facts are read in one plain statement: the latest weight by day, then by when it was recorded;
+    a reaction to another protocol does not count."""
+    first = weigh(patient, "60")
+    weigh(patient, "80")
+    PatientWeight.objects.filter(pk=first.pk).update(recorded_at=first.recorded_at + dt.timedelta(hours=1))
+    given = AppointmentFactory(
+        center=center, chair=ChairFactory(center=center), patient=patient, protocol=library["ocr"], dose_number=2,
+        start=at(TODAY - dt.timedelta(days=150)), status="fulfilled",
+    )  # fmt: skip
+    InfusionReaction.objects.create(
+        appointment=given, patient=patient, protocol=library["ocr"], onset_at=given.start, grade=3,
+        symptoms=["dyspnea"], action="stopped", recorded_by=nurse,
+    )  # fmt: skip
+    facts = _read_patient_facts(patient, library["efg"])
+    assert (facts.weight.pk, facts.weight.kg, facts.weight.measured_on) == (first.pk, Decimal("60.0"), TODAY)
+    assert facts.reactions == () and facts.courses == ()
+    assert [r.pk for r in _read_patient_facts(patient, library["ocr"]).reactions] == [
+        r.pk for r in InfusionReaction.objects.filter(patient=patient)
+    ]
 
 
 def test_weight_based_dose_without_a_weight_says_so(library, patient):

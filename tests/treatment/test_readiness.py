@@ -8,8 +8,8 @@ import pytest
 
 from tests.factories import AppointmentFactory, ChairFactory, PatientFactory
 from tests.treatment.conftest import TODAY, at, make_order
-from treatment.models import AuthorizationStatus, DocumentResult, PrerequisiteDocument
-from treatment.readiness import readiness_for, readiness_of
+from treatment.models import AuthorizationStatus, DocumentResult, Order, PrerequisiteDocument, PriorAuthorization
+from treatment.readiness import _orders_and_authorizations, readiness_for, readiness_of
 
 DOSE_DAY = dt.date(2026, 12, 21)
 
@@ -267,3 +267,39 @@ def test_readiness_uses_a_constant_number_of_queries(library, center, django_ass
     with django_assert_max_num_queries(6):
         result = readiness_for(appointments, today=TODAY)
     assert len(result) == 12
+
+
+def test_orders_and_authorizations_read_in_one_statement_come_as_the_orm_would(library, patient):
+    """Several orders (one inactive, one of another protocol) and authorizations (one open-ended): the plain
+    statement gives the same instances in the models' own orders."""
+    ocr, nat = library["ocr"], library["nat"]
+    make_order(patient, ocr, start=dt.date(2026, 10, 1), auth_until=dt.date(2027, 1, 1))
+    newer = make_order(patient, ocr, start=dt.date(2026, 11, 15))
+    PriorAuthorization.objects.create(patient=patient, order=newer, payer="Aetna", status=AuthorizationStatus.PENDING)
+    PriorAuthorization.objects.create(
+        patient=patient, order=newer, payer="Aetna", status=AuthorizationStatus.APPROVED,
+        approved_from=dt.date(2026, 11, 15), approved_until=dt.date(2027, 3, 1),
+    )  # fmt: skip
+    inactive = make_order(patient, ocr, start=dt.date(2026, 11, 20))
+    Order.objects.filter(pk=inactive.pk).update(is_active=False)
+    make_order(patient, nat, auth=None)
+    orders, authorizations = _orders_and_authorizations({patient.pk}, {ocr.pk, nat.pk})
+    expected = Order.objects.filter(patient=patient, is_active=True)
+    assert {key: [o.pk for o in group] for key, group in orders.items()} == {
+        (patient.pk, ocr.pk): [o.pk for o in expected.filter(protocol=ocr)],
+        (patient.pk, nat.pk): [o.pk for o in expected.filter(protocol=nat)],
+    }
+    assert len(orders[(patient.pk, ocr.pk)]) == 2
+    for group in orders.values():
+        for order in group:
+            fresh = Order.objects.get(pk=order.pk)
+            assert [getattr(order, f.attname) for f in Order._meta.concrete_fields] == [
+                getattr(fresh, f.attname) for f in Order._meta.concrete_fields
+            ]
+            want = list(PriorAuthorization.objects.filter(order=order))
+            got = authorizations.get(order.pk, [])
+            assert [a.pk for a in got] == [a.pk for a in want]
+            assert [[getattr(a, f.attname) for f in PriorAuthorization._meta.concrete_fields] for a in got] == [
+                [getattr(a, f.attname) for f in PriorAuthorization._meta.concrete_fields] for a in want
+            ]
+    assert [a.approved_until for a in authorizations[newer.pk]] == [None, dt.date(2027, 11, 1), dt.date(2027, 3, 1)]
