@@ -554,6 +554,8 @@ class _Day:
         for (_, minutes), count in _template_wanted(self).items():
             if minutes >= LONG_CHAIR_MINUTES:
                 wanted[minutes] += count
+        if not wanted:  # no long class expected: skip reading the day's bookings
+            return {}
         for a in self.appointments:
             if self.opens <= a.start < self.closes:
                 minutes = duration_class(self.rules, int((a.end - a.start).total_seconds() // 60))
