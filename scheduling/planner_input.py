@@ -91,6 +91,8 @@ def _rules(center: Center, weekly: dict, closures: frozenset[dt.date], shortest:
 
 def addon_reserve_for(center: Center, date_from: dt.date, date_to: dt.date) -> dict[dt.date, int]:
     """The same-day add-on reserve still held on each day of the range as of now (no query)."""
+    if not any(center.addon_reserve_chair_hours or ()):
+        return {}  # no reserve on any weekday (the default): nothing to ask of each day
     now = timezone.now()
     days = (date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1))
     return {day: minutes for day in days if (minutes := center.addon_reserve_minutes(day, now=now))}
@@ -292,12 +294,13 @@ def board_input_for(*, center: Center, day: dt.date) -> tuple[planner.PlannerInp
 
 def _load(*, center, date_from, date_to, span, patient=None, lock=("", ()), with_blocks=False):
     fixed = fixed_input_for(center.pk)
-    lo, hi = day_bounds(center=center, day=date_from, last_day=date_to)
-    lo, hi = lo - MARGIN, hi + MARGIN
+    days_lo, days_hi = day_bounds(center=center, day=date_from, last_day=date_to)
+    lo, hi = days_lo - MARGIN, days_hi + MARGIN
     shifts_lo, shifts_hi = lo, hi
     addon_reserve = addon_reserve_for(fixed.center, date_from, date_to)
-    if span is not None and not addon_reserve:
-        # The add-on reserve weighs the whole day's free chair time: with a reserve held, never narrow.
+    if span is not None and (not addon_reserve or (span[0] <= days_lo and days_hi <= span[1])):
+        # The add-on reserve weighs the whole day's free chair time: with a reserve held, narrow only
+        # to a span that holds every day of the range (availability's chunks).
         lo, hi = max(lo, span[0]), min(hi, span[1])
     params = {
         "center": center.pk,
