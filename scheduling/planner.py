@@ -480,7 +480,6 @@ class _Day:
 
         # Step functions of nurses on shift and patients watched over [opens, closes).
         delta_nurses: Counter = Counter()
-        delta_watched: Counter = Counter()
         skeys, shifts = pin._sorted_shifts
         first = bisect.bisect_left(skeys, lo - pin._max_shift)
         last = bisect.bisect_left(skeys, hi)
@@ -488,17 +487,17 @@ class _Day:
             if s.end > lo:
                 delta_nurses[max(s.start, lo)] += 1
                 delta_nurses[min(s.end, hi)] -= 1
-        for a in appts:
-            delta_watched[max(a.start, lo)] += 1
-            delta_watched[min(a.end, hi)] -= 1
-        points = sorted({lo, hi, *delta_nurses, *delta_watched})
+        # Counted in one pass each (Counter's C loop): a 200-chair day has nearly a thousand bookings.
+        watched_from = Counter([a.start if a.start > lo else lo for a in appts])
+        watched_until = Counter([a.end if a.end < hi else hi for a in appts])
+        points = sorted({lo, hi, *delta_nurses, *watched_from, *watched_until})
         nurses = watched = 0
         self.seg_starts: list[dt.datetime] = []
         self.seg_nurses: list[int] = []
         self.seg_watched: list[int] = []
         for p in points:
             nurses += delta_nurses[p]
-            watched += delta_watched[p]
+            watched += watched_from[p] - watched_until[p]
             if p >= hi:
                 break
             self.seg_starts.append(p)
@@ -515,9 +514,8 @@ class _Day:
         self.midnight = local_midnight(rules, day)
         self._window_of: dict[dt.datetime, dt.datetime] = {}
         self.window_starts: Counter = Counter()
-        for a in appts:
-            if lo <= a.start < hi:
-                self.window_starts[self.window_of(a.start)] += 1
+        for start, count in Counter([a.start for a in appts if lo <= a.start < hi]).items():
+            self.window_starts[self.window_of(start)] += count
         self._window_nurses: dict[dt.datetime, int] = {}
         self.template_slots = pin.template.slots_for(day.weekday()) if pin.template else ()
         self.active_chair_ids = [c.id for c in pin.chairs if c.is_active]
@@ -554,6 +552,8 @@ class _Day:
         for (_, minutes), count in _template_wanted(self).items():
             if minutes >= LONG_CHAIR_MINUTES:
                 wanted[minutes] += count
+        if not wanted:  # no long class expected: skip reading the day's bookings
+            return {}
         for a in self.appointments:
             if self.opens <= a.start < self.closes:
                 minutes = duration_class(self.rules, int((a.end - a.start).total_seconds() // 60))

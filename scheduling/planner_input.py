@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import pickle
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import F, Min
@@ -89,6 +91,8 @@ def _rules(center: Center, weekly: dict, closures: frozenset[dt.date], shortest:
 
 def addon_reserve_for(center: Center, date_from: dt.date, date_to: dt.date) -> dict[dt.date, int]:
     """The same-day add-on reserve still held on each day of the range as of now (no query)."""
+    if not any(center.addon_reserve_chair_hours or ()):
+        return {}  # no reserve on any weekday (the default): nothing to ask of each day
     now = timezone.now()
     days = (date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1))
     return {day: minutes for day in days if (minutes := center.addon_reserve_minutes(day, now=now))}
@@ -117,8 +121,24 @@ class FixedInput:
     shortest_minutes: int | None
     template: planner.Template | None
     closure_rows: tuple[Closure, ...] = ()
-    chair_rows: tuple[Chair, ...] = ()  # active ones, in the setup page's order (the board's rows)
-    every_chair: tuple[Chair, ...] = ()  # active or not, by id (what an API request may name)
+    # The center's chair rows, pickled apart (see chair_rows and every_chair): availability and
+    # bookings read only ``chairs``, and turning a large center's model rows back into objects with
+    # every cached copy of this input was a tenth of an availability search on 200 chairs.
+    chair_rows_pickled: bytes = dataclasses.field(default=pickle.dumps(((), ())), repr=False)
+
+    @cached_property
+    def _chair_rows(self) -> tuple[tuple[Chair, ...], tuple[Chair, ...]]:
+        return pickle.loads(self.chair_rows_pickled)
+
+    @property
+    def chair_rows(self) -> tuple[Chair, ...]:
+        """The active chairs, in the setup page's order (the board's rows)."""
+        return self._chair_rows[0]
+
+    @property
+    def every_chair(self) -> tuple[Chair, ...]:
+        """Every chair, active or not, by id (what an API request may name)."""
+        return self._chair_rows[1]
 
     def hours_on(self, day: dt.date) -> OpeningHours | None:
         return next((h for h in self.hours if h.weekday == day.weekday()), None)
@@ -153,7 +173,7 @@ def fixed_input_for(center_id: int) -> FixedInput:
     Within one request every call returns the same object: never change it (or its rows) in place."""
     return versioned_cache.cached(
         [center_scope(center_id), PROTOCOLS_SCOPE],
-        f"fixed-input:2:{center_id}",
+        f"fixed-input:3:{center_id}",
         lambda: _load_fixed(center_id),
         share_in_request=True,  # read-only: the serializer, the placement check and the input share one copy
     )
@@ -176,8 +196,13 @@ def _load_fixed(center_id: int) -> FixedInput:
         shortest_minutes=_shortest_protocol_minutes(),
         template=planner_template_for(center=center),
         closure_rows=closure_rows,
-        chair_rows=tuple(sorted((c for c in chair_rows if c.is_active), key=lambda c: (c.position, c.label))),
-        every_chair=tuple(chair_rows),
+        chair_rows_pickled=pickle.dumps(
+            (
+                tuple(sorted((c for c in chair_rows if c.is_active), key=lambda c: (c.position, c.label))),
+                tuple(chair_rows),
+            ),
+            pickle.HIGHEST_PROTOCOL,
+        ),
     )
 
 
@@ -274,12 +299,13 @@ def board_input_for(*, center: Center, day: dt.date) -> tuple[planner.PlannerInp
 
 def _load(*, center, date_from, date_to, span, patient=None, lock=("", ()), with_blocks=False):
     fixed = fixed_input_for(center.pk)
-    lo, hi = day_bounds(center=center, day=date_from, last_day=date_to)
-    lo, hi = lo - MARGIN, hi + MARGIN
+    days_lo, days_hi = day_bounds(center=center, day=date_from, last_day=date_to)
+    lo, hi = days_lo - MARGIN, days_hi + MARGIN
     shifts_lo, shifts_hi = lo, hi
     addon_reserve = addon_reserve_for(fixed.center, date_from, date_to)
-    if span is not None and not addon_reserve:
-        # The add-on reserve weighs the whole day's free chair time: with a reserve held, never narrow.
+    if span is not None and (not addon_reserve or (span[0] <= days_lo and days_hi <= span[1])):
+        # The add-on reserve weighs the whole day's free chair time: with a reserve held, narrow only
+        # to a span that holds every day of the range (availability's chunks).
         lo, hi = max(lo, span[0]), min(hi, span[1])
     params = {
         "center": center.pk,

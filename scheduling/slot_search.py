@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from django.utils import timezone
 
@@ -131,9 +131,12 @@ def _next_minute(moment: dt.datetime) -> dt.datetime:
 
 
 # Availability loads the range in growing chunks and stops once the candidates found cannot be beaten
-# by later days (as the planner itself stops scanning): the first days usually answer, so the cost
-# does not grow with the range or the center's bookings beyond them.
-FIRST_CHUNK_DAYS = 2
+# by later days (as the planner itself stops scanning): the first day usually answers, so the cost
+# does not grow with the range or the center's bookings beyond it. Each chunk loads only the bookings
+# and blocks of its own local days (every placement the planner weighs lies inside them). After the
+# first day, chunks of 8, 32, 128 days: at most four for the longest range searched (91 days), as before.
+FIRST_CHUNK_DAYS = 1
+SECOND_CHUNK_DAYS = 8
 CHUNK_GROWTH = 4
 
 
@@ -157,16 +160,21 @@ class _Search:
         time_miss = int((want == "morning" and not is_morning) or (want == "afternoon" and is_morning))
         return weekday_miss, time_miss
 
-    def run(
-        self, date_from: dt.date, date_to: dt.date, *, keep: Callable[[planner.Candidate], bool] | None = None
-    ) -> planner.PlanResult:
+    def run(self, date_from: dt.date, date_to: dt.date) -> planner.PlanResult:
+        """The planner's answer over the whole range, as one ``find_slots`` over it would give it:
+        the same candidates in the same order and a report for the same days examined."""
         found: list[tuple[tuple[int, int], planner.Candidate]] = []
         reports: list[planner.DayReport] = []
         perfect = 0
         first, size = date_from, FIRST_CHUNK_DAYS
         while first <= date_to and perfect < self.limit:
             last = min(first + dt.timedelta(days=size - 1), date_to)
-            pin = planner_input_for(center=self.center, date_from=first, date_to=last)
+            pin = planner_input_for(
+                center=self.center,
+                date_from=first,
+                date_to=last,
+                span=day_bounds(center=self.center, day=first, last_day=last),
+            )
             request = slot_request_for(
                 protocol=self.protocol,
                 dose_number=self.dose_number,
@@ -179,15 +187,20 @@ class _Search:
                 not_before=self.not_before,
             )
             result = planner.find_slots(pin, request)
+            enough_on = None  # the day the candidates without a miss reach the limit, counting every chunk
             for candidate in result.candidates:
-                if keep is None or keep(candidate):
-                    misses = self._misses(candidate)
-                    found.append((misses, candidate))
-                    perfect += misses == (0, 0)
-            reports += result.days
-            first, size = last + dt.timedelta(days=1), size * CHUNK_GROWTH
+                misses = self._misses(candidate)
+                found.append((misses, candidate))
+                if misses == (0, 0):
+                    perfect += 1
+                    if perfect == self.limit:
+                        enough_on = candidate.start.astimezone(self.center.tzinfo).date()
+            # The chunk's search counted only its own candidates: the whole range's stops after that day.
+            reports += [report for report in result.days if enough_on is None or report.day <= enough_on]
+            first, size = last + dt.timedelta(days=1), max(size * CHUNK_GROWTH, SECOND_CHUNK_DAYS)
         # Each chunk's candidates are in the planner's order and the chunks in date order, so a
-        # stable sort on the misses alone gives the planner's order over the whole range.
+        # stable sort on the misses alone gives the planner's order over the whole range. (Its
+        # candidates without a miss come first, by day: a chunk's first ``limit`` hold the ones counted.)
         found.sort(key=lambda item: item[0])
         return planner.PlanResult(tuple(c for _, c in found[: self.limit]), tuple(reports))
 
