@@ -15,6 +15,11 @@ and of the clock: today's board is computed as of the current minute (the now li
 the chair, running late), any other day's as of today's date (readiness counts days from today). A hit
 is therefore the very HTML a fresh render in that minute gives. Nothing per user is inside: the
 permissions, the CSRF token and the "Updated" time are rendered around the fragment, per request.
+
+A miss (the first request after a write) rebuilds the board from what is still current: each patient's
+readiness and dose amount are kept apart (``selectors.dose_notes``), so one write recomputes one
+patient's; the chair rows and the staffing strips are written in Python (``_rows_html``), the template
+draws the frame around them.
 """
 
 from __future__ import annotations

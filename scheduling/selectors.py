@@ -1,10 +1,11 @@
 """Reads that pages share: above all the chair board for one center and one day.
 
 The board is built with a fixed number of queries whatever the number of
-chairs or appointments (the center's hours and closure, chairs, the day's
-appointments with patient and protocol, chair blocks, and the planner's input
-for the staffing strip), then laid out in Python: every block gets its
-position on the day's time axis as a percentage, so the template only draws.
+chairs or appointments (the center's hours and closure, chairs and protocols
+from the versioned cache, the day's appointments with the patient's name as
+values, chair blocks and shifts in the planner's input, and the readiness and
+dose amount of only the patients whose version moved), then laid out in
+Python: every block gets its position on the day's time axis as a percentage.
 """
 
 from __future__ import annotations
