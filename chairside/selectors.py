@@ -162,7 +162,7 @@ def vitals_overdue(appointments: list[Appointment], *, now: dt.datetime) -> dict
     )
     last: dict[int, dt.datetime] = {}
     for appointment_id, taken_at in VitalSigns.objects.filter(
-        appointment__in=[a for a in infusing if a.protocol_id in intervals], phase="during"
+        appointment_id__in=[a.pk for a in infusing if a.protocol_id in intervals], phase="during"
     ).values_list("appointment_id", "taken_at"):
         last[appointment_id] = max(taken_at, last.get(appointment_id, taken_at))
     overdue: dict[int, dt.datetime] = {}

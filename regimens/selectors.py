@@ -9,14 +9,26 @@ from collections.abc import Iterable
 from django.db.models import Prefetch
 
 from chairside.models import InfusionReaction
-from regimens.dosing import DosePlan, PatientFacts, RegimenRows, dose_plan, forget_regimen_rows
+from regimens.dosing import DosePlan, PatientFacts, RegimenRows, dose_plan, forget_regimen_rows, regimen_rows
 from regimens.models import Course, DoseAmount, PatientWeight, RateLadder, RateStep, Regimen, WeightBand
 from scheduling.models import Appointment, Protocol
 
 
 def _load_regimen_rows(protocols: dict[int, Protocol], *, amounts_only: bool) -> None:
     """Read the protocols' regimen rows in one query per kind; ``amounts_only`` (a board tile) skips the
-    ladders, and the regimen itself unless a dose depends on a weight."""
+    ladders, and the regimen itself unless a dose depends on a weight, and takes the rows from the
+    versioned cache (``regimen_rows``: no query while no protocol or regimen row changed)."""
+    if amounts_only:
+        for protocol in protocols.values():
+            if getattr(protocol, "_regimen_rows_partial", False):
+                forget_regimen_rows(protocol)
+            rows = regimen_rows(protocol)
+            by_weight = bool(rows.bands) or any(a.is_by_weight for a in rows.amounts)
+            protocol._regimen_rows = RegimenRows(  # type: ignore[attr-defined]  # read by regimens.dosing
+                regimen=rows.regimen if by_weight else None, amounts=rows.amounts, bands=rows.bands, ladders=()
+            )
+            protocol._regimen_rows_partial = True  # type: ignore[attr-defined]
+        return
     ids = list(protocols)
     amounts: dict[int, list[DoseAmount]] = defaultdict(list)
     bands: dict[int, list[WeightBand]] = defaultdict(list)

@@ -1,10 +1,11 @@
 """Reads that pages share: above all the chair board for one center and one day.
 
 The board is built with a fixed number of queries whatever the number of
-chairs or appointments (the center's hours and closure, chairs, the day's
-appointments with patient and protocol, chair blocks, and the planner's input
-for the staffing strip), then laid out in Python: every block gets its
-position on the day's time axis as a percentage, so the template only draws.
+chairs or appointments (the center's hours and closure, chairs and protocols
+from the versioned cache, the day's appointments with the patient's name as
+values, chair blocks and shifts in the planner's input, and the readiness and
+dose amount of only the patients whose version moved), then laid out in
+Python: every block gets its position on the day's time axis as a percentage.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from django.utils import timezone
 from chairs.models import Center, Chair, ChairBlock, ChairKind, Closure, OpeningHours
 from chairs.selectors import centers_for
 from chairside.selectors import vitals_overdue
+from patients.models import Patient
 from regimens.selectors import dose_plans_for
 from scheduling import planner
 from scheduling.models import Appointment, AppointmentStatus, ChairStage, Protocol
 from scheduling.planner_input import board_input_for, fixed_input_for
-from treatment.readiness import readiness_for
+from treatment.readiness import Readiness, readiness_for
 
 # Shown when the center has no opening hours on that weekday (closed days still get a board).
 DEFAULT_OPENS = dt.time(7, 0)
@@ -168,6 +170,76 @@ def status_history(*, appointment: Appointment) -> list[HistoryEntry]:
 # --- The chair board ------------------------------------------------------------------------------
 
 
+class PatientName:
+    """The patient as a board tile names them."""
+
+    __slots__ = ("first_name", "last_name", "mrn")
+
+    def __init__(self, first_name: str, last_name: str, mrn: str) -> None:
+        self.first_name, self.last_name, self.mrn = first_name, last_name, mrn
+
+    full_name = property(Patient.full_name.fget)  # the patient's own rule, not a copy
+
+
+class BoardBooking:
+    """One appointment as the board reads it: its columns and the patient's name, read with
+    ``values_list`` (building 300 appointments and 300 patients as model instances was a fifth of a
+    rebuild). It answers to an appointment's names (``pk``, ``status``, ``patient.full_name``,
+    ``get_status_display``…), so the board's rules, its templates and the day sheet read it as they
+    would the model; :meth:`instance` gives the model where one is needed (readiness)."""
+
+    FIELDS = (
+        *("id", "center_id", "patient_id", "protocol_id", "chair_id", "start", "end", "dose_number", "status"),
+        *("chair_stage", "chair_start_at", "infusion_start_at", "discharged_at", "readiness_override_reason"),
+        *("patient__first_name", "patient__last_name", "patient__mrn"),
+    )
+    __slots__ = (
+        *("pk", "center_id", "patient_id", "protocol_id", "chair_id", "start", "end", "dose_number", "status"),
+        *("chair_stage", "chair_start_at", "infusion_start_at", "discharged_at", "readiness_override_reason"),
+        *("patient", "protocol", "readiness"),
+    )
+
+    def __init__(self, row: tuple, protocols: dict[int, Protocol]) -> None:
+        (
+            self.pk, self.center_id, self.patient_id, self.protocol_id, self.chair_id, self.start, self.end,
+            self.dose_number, self.status, self.chair_stage, self.chair_start_at, self.infusion_start_at,
+            self.discharged_at, self.readiness_override_reason, first_name, last_name, mrn,
+        ) = row  # fmt: skip
+        self.patient = PatientName(first_name, last_name, mrn)
+        self.protocol = protocols[self.protocol_id]
+        self.readiness: Readiness | None = None  # set for the doses not yet given
+
+    def __repr__(self) -> str:
+        return f"<BoardBooking {self.pk}>"
+
+    def get_status_display(self) -> str:
+        return _STATUS_LABELS.get(self.status, self.status)
+
+    def get_chair_stage_display(self) -> str:
+        return _STAGE_LABELS.get(self.chair_stage, self.chair_stage)
+
+    def instance(self, center: Center) -> Appointment:
+        """The appointment as a model instance (not saved: it is only read), with its center and protocol."""
+        appointment = Appointment(
+            id=self.pk,
+            center=center,
+            patient_id=self.patient_id,
+            protocol=self.protocol,
+            chair_id=self.chair_id,
+            start=self.start,
+            end=self.end,
+            dose_number=self.dose_number,
+            status=self.status,
+            chair_stage=self.chair_stage,
+            chair_start_at=self.chair_start_at,
+            infusion_start_at=self.infusion_start_at,
+            discharged_at=self.discharged_at,
+            readiness_override_reason=self.readiness_override_reason,
+        )
+        appointment._state.adding = False
+        return appointment
+
+
 @dataclass
 class BoardItem:
     """Something drawn on a chair's row: an appointment or a chair block.
@@ -180,7 +252,7 @@ class BoardItem:
     width: float
     start: dt.datetime
     end: dt.datetime
-    appointment: Appointment | None = None
+    appointment: BoardBooking | None = None
     block: ChairBlock | None = None
     position: str = ""  # the CSS left/width
     times: str = ""  # "09:00–11:30" in the center's zone
@@ -207,7 +279,8 @@ COMPACT_MINUTES = 75
 
 def _describe(item: BoardItem, tz) -> BoardItem:
     item.position = f"left: {item.left:.4f}%; width: {item.width:.4f}%"
-    item.times = f"{item.start.astimezone(tz):%H:%M}–{item.end.astimezone(tz):%H:%M}"
+    starts_at = f"{item.start.astimezone(tz):%H:%M}"
+    item.times = f"{starts_at}–{item.end.astimezone(tz):%H:%M}"
     if item.block is not None:
         item.title = f"Blocked {item.times}: {item.block.reason}"
         return item
@@ -217,7 +290,7 @@ def _describe(item: BoardItem, tz) -> BoardItem:
     state = _STAGE_LABELS.get(a.chair_stage, a.chair_stage) if a.chair_stage else status_label
     item.css = f"status-{a.status}" + (f" stage-{a.chair_stage}" if a.chair_stage else "")
     item.who = f"{a.patient.last_name}, {a.patient.first_name}"
-    item.what = f"{a.protocol.code.upper()} #{a.dose_number} · {state} · {item.start.astimezone(tz):%H:%M}"
+    item.what = f"{a.protocol.code.upper()} #{a.dose_number} · {state} · {starts_at}"
     item.title = (
         f"{a.patient.first_name} {a.patient.last_name} · {a.protocol.code.upper()} dose {a.dose_number} · "
         f"{item.times} · {status_label}" + (f" ({state.lower()})" if a.chair_stage else "")
@@ -253,7 +326,9 @@ def readiness_words(readiness) -> str:
     return ("Not ready: " if readiness.blocking else "To do: ") + " ".join(m.message for m in readiness.missing)
 
 
-def actual_chair_time(appointment: Appointment, *, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
+def actual_chair_time(
+    appointment: Appointment | BoardBooking, *, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime] | None:
     """From seating to discharge; up to now while the patient is still in the chair; None if never seated."""
     seated = appointment.chair_start_at
     if seated is None:
@@ -265,7 +340,7 @@ def actual_chair_time(appointment: Appointment, *, now: dt.datetime) -> tuple[dt
     return None
 
 
-def expected_free_at(appointment: Appointment, *, now: dt.datetime) -> dt.datetime | None:
+def expected_free_at(appointment: Appointment | BoardBooking, *, now: dt.datetime) -> dt.datetime | None:
     """When a patient still in the chair will leave it: the booked chair time counted from seating, or now."""
     if appointment.status != AppointmentStatus.CHECKED_IN or appointment.chair_start_at is None:
         return None
@@ -392,6 +467,62 @@ def _day_bounds(
     return opens, closes
 
 
+@dataclass(frozen=True)
+class DoseNote:
+    """What a tile tells of its dose beyond the booking: readiness (None once the dose is under way) and
+    the amount and weight (``DosePlan.tile_text``)."""
+
+    readiness: Readiness | None
+    tile_text: str
+
+
+def dose_notes(
+    *, center: Center, day: dt.date, today: dt.date, appointments: list[BoardBooking]
+) -> dict[int, DoseNote]:
+    """Each appointment's :class:`DoseNote`, cached per patient until that patient's version moves.
+
+    Readiness and the amount read only the patient's own rows (orders, authorizations, documents,
+    weights, appointments on any day: every write to them bumps ``patient:<id>``), the protocols' and the
+    center's, and today's date. So after a write to one appointment only that patient's notes are worked
+    out again (a handful of queries for one patient), not the day's 300. The patient's bookings of the
+    day are in the key as well, so a row changed without a signal is never answered from a stale note.
+    """
+    from infusion_center.versioned_cache import cached_parts
+    from scheduling.invalidation import patient_scope
+    from scheduling.planner_input import PROTOCOLS_SCOPE, center_scope
+
+    by_patient: dict[int, list[BoardBooking]] = {}
+    for a in appointments:
+        by_patient.setdefault(a.patient_id, []).append(a)
+    fixed = [center_scope(center.pk), PROTOCOLS_SCOPE]
+    names = {}
+    for patient_id, booked in by_patient.items():
+        rows = ";".join(
+            f"{a.pk},{a.protocol_id},{a.dose_number},{a.start.timestamp()},{a.end.timestamp()},{a.status},"
+            f"{a.readiness_override_reason}"
+            for a in booked
+        )
+        names[f"{patient_id}:{rows}"] = patient_id
+
+    def load(missing: list[str]) -> dict[str, dict[int, DoseNote]]:
+        batch = [a for name in missing for a in by_patient[names[name]]]
+        waiting = [a.instance(center) for a in batch if a.status in READINESS_STATUSES]
+        # Readiness flags the doses still missing an order, an authorization or a check (fixed queries).
+        readiness = readiness_for(waiting, today=today)
+        plans = dose_plans_for(batch, tz=center.tzinfo, amounts_only=True)  # amount and weight (0–2 queries)
+        return {
+            name: {a.pk: DoseNote(readiness.get(a.pk), plans[a.pk].tile_text) for a in by_patient[names[name]]}
+            for name in missing
+        }
+
+    found = cached_parts(
+        f"board-doses:{center.pk}:{day}:{today}",
+        {name: fixed + [patient_scope(patient_id)] for name, patient_id in names.items()},
+        load,
+    )
+    return {pk: note for notes in found.values() for pk, note in notes.items()}
+
+
 def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -> Board:
     """The chair board of one center for one local day, in a fixed number of queries."""
     now = now or timezone.now()
@@ -406,27 +537,23 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
     closure = fixed.closure_on(day)
     chairs = list(fixed.chair_rows)
     pin, day_blocks = board_input_for(center=center, day=day)
-    day_appointments = list(
-        Appointment.objects.filter(center=center, start__lt=day_end, end__gt=day_start)
-        .select_related("patient")
-        .order_by("start")
-    )
     protocols = protocols_by_pk()  # cached: one object per protocol, not one per appointment
-    for appointment in day_appointments:
-        appointment.center = center  # readiness asks for it: the same row, no query
-        appointment.protocol = protocols[appointment.protocol_id]
+    day_appointments = [
+        BoardBooking(row, protocols)
+        for row in Appointment.objects.filter(center=center, start__lt=day_end, end__gt=day_start)
+        .order_by("start")
+        .values_list(*BoardBooking.FIELDS)
+    ]
     blocks = [
         ChairBlock(chair_id=b.chair_id, start=b.start, end=b.end, reason=b.reason)
         for b in day_blocks
         if b.end > day_start and b.start < day_end
     ]
     shown = [a for a in day_appointments if a.status in BOARD_STATUSES]
-    # Readiness flags the doses still missing an order, an authorization or a check (fixed queries).
-    waiting = [a for a in shown if a.status in READINESS_STATUSES]
-    readiness = readiness_for(waiting)
-    for appointment in waiting:
-        appointment.readiness = readiness[appointment.pk]
-    dose_plans = dose_plans_for(shown, tz=tz, amounts_only=True)  # amount and weight on the tile (2–4 queries)
+    notes = dose_notes(center=center, day=day, today=now.astimezone(tz).date(), appointments=shown)
+    for appointment in shown:
+        if appointment.status in READINESS_STATUSES:
+            appointment.readiness = notes[appointment.pk].readiness
     vitals_late = vitals_overdue(shown, now=now)  # none when nobody is infusing, else two queries
 
     actual = {a.pk: actual_chair_time(a, now=now) for a in shown}
@@ -455,7 +582,7 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
             left, width = place(appointment.start, appointment.end)
             item = _describe(BoardItem(left, width, appointment.start, appointment.end, appointment=appointment), tz)
             item.readiness_text = readiness_words(getattr(appointment, "readiness", None))
-            item.title += dose_plans[appointment.pk].tile_text
+            item.title += notes[appointment.pk].tile_text
             if appointment.pk in vitals_late:
                 item.vitals_note = f"Vitals overdue since {vitals_late[appointment.pk].astimezone(tz):%H:%M}"
             chair_time = actual[appointment.pk]

@@ -34,7 +34,7 @@ def test_board_shows_each_appointment_on_its_chair(nurse_client, staffed_center,
     assert reverse("appointment_detail", args=[appointment.pk]) in body
     board = response.context["board"]
     rows = {row.chair.label: row for group in board.groups for row in group.rows}
-    assert [item.appointment for item in rows["C02"].items] == [appointment]
+    assert [item.appointment.pk for item in rows["C02"].items] == [appointment.pk]
     assert rows["C01"].items == []
     # 07:00–19:00 is 12 h; 09:00 starts at 1/6 of the width.
     assert rows["C02"].items[0].left == pytest.approx(100 * 2 / 12, abs=1e-3)

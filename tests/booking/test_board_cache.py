@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,8 @@ from django.urls import reverse
 from chairs.models import Closure, OpeningHours
 from regimens.models import PatientWeight
 from scheduling.board_fragment import board_html
+from scheduling.invalidation import bump_center_days
+from scheduling.models import Appointment
 from tests.booking.conftest import at
 from tests.factories import (
     AppointmentFactory,
@@ -20,6 +23,7 @@ from tests.factories import (
     PatientFactory,
     UserFactory,
 )
+from tests.treatment.conftest import make_order
 from treatment.models import AuthorizationStatus, DocumentKind, Order, PrerequisiteDocument, PriorAuthorization
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +203,68 @@ def test_nothing_per_user_is_inside_the_cached_fragment(client, booked, monday, 
     fragment = board_html(center=staffed_center, day=monday)
     assert "csrfmiddlewaretoken" not in fragment and nurse.username not in fragment
     assert fragment in nurse_page and fragment in viewer_page
+
+
+def rows_of(html: str) -> dict[str, str]:
+    """Each chair's row of a board, by the chair's label."""
+    rows = html.split('<div class="board-row" role="row">')[1:]
+    return {re.search(r'data-chair-label="([^"]+)"', row).group(1): row for row in rows if "data-chair-label" in row}
+
+
+@pytest.fixture
+def busy_day(booked, staffed_center, monday, protocol):
+    """Ann (booked, C01) and three more patients on C02–C04, one of them with an order (the others are not
+    ready: their tiles carry a readiness badge that must survive a write to Ann's row)."""
+    names = ["Jones", "Brown", "Lee"]
+    others = []
+    for chair, name in zip(staffed_center.test_chairs[1:4], names, strict=True):
+        patient = PatientFactory(center=staffed_center, first_name="Pat", last_name=name)
+        others.append(AppointmentFactory(center=staffed_center, chair=chair, patient=patient, protocol=protocol,
+                                         start=at(monday, 10), dose_number=2))  # fmt: skip
+    make_order(others[0].patient, protocol, start=monday - dt.timedelta(days=30), until=monday + dt.timedelta(days=300))
+    return others
+
+
+def test_after_a_chair_stage_change_only_that_row_is_drawn_again(booked, busy_day):
+    booked.status, booked.chair_stage = "checked-in", "in_chair"
+    booked.save()
+    before = board(booked)
+    booked.chair_stage = "infusing"
+    booked.save(update_fields=["chair_stage", "updated_at"])
+    after = board(booked)
+    rows_before, rows_after = rows_of(before), rows_of(after)
+    assert rows_after.keys() == rows_before.keys() == {"C01", "C02", "C03", "C04", "B1"}
+    assert "stage-in_chair" in rows_before["C01"] and "In chair" in rows_before["C01"]
+    assert "board-appt status-checked-in stage-infusing" in rows_after["C01"] and "Infusing" in rows_after["C01"]
+    assert "stage-in_chair" not in rows_after["C01"]
+    for label in ("C02", "C03", "C04", "B1"):
+        assert rows_after[label] == rows_before[label], label
+    # The others' readiness is shown as before: two not ready (no order), one ready.
+    assert after.count('data-readiness="blocked"') == before.count('data-readiness="blocked"') == 2
+    assert "No doctor&#x27;s order for this protocol." in rows_after["C03"]
+    assert "readiness-badge" not in rows_after["C02"]
+
+
+def test_a_readiness_change_of_one_patient_leaves_the_others_as_they_were(booked, busy_day, protocol, monday):
+    before = board(booked)
+    make_order(
+        busy_day[1].patient, protocol, start=monday - dt.timedelta(days=30), until=monday + dt.timedelta(days=300)
+    )  # Brown, on C03
+    after = board(booked)
+    assert "No doctor&#x27;s order" in rows_of(before)["C03"] and "No doctor&#x27;s order" not in rows_of(after)["C03"]
+    for label in ("C01", "C02", "C04", "B1"):
+        assert rows_of(after)[label] == rows_of(before)[label], label
+
+
+def test_a_booking_changed_without_a_signal_never_keeps_its_old_readiness(booked, protocol, monday):
+    """The few bulk ``update()`` callers bump the day, not the patient: the patient's notes are keyed by
+    the booking's own columns too, so a dose number changed that way is assessed again."""
+    make_order(
+        booked.patient, protocol, start=monday - dt.timedelta(days=30), until=monday + dt.timedelta(days=300), doses=4
+    )
+    assert "Not ready" not in board(booked)
+    Appointment.objects.filter(pk=booked.pk).update(dose_number=5)
+    bump_center_days(booked.center, booked.start, booked.end)
+    after = board(booked)
+    assert f"{protocol.code.upper()} #5" in after
+    assert "covers doses 1 to 4 only, not dose 5" in after

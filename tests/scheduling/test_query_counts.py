@@ -138,3 +138,52 @@ def test_board_queries_do_not_grow_with_the_day(
         response = client.get(url, headers=headers)
     assert response.status_code == 200
     assert response.content.count(b"board-item board-appt") == 18  # the morning's six and the afternoon's twelve
+
+
+@pytest.fixture
+def busy_board(center, busy_center):
+    """The library's protocols (prerequisites, weight-based and fixed amounts) booked on twenty chairs, half
+    of the patients with an order and an approved authorization, some weighed; one patient in the chair."""
+    from decimal import Decimal
+
+    from regimens.models import PatientWeight
+    from scheduling.models import Protocol
+    from scheduling.protocol_library import seed_protocols
+
+    seed_protocols()
+    protocols = list(Protocol.objects.order_by("code"))
+    booked = []
+    for n, chair in enumerate(busy_center):
+        protocol = protocols[n % len(protocols)]
+        patient = PatientFactory(center=center, last_name=f"Patient{n:02d}")
+        booked.append(AppointmentFactory(center=center, chair=chair, patient=patient, protocol=protocol,
+                                         start=at(13), dose_number=1 + n % 3))  # fmt: skip
+        if n % 2:
+            make_order(patient, protocol, start=DAY - dt.timedelta(days=30), until=DAY + dt.timedelta(days=300))
+        if n % 3:
+            PatientWeight.objects.create(patient=patient, kg=Decimal("70.0"), measured_on=DAY - dt.timedelta(days=2))
+    seated = booked[0]
+    seated.status, seated.chair_stage = "checked-in", "in_chair"
+    seated.save()
+    return booked
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_board_after_a_chair_stage_change_within_budget(
+    client, django_assert_max_num_queries, nurse, center, busy_board, htmx
+):
+    """Issue 14: the first request after a write rebuilds the board; a chair stage change (the floor's most
+    common write) costs at most twelve queries: the day's appointments, the planner's day, and only the
+    changed patient's dose (the others' readiness and amounts are kept per patient)."""
+    client.force_login(nurse)
+    url = f"/board/?center={center.pk}&date={DAY.isoformat()}"
+    headers = {"HX-Request": "true", "HX-Target": "board-live"} if htmx else {}
+    assert b"stage-in_chair" in client.get(url, headers=headers).content
+    seated = busy_board[0]
+    seated.chair_stage = "infusing"
+    seated.save(update_fields=["chair_stage", "updated_at"])
+    with django_assert_max_num_queries(BOARD_QUERIES):
+        response = client.get(url, headers=headers)
+    assert b"board-appt status-checked-in stage-infusing" in response.content
+    assert b"stage-in_chair" not in response.content
+    assert response.content.count(b"readiness-badge") >= 10  # the patients without an order are not ready

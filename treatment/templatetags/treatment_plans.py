@@ -70,11 +70,17 @@ def readiness_badge(context, readiness) -> SafeString | str:
     A board shows hundreds of doses in a handful of states, so each distinct state is rendered once
     per page.
     """
-    if not readiness or readiness.ready:  # "" when the dose has no readiness (already given)
-        return ""
     rendered = context.render_context.get("readiness_badges")
     if rendered is None:
         rendered = context.render_context["readiness_badges"] = {}
+    return readiness_badge_html(readiness, rendered)
+
+
+def readiness_badge_html(readiness, rendered: dict) -> SafeString | str:
+    """:func:`readiness_badge` with its memo given (``rendered``: one page's badges by state), for the
+    board's rows built in Python."""
+    if not readiness or readiness.ready:  # "" when the dose has no readiness (already given)
+        return ""
     key = (
         tuple((m.code, m.message, m.can_complete_before_date) for m in readiness.missing),
         readiness.override_reason,
