@@ -16,6 +16,7 @@ from scheduling.models import Appointment, AppointmentStatus, Protocol
 from scheduling.protocol_library import seed_protocols
 from scheduling.services import book_appointment, transition
 from tests.booking.conftest import at, next_monday
+from tests.e2e.slot_finder import choose_protocol
 from tests.factories import ChairBlockFactory, ChairFactory, NurseShiftFactory, PatientFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -55,7 +56,7 @@ def find_first_ocrelizumab_slot(page, day: dt.date, *, keyboard: bool = False) -
     else:
         option.click()
     expect(page.get_by_text("Ann Smith · MRN MRN424242")).to_be_visible()
-    page.get_by_label("Protocol").select_option(label="Ocrelizumab (OCR) — Ocrevus")
+    choose_protocol(page, "Ocrelizumab (OCR) — Ocrevus")
     page.get_by_label("Dose number").fill("1")
     page.get_by_label("From", exact=True).fill(day.isoformat())
     page.get_by_label("To", exact=True).fill(day.isoformat())
@@ -240,7 +241,7 @@ def test_the_patients_chair_preference_is_set_on_the_form_and_offered_first(page
     # From her record straight to the slot finder: Ann is picked already.
     page.get_by_role("main").get_by_role("link", name="Find a slot").click()
     expect(page.get_by_text("Ann Smith · MRN MRN424242")).to_be_visible()
-    page.get_by_label("Protocol").select_option(label="Ocrelizumab (OCR) — Ocrevus")
+    choose_protocol(page, "Ocrelizumab (OCR) — Ocrevus")
     page.get_by_label("Dose number").fill("1")
     page.get_by_label("From", exact=True).fill(monday.isoformat())
     page.get_by_label("To", exact=True).fill(monday.isoformat())

@@ -17,6 +17,7 @@ from chairs.models import Center, NurseShift
 from scheduling.models import Appointment, Protocol
 from scheduling.protocol_library import seed_protocols
 from tests.accounts.conftest import code_for
+from tests.e2e.slot_finder import choose_protocol
 from tests.factories import ChairFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -179,7 +180,7 @@ def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(
     page.get_by_role("link", name="Find a slot").first.click()
     page.get_by_label("Patient", exact=True).fill("smi")
     page.get_by_role("option", name=re.compile("Smith, Ann")).click()
-    page.get_by_label("Protocol").select_option(label="Ocrelizumab (OCR) — Ocrevus")
+    choose_protocol(page, "Ocrelizumab (OCR) — Ocrevus")
     page.get_by_label("Dose number").fill("1")
     page.get_by_label("From", exact=True).fill(day.isoformat())
     page.get_by_label("To", exact=True).fill(day.isoformat())
