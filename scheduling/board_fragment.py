@@ -98,21 +98,29 @@ def _strip_cells(board: Board) -> dict[str, str]:
             f'<div class="strip-cell{"" if s.nurses else " is-empty"}" style="{style}" '
             f'title="{time}: {s.nurses} nurse{_plural(s.nurses)} on shift">{s.nurses}</div>'
         )
-        state = " is-full" if s.is_watch_full else ("" if s.watched else " is-empty")
-        full = " — at or over capacity" if s.is_watch_full else ""
         watched.append(
-            f'<div class="strip-cell{state}" style="{style}" title="{time}: {s.watched} patient{_plural(s.watched)} '
-            f'in chairs, nurses can watch {s.watch_capacity}{full}"><span>{s.watched}</span>'
-            f'<span class="cap">{s.watch_capacity}</span></div>'
-        )
-        state = " is-full" if s.is_start_full else ("" if s.starts else " is-empty")
-        full = " — at or over capacity" if s.is_start_full else ""
+            _capacity_cell(
+                style, s.watched, s.watch_capacity, s.is_watch_full,
+                f"{time}: {s.watched} patient{_plural(s.watched)} in chairs, nurses can watch {s.watch_capacity}",
+            )
+        )  # fmt: skip
         starts.append(
-            f'<div class="strip-cell{state}" style="{style}" title="{time}: {s.starts} infusion start'
-            f'{_plural(s.starts)} in this start window, capacity {s.start_capacity}{full}"><span>{s.starts}</span>'
-            f'<span class="cap">{s.start_capacity}</span></div>'
-        )
+            _capacity_cell(
+                style, s.starts, s.start_capacity, s.is_start_full,
+                f"{time}: {s.starts} infusion start{_plural(s.starts)} in this start window, capacity {s.start_capacity}",
+            )
+        )  # fmt: skip
     return {"nurses": "".join(nurses), "watched": "".join(watched), "starts": "".join(starts)}
+
+
+def _capacity_cell(style: str, count: int, capacity: int, is_full: bool, title: str) -> str:
+    """A strip cell of a count against its capacity (patients watched, infusion starts)."""
+    state = " is-full" if is_full else ("" if count else " is-empty")
+    full = " — at or over capacity" if is_full else ""
+    return (
+        f'<div class="strip-cell{state}" style="{style}" title="{title}{full}"><span>{count}</span>'
+        f'<span class="cap">{capacity}</span></div>'
+    )
 
 
 # Each distinct readiness state's badge, rendered once by this process (a badge shows only the state).

@@ -21,11 +21,13 @@ from django.utils import timezone
 from chairs.models import Center, Chair, ChairBlock, ChairKind, Closure, OpeningHours
 from chairs.selectors import centers_for
 from chairside.selectors import vitals_overdue
+from infusion_center.versioned_cache import cached, cached_parts
 from patients.models import Patient
 from regimens.selectors import dose_plans_for
 from scheduling import planner
+from scheduling.invalidation import patient_scope
 from scheduling.models import Appointment, AppointmentStatus, ChairStage, Protocol
-from scheduling.planner_input import board_input_for, fixed_input_for
+from scheduling.planner_input import PROTOCOLS_SCOPE, board_input_for, center_scope, fixed_input_for
 from treatment.readiness import Readiness, readiness_for
 
 # Shown when the center has no opening hours on that weekday (closed days still get a board).
@@ -62,18 +64,12 @@ def appointment_for(*, user, pk: int) -> Appointment:
 
 def protocols_by_pk() -> dict[int, Protocol]:
     """Every protocol by id, cached until a protocol (or a prerequisite) is saved or deleted."""
-    from infusion_center.versioned_cache import cached
-    from scheduling.planner_input import PROTOCOLS_SCOPE
-
     return cached([PROTOCOLS_SCOPE], "protocols", lambda: {p.pk: p for p in Protocol.objects.all()})
 
 
 def protocol_by_pk(pk: int) -> Protocol | None:
     """One protocol (None if there is no such protocol), cached like :func:`protocols_by_pk` but on its
     own: a booking or an availability request names one protocol and need not decode them all."""
-    from infusion_center.versioned_cache import cached
-    from scheduling.planner_input import PROTOCOLS_SCOPE
-
     return cached([PROTOCOLS_SCOPE], f"protocol:{pk}", lambda: Protocol.objects.filter(pk=pk).first())
 
 
@@ -188,16 +184,12 @@ class BoardBooking:
     ``get_status_display``…), so the board's rules, its templates and the day sheet read it as they
     would the model; :meth:`instance` gives the model where one is needed (readiness)."""
 
-    FIELDS = (
-        *("id", "center_id", "patient_id", "protocol_id", "chair_id", "start", "end", "dose_number", "status"),
+    COLUMNS = (
+        *("center_id", "patient_id", "protocol_id", "chair_id", "start", "end", "dose_number", "status"),
         *("chair_stage", "chair_start_at", "infusion_start_at", "discharged_at", "readiness_override_reason"),
-        *("patient__first_name", "patient__last_name", "patient__mrn"),
     )
-    __slots__ = (
-        *("pk", "center_id", "patient_id", "protocol_id", "chair_id", "start", "end", "dose_number", "status"),
-        *("chair_stage", "chair_start_at", "infusion_start_at", "discharged_at", "readiness_override_reason"),
-        *("patient", "protocol", "readiness"),
-    )
+    FIELDS = ("id", *COLUMNS, "patient__first_name", "patient__last_name", "patient__mrn")
+    __slots__ = ("pk", *COLUMNS, "patient", "protocol", "readiness")
 
     def __init__(self, row: tuple, protocols: dict[int, Protocol]) -> None:
         (
@@ -487,10 +479,6 @@ def dose_notes(
     out again (a handful of queries for one patient), not the day's 300. The patient's bookings of the
     day are in the key as well, so a row changed without a signal is never answered from a stale note.
     """
-    from infusion_center.versioned_cache import cached_parts
-    from scheduling.invalidation import patient_scope
-    from scheduling.planner_input import PROTOCOLS_SCOPE, center_scope
-
     by_patient: dict[int, list[BoardBooking]] = {}
     for a in appointments:
         by_patient.setdefault(a.patient_id, []).append(a)
