@@ -461,6 +461,15 @@ def main() -> int:
     def availability_cached(session, rng):
         return availability_of(session, *rng.choice(cached_queries))
 
+    def timed_booking(session, body):
+        """POST one booking: its time and its status (a 409 with its code: who refused, and why)."""
+        began = time.perf_counter()
+        response = session.post(f"{base}/api/v1/appointments/", json=body)
+        seconds = time.perf_counter() - began
+        if response.status_code == 409:
+            return seconds, f"409 {response.json().get('code', '?')}"
+        return seconds, response.status_code
+
     def book(session, rng):
         day = today + dt.timedelta(days=rng.randrange(1, HORIZON_DAYS))
         with patient_lock:
@@ -483,12 +492,7 @@ def main() -> int:
         slot = rng.choice(candidates)
         body = {"patient": patient, "protocol": protocol, "chair": slot["chair"], "start": slot["start"],
                 "dose_number": dose}  # fmt: skip
-        began = time.perf_counter()
-        response = session.post(f"{base}/api/v1/appointments/", json=body)
-        seconds = time.perf_counter() - began
-        if response.status_code == 409:
-            return seconds, f"409 {response.json().get('code', '?')}"
-        return seconds, response.status_code
+        return timed_booking(session, body)
 
     slot_pool: dict[int, list[dict]] = {}  # protocol -> free slots, for the POST-alone scenario
     slot_lock = threading.Lock()
@@ -540,12 +544,7 @@ def main() -> int:
         if slot is None:
             return None
         body = {"patient": patient, "protocol": protocol, **slot}
-        began = time.perf_counter()
-        response = session.post(f"{base}/api/v1/appointments/", json=body)
-        seconds = time.perf_counter() - began
-        if response.status_code == 409:
-            return seconds, f"409 {response.json().get('code', '?')}"
-        return seconds, response.status_code
+        return timed_booking(session, body)
 
     def run_server(workers: int, scenarios: list[tuple[str, int, int, object]]) -> dict:
         nonlocal base
