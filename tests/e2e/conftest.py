@@ -116,9 +116,14 @@ class AxeAudit:
             self.found.setdefault((path, violation["id"]), violation)
 
     def check(self, page) -> None:
-        """Run axe now on the page as it stands (after its htmx swaps) and record what it finds."""
+        """Run axe on the page as it stands (after its htmx swaps) and record what it finds; a page still
+        loading (a test that ends on a form's redirect) is audited once its stylesheets have loaded, as
+        every page is on load, not with the browser's default colours."""
         result = page.evaluate(
             """async (options) => {
+                if (document.readyState !== "complete") {
+                    await new Promise((done) => window.addEventListener("load", done, {once: true}));
+                }
                 if (window.__axeDone) { await window.__axeDone; }
                 if (!document.doctype) { return {url: location.href, violations: []}; }
                 const result = await window.axe.run(document, options);
