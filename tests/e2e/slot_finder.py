@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.htmx import when_ready
+
 
 def choose_protocol(page: Page, label: str) -> None:
     """Pick the protocol and wait until htmx has redrawn the dose field it asks for: typing the dose
@@ -16,5 +18,5 @@ def choose_protocol(page: Page, label: str) -> None:
             });
         }"""
     )
-    page.get_by_label("Protocol").select_option(label=label)
+    when_ready(page.get_by_label("Protocol")).select_option(label=label)
     expect(page.locator("body[data-dose-field-settled]")).to_be_attached()

@@ -16,6 +16,7 @@ from scheduling.models import Appointment, AppointmentStatus, Protocol
 from scheduling.protocol_library import seed_protocols
 from scheduling.services import book_appointment, transition
 from tests.booking.conftest import at, next_monday
+from tests.e2e.htmx import when_ready
 from tests.e2e.slot_finder import choose_protocol
 from tests.factories import ChairBlockFactory, ChairFactory, NurseShiftFactory, PatientFactory, UserFactory
 
@@ -44,7 +45,7 @@ def clinic(center, nurse):
 
 def find_first_ocrelizumab_slot(page, day: dt.date, *, keyboard: bool = False) -> None:
     page.get_by_role("link", name="Find a slot").first.click()
-    search = page.get_by_label("Patient", exact=True)
+    search = when_ready(page.get_by_label("Patient", exact=True))
     search.fill("smi")
     option = page.get_by_role("option", name=re.compile("Smith, Ann"))
     if keyboard:  # pick with the arrow keys and Enter, as a nurse at a keyboard would

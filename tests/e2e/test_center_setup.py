@@ -17,6 +17,7 @@ from chairs.models import Center, NurseShift
 from scheduling.models import Appointment, Protocol
 from scheduling.protocol_library import seed_protocols
 from tests.accounts.conftest import code_for
+from tests.e2e.htmx import when_ready
 from tests.e2e.slot_finder import choose_protocol
 from tests.factories import ChairFactory, UserFactory
 
@@ -178,7 +179,7 @@ def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(
     page.context.clear_cookies()
     login("nora.nurse", PASSWORD)
     page.get_by_role("link", name="Find a slot").first.click()
-    page.get_by_label("Patient", exact=True).fill("smi")
+    when_ready(page.get_by_label("Patient", exact=True)).fill("smi")
     page.get_by_role("option", name=re.compile("Smith, Ann")).click()
     choose_protocol(page, "Ocrelizumab (OCR) — Ocrevus")
     page.get_by_label("Dose number").fill("1")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from scheduling.models import Appointment
+from tests.e2e.htmx import when_ready
 from tests.factories import AppointmentFactory, ChairFactory, PatientFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -42,7 +43,7 @@ def test_front_desk_checks_in_and_nurse_takes_patient_through_the_chair(
     login("frank.desk")
     page.get_by_role("link", name="Arrivals", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("Arrivals today"))).to_be_visible()
-    page.get_by_label("Find a patient").fill("MRN181512")
+    when_ready(page.get_by_label("Find a patient")).fill("MRN181512")
     page.wait_for_url(re.compile("q=MRN181512"))  # the search has swapped the list in
     row = page.locator(f"#appointment-{pk}")
     expect(row).to_contain_text("Lovelace, Ada")
