@@ -17,7 +17,7 @@ from chairs.models import Center, NurseShift
 from scheduling.models import Appointment, Protocol
 from scheduling.protocol_library import seed_protocols
 from tests.accounts.conftest import code_for
-from tests.e2e.htmx import when_ready
+from tests.e2e.htmx import loaded, when_ready
 from tests.e2e.slot_finder import choose_protocol
 from tests.factories import ChairFactory, UserFactory
 
@@ -87,7 +87,7 @@ def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(
     page.get_by_role("button", name="Add chair").click()
     expect(page.get_by_text("C01 added.")).to_be_visible()
     # From here the setup pages change rows in place (htmx): the page is never reloaded.
-    page.evaluate("window.__samePage = true")
+    loaded(page).evaluate("window.__samePage = true")
     field(page, "Label").fill("B1")
     page.get_by_role("button", name="Add chair").click()
     expect(page.get_by_text("B1 added.")).to_be_visible()
@@ -111,7 +111,7 @@ def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(
     axe_audit.check(page)
 
     tab(page, "Closures")
-    page.evaluate("window.__samePage = true")
+    loaded(page).evaluate("window.__samePage = true")
     closed = timezone.localdate(timezone=center.tzinfo) + dt.timedelta(days=60)
     field(page, "Date").fill(closed.isoformat())
     field(page, "Reason").fill("Staff training")
@@ -127,7 +127,7 @@ def test_a_new_center_is_set_up_from_nothing_and_books_its_first_appointment(
     field(page, "Password").fill(PASSWORD)
     page.get_by_role("button", name="Add and invite").click()
     expect(page.get_by_text("Nora Nurse can sign in now.")).to_be_visible()
-    page.evaluate("window.__samePage = true")
+    loaded(page).evaluate("window.__samePage = true")
     page.locator("tr", has_text="nora.nurse").get_by_role("link", name=re.compile("^Roles")).click()
     page.locator("tr.table-active").get_by_label("Front desk").check()
     page.locator("tr.table-active").get_by_role("button", name=re.compile("^Save roles")).click()

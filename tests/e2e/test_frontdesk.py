@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from scheduling.models import Appointment
-from tests.e2e.htmx import when_ready
+from tests.e2e.htmx import loaded, when_ready
 from tests.factories import AppointmentFactory, ChairFactory, PatientFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -57,7 +57,7 @@ def test_front_desk_checks_in_and_nurse_takes_patient_through_the_chair(
     expect(waiting).to_contain_text("Lovelace, Ada")
     expect(waiting).to_contain_text("0 min")
     expect(page.get_by_role("button", name="Seat in chair: Ada Lovelace")).to_have_count(0)  # seating is for nurses
-    assert page.evaluate("flowScreenIsActive()") is True  # polling runs while the screen is in use
+    assert loaded(page).evaluate("flowScreenIsActive()") is True  # polling runs while the screen is in use
     screenshot("frontdesk-waiting-room")
     log_out(page)
 
