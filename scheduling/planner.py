@@ -471,12 +471,29 @@ class _Day:
         day_blocks = [b for b in blocks[first:last] if b.end > lo]
 
         self.appointments, self.day_blocks = appts, day_blocks
-        busy: dict[int, list] = defaultdict(list)
+        # Each chair's busy time as disjoint sorted intervals (starts, ends). The bookings come in
+        # start order: merged as they come, in one pass (a 200-chair day holds a thousand); the few
+        # chairs with a block are merged again with their blocks.
+        busy: dict[int, tuple[list[dt.datetime], list[dt.datetime]]] = {}
         for a in appts:
-            busy[a.chair_id].append((a.start, a.end))
+            merged = busy.get(a.chair_id)
+            if merged is None:
+                busy[a.chair_id] = ([a.start], [a.end])
+                continue
+            starts, ends = merged
+            if a.start <= ends[-1]:
+                if a.end > ends[-1]:
+                    ends[-1] = a.end
+            else:
+                starts.append(a.start)
+                ends.append(a.end)
+        blocked: dict[int, list] = defaultdict(list)
         for b in day_blocks:
-            busy[b.chair_id].append((b.start, b.end))
-        self.busy = {k: _merge(v) for k, v in busy.items()}
+            blocked[b.chair_id].append((b.start, b.end))
+        for chair_id, intervals in blocked.items():
+            starts, ends = busy.get(chair_id, ((), ()))
+            busy[chair_id] = _merge([*zip(starts, ends, strict=True), *intervals])
+        self.busy = busy
 
         # Step functions of nurses on shift and patients watched over [opens, closes).
         delta_nurses: Counter = Counter()
@@ -573,13 +590,14 @@ class _Day:
         step = self.rules.slot_minutes * 60
         useful = -(-self.rules.min_useful_gap_minutes // self.rules.slot_minutes)
         waiting: Counter = Counter()
-        for chair in self.active_chair_ids:
-            for begin, end in self.free_gaps(chair):
-                if begin == self.opens:
-                    continue
-                first = -(-int((begin - self.opens).total_seconds()) // step)
-                if first < len(self.grid) and int((end - self.opens).total_seconds()) // step - first >= useful:
-                    waiting[self.window_of(self.grid[first])] += 1
+        # Chairs share most of their stretches: each distinct one is weighed once, with its count.
+        stretches = Counter(gap for chair in self.active_chair_ids for gap in self.free_gaps(chair))
+        for (begin, end), count in stretches.items():
+            if begin == self.opens:
+                continue
+            first = -(-int((begin - self.opens).total_seconds()) // step)
+            if first < len(self.grid) and int((end - self.opens).total_seconds()) // step - first >= useful:
+                waiting[self.window_of(self.grid[first])] += count
         capacity = self.rules.starts_per_nurse_per_window
         return [
             self.window_starts[w] + waiting[w] >= capacity * self.window_nurses(w)
@@ -647,17 +665,14 @@ class _Day:
         merged = self.busy.get(chair_id)
         if not merged:
             return [(self.opens, self.closes)]
-        gaps = []
-        cursor = self.opens
-        for start, end in zip(*merged, strict=True):
-            if start > cursor:
-                gaps.append((cursor, min(start, self.closes)))
-            cursor = max(cursor, end)
-            if cursor >= self.closes:
-                break
-        if cursor < self.closes:
-            gaps.append((cursor, self.closes))
-        return [g for g in gaps if g[1] > g[0]]
+        # The busy intervals are disjoint, sorted and each overlaps the opening hours (see __init__):
+        # the free stretches lie between consecutive ones, before the first and after the last. Only
+        # the first may begin before the opening and the last end after the closing; the stretches
+        # those would make are empty and dropped.
+        starts, ends = merged
+        return [
+            (begin, end) for begin, end in zip([self.opens, *ends], [*starts, self.closes], strict=True) if end > begin
+        ]
 
 
 def reserve_holds(pin: PlannerInput, d: _Day, chair_minutes: int) -> bool:
@@ -867,11 +882,19 @@ def _best_chair_per_start(
     useful = -(-d.rules.min_useful_gap_minutes // slot) * slot
     pressed = d.restart_pressed
     best: dict[int, tuple] = {}
+    # A stretch's fits depend only on its bounds and the chair's kind penalty: the same stretch on a
+    # later chair (in label order) can never strictly beat the earlier one, so it is weighed once.
+    # A full day's chairs share a few dozen distinct stretches.
+    weighed: set[tuple[dt.datetime, dt.datetime, float]] = set()
     for chair in chairs:
         kind_penalty = SPARE_KIND_WEIGHT if not kind_required and chair.kind != "chair" else 0.0
         for gap_start, gap_end in d.free_gaps(chair.id):
             if gap_end - gap_start < duration:
                 continue
+            stretch = (gap_start, gap_end, kind_penalty)
+            if stretch in weighed:
+                continue
+            weighed.add(stretch)
             first = -(-int((gap_start - d.opens).total_seconds()) // step)
             last = int((gap_end - duration - d.opens).total_seconds()) // step
             end_minute = int((gap_end - d.opens).total_seconds() // 60)
