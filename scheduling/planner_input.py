@@ -207,13 +207,17 @@ def _load_fixed(center_id: int) -> FixedInput:
 
 
 # One round trip for what changes with every booking: the active appointments, chair blocks and
-# nurse shifts overlapping the range (each a range scan on its (center, start) index; the chair
-# blocks through the center's chairs). Times come back as epoch seconds: cheaper to turn into
-# datetimes, and identical instants share one object (_Instants).
+# nurse shifts overlapping the range. The appointments are found through the double-booking
+# constraint's GiST index (the overlap is spelled as its expression, and the status list is its
+# condition): "start < hi" alone on the (center, start) index read every earlier booking of the
+# center, so a day's input grew with the center's history. Shifts use their (center, start) index,
+# chair blocks go through the center's chairs. Times come back as epoch seconds: cheaper to turn
+# into datetimes, and identical instants share one object (_Instants).
 _SCHEDULE_SQL = """
 SELECT 0, a.id, a.chair_id, EXTRACT(EPOCH FROM a.start)::bigint, EXTRACT(EPOCH FROM a."end")::bigint, NULL
   FROM scheduling_appointment a
- WHERE a.center_id = %(center)s AND a.start < %(hi)s AND a."end" > %(lo)s AND a.status = ANY(%(active)s)
+ WHERE tstzrange(a.start, a."end", '[)') && tstzrange(%(lo)s, %(hi)s, '[)')
+   AND a.status = ANY(%(active)s) AND a.center_id = %(center)s
 UNION ALL
 SELECT 1, NULL, b.chair_id, EXTRACT(EPOCH FROM b.start)::bigint, EXTRACT(EPOCH FROM b."end")::bigint, b.reason
   FROM chairs_chairblock b JOIN chairs_chair c ON c.id = b.chair_id
