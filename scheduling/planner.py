@@ -491,8 +491,9 @@ class _Day:
         for b in day_blocks:
             blocked[b.chair_id].append((b.start, b.end))
         for chair_id, intervals in blocked.items():
-            starts, ends = busy.get(chair_id, ((), ()))
-            busy[chair_id] = _merge([*zip(starts, ends, strict=True), *intervals])
+            if chair_id in busy:
+                intervals += zip(*busy[chair_id], strict=True)
+            busy[chair_id] = _merge(intervals)
         self.busy = busy
 
         # Step functions of nurses on shift and patients watched over [opens, closes).
