@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -98,7 +101,7 @@ def test_center_admin_can_edit_protocols_in_admin(admin_client_for_center, proto
 
 def test_session_ends_after_fifteen_idle_minutes(client, nurse, settings):
     assert settings.SESSION_COOKIE_AGE == 15 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_REFRESH_SECONDS == 60
     client.force_login(nurse)
     assert client.get(reverse("home")).url == reverse("board")  # signed in: the nurse's home
     session = Session.objects.get()
@@ -115,6 +118,33 @@ def test_activity_pushes_the_idle_deadline_forward(client, nurse):
     Session.objects.update(expire_date=timezone.now() + dt.timedelta(minutes=2))
     assert client.get(reverse("board")).status_code == 200
     assert Session.objects.get().expire_date > timezone.now() + dt.timedelta(minutes=14)
+
+
+def _session_writes(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"] and "SELECT" not in q["sql"]]
+
+
+def test_requests_within_a_minute_leave_the_session_row_alone_and_later_ones_move_it(client, nurse):
+    """The idle deadline trails the last request by at most SESSION_REFRESH_SECONDS: a page or a poll a
+    few seconds after the last save writes nothing to the session table; one after a minute does."""
+    start = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        client.force_login(nurse)
+        assert client.get(reverse("board")).status_code == 200
+        saved = Session.objects.get().expire_date
+        clock.shift(dt.timedelta(seconds=30))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("board")).status_code == 200
+        assert _session_writes(queries) == []
+        assert Session.objects.get().expire_date == saved
+        clock.shift(dt.timedelta(seconds=45))  # 75 s after the last save
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("board")).status_code == 200
+        assert len(_session_writes(queries)) == 1
+        assert Session.objects.get().expire_date == start + dt.timedelta(seconds=75 + 15 * 60)
+        # Still signed in 15 minutes after that request, not 15 minutes after the first.
+        clock.shift(dt.timedelta(minutes=14, seconds=50))
+        assert client.get(reverse("board")).status_code == 200
 
 
 @pytest.mark.django_db
