@@ -179,11 +179,18 @@ def connect() -> None:
 
     protocol_parts = [CenterProtocolSettings]
     if apps.is_installed("regimens"):
-        # a patient's weight is the patient's, not the protocol's: it must not expire every cached answer
-        protocol_parts += [m for m in apps.get_app_config("regimens").get_models() if m.__name__ != "PatientWeight"]
-        weight = apps.get_model("regimens", "PatientWeight")  # the tile shows the weight a dose is for
-        for signal in (post_save, post_delete):
-            signal.connect(_patient_record_changed, sender=weight, dispatch_uid=f"cache-weight-{signal}")
+        # A patient's weight and booked courses (the models with a patient) are the patient's, not the
+        # protocol's: they must not expire every cached answer and every center's board. The tile shows
+        # the weight a dose is for and a course's day; chair time reads both per patient, never cached.
+        # (Their history rows are written with them: the record's own signal has bumped already.)
+        for model in apps.get_app_config("regimens").get_models():
+            if not any(f.name == "patient" for f in model._meta.fields):
+                protocol_parts.append(model)
+            elif not model.__name__.startswith("Historical"):
+                for signal in (post_save, post_delete):
+                    signal.connect(
+                        _patient_record_changed, sender=model, dispatch_uid=f"cache-{model.__name__}-{signal}"
+                    )
     if apps.is_installed("chairside"):
         for model in apps.get_app_config("chairside").get_models():
             handler = _patient_record_changed if hasattr(model, "patient_id") else _chairside_record_changed

@@ -10,10 +10,12 @@ import pytest
 from django.urls import reverse
 
 from chairs.models import Closure, OpeningHours
-from regimens.models import PatientWeight
+from infusion_center import versioned_cache
+from regimens.models import Course, PatientWeight
 from scheduling.board_fragment import board_html
 from scheduling.invalidation import bump_center_days
 from scheduling.models import Appointment
+from scheduling.planner_input import PROTOCOLS_SCOPE
 from tests.booking.conftest import at
 from tests.factories import (
     AppointmentFactory,
@@ -180,6 +182,25 @@ def test_a_document_a_weight_or_the_patients_booking_on_another_day_builds_it_ag
     PatientFactory(center=booked.center)  # another patient, not on this day: still a hit
     board(booked)
     assert len(grid_renders) == 4
+
+
+def test_a_booked_course_is_the_patients_not_every_protocols(booked, protocol, staffed_center, monday, grid_renders):
+    """A course booked for one patient builds the boards of that patient's days again, and leaves the
+    protocols' version (every cached availability answer, every center's board) alone."""
+    other_day = AppointmentFactory(
+        center=staffed_center, chair=staffed_center.test_chairs[1], protocol=protocol,
+        start=at(monday + dt.timedelta(days=1), 9),
+    )  # fmt: skip
+    board(booked)
+    board(other_day)
+    assert len(grid_renders) == 2
+    protocols_before = versioned_cache.versions([PROTOCOLS_SCOPE])
+    Course.objects.create(patient=booked.patient, protocol=protocol, first_dose=1, days=2)
+    assert versioned_cache.versions([PROTOCOLS_SCOPE]) == protocols_before
+    board(booked)
+    assert len(grid_renders) == 3  # the patient's day is built again
+    board(other_day)
+    assert len(grid_renders) == 3  # another patient's day is still the cached one
 
 
 def test_todays_board_moves_with_the_minute(booked, monday):
