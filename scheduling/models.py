@@ -18,6 +18,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, RangeOperators
+from django.contrib.postgres.indexes import GistIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -314,6 +315,9 @@ class Appointment(models.Model):
             models.Index(fields=["center", "start"]),
             models.Index(fields=["patient", "start"]),
             models.Index(fields=["status"]),
+            # The center's appointments of any status overlapping a range (the board's day): "start <
+            # day end" on (center, start) alone reads every earlier appointment of the center.
+            GistIndex(F("center"), TsTzRange("start", "end"), name="appointment_center_span"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_ends_after_start"),
