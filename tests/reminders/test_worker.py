@@ -46,8 +46,10 @@ def broker():
 
 
 @pytest.fixture
-def processes(tmp_path):
-    """Start Celery processes against the test database; all are killed at the end."""
+def processes(tmp_path, pytestconfig):
+    """Start Celery processes against the test database; all are killed at the end. Under ``--clock``
+    they run on the session's clock too (``tests/clocked.py``)."""
+    clocked = getattr(pytestconfig, "_clock_travel", None) is not None
     started: list[tuple[subprocess.Popen, Path]] = []
     settings_dict = connection.settings_dict
     database_url = (
@@ -79,6 +81,8 @@ def processes(tmp_path):
                 str(tmp_path / "beat-schedule"),
                 "--loglevel=INFO",
             ]
+        if clocked:
+            command = [sys.executable, "-m", "tests.clocked", timezone.now().isoformat(), "celery", *command[1:]]
         process = subprocess.Popen(
             command, cwd=ROOT, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
         )
