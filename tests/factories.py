@@ -43,8 +43,10 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    # Not random names: the signed-in user's name is on every page, and a random "Jones" made a test
+    # that the page does not show the patient Jones fail.
+    first_name = factory.Sequence(lambda n: f"Staff{n}")
+    last_name = factory.Sequence(lambda n: f"Member{n}")
     password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
 
     @factory.post_generation
