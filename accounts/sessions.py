@@ -22,8 +22,8 @@ class SessionStore(DatabaseSessionStore):
 
     stored_expiry: dt.datetime | None = None
 
-    def _get_session_from_db(self):
-        found = super()._get_session_from_db()
+    def _get_session_from_db(self):  # Django's db backend has it; its stubs do not
+        found = super()._get_session_from_db()  # type: ignore[misc]
         self.stored_expiry = found.expire_date if found is not None else None
         return found
 

@@ -112,7 +112,7 @@ def template_day(*, center: Center, day: dt.date) -> TemplateDay:
     chairs = sum(1 for c in pin.chairs if c.is_active)
     kept = [tuple(s) for s in template.slots] if template else []
     tz = pin.rules.tzinfo
-    starts_at = {}
+    starts_at: dict[tuple[dt.datetime, int], int] = {}
     for minute, minutes, count in kept:
         start = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=tz).astimezone(dt.UTC)
         starts_at[(start, minutes)] = starts_at.get((start, minutes), 0) + count

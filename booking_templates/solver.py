@@ -104,26 +104,26 @@ def solve_day_template(
                 break
             top = min(upper, capacity.start_capacity[index])
             if top > 0:
-                starts[(index, minutes)] = model.NewIntVar(0, top, f"x{index}_{minutes}")
+                starts[(index, minutes)] = model.new_int_var(0, top, f"x{index}_{minutes}")
     if not starts:
         return SolvedTemplate((), 0, "OPTIMAL", 0.0)
     for minutes, wanted in demand.items():
         members = [v for (_, m), v in starts.items() if m == minutes]
         if members:
-            model.Add(sum(members) <= math.ceil(wanted))
+            model.add(sum(members) <= math.ceil(wanted))
     for index in range(len(grid)):
         covering = [v for (i, m), v in starts.items() if i <= index < i + -(-m // slot)]
         if covering:
-            model.Add(sum(covering) <= min(capacity.chairs, capacity.watch_capacity[index]))
+            model.add(sum(covering) <= min(capacity.chairs, capacity.watch_capacity[index]))
     penalties = []
-    for window_index, members in _windows(capacity).items():
-        in_window = [v for (i, _), v in starts.items() if i in members]
+    for window_index, indexes in _windows(capacity).items():
+        in_window = [v for (i, _), v in starts.items() if i in indexes]
         if not in_window:
             continue
-        cap = capacity.start_capacity[members[0]]
-        model.Add(sum(in_window) <= cap)
-        at_cap = model.NewBoolVar(f"cap{window_index}")
-        model.Add(sum(in_window) <= cap - 1 + at_cap)
+        cap = capacity.start_capacity[indexes[0]]
+        model.add(sum(in_window) <= cap)
+        at_cap = model.new_bool_var(f"cap{window_index}")
+        model.add(sum(in_window) <= cap - 1 + at_cap)
         penalties.append(at_cap)
     # Lexicographic: one more patient outweighs any chair time and every window at its cap.
     patient_weight = (
@@ -131,30 +131,30 @@ def solve_day_template(
     )
     if patients_only:
         patient_weight = 1
-        model.Maximize(sum(starts.values()))
+        model.maximize(sum(starts.values()))
     else:
-        model.Maximize(
+        model.maximize(
             patient_weight * sum(starts.values())
             + MINUTE_WEIGHT * sum(m * v for (_, m), v in starts.items())
             - AT_CAP_WEIGHT * sum(penalties)
         )
     if hint:
         for (index, minutes), v in starts.items():
-            model.AddHint(v, hint.get((grid[index], minutes), 0))
+            model.add_hint(v, hint.get((grid[index], minutes), 0))
     solver = cp_model.CpSolver()
     _make_deterministic(solver.parameters, work=work, seconds=seconds, workers=workers, seed=seed)
-    status = solver.Solve(model)
+    status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     slots = tuple(
-        (grid[index], minutes, solver.Value(v)) for (index, minutes), v in sorted(starts.items()) if solver.Value(v)
+        (grid[index], minutes, solver.value(v)) for (index, minutes), v in sorted(starts.items()) if solver.value(v)
     )
     return SolvedTemplate(
         slots=slots,
         patients=sum(count for _, _, count in slots),
-        status=solver.StatusName(status),
+        status=solver.status_name(status),
         # The objective's bound as a bound on patients (the secondary terms are worth less than one).
-        bound=math.floor((solver.BestObjectiveBound() + len(penalties) * (not patients_only)) / patient_weight),
+        bound=math.floor((solver.best_objective_bound + len(penalties) * (not patients_only)) / patient_weight),
         # Ended by a proof or by the deterministic limit, not by the wall clock.
         is_reproducible=status == cp_model.OPTIMAL or solver.deterministic_time >= work,
     )

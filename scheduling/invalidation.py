@@ -21,6 +21,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from infusion_center import versioned_cache
@@ -158,6 +159,7 @@ def connect() -> None:
     from treatment.models import Order, PrerequisiteDocument, PriorAuthorization, ProtocolPrerequisite
 
     User = get_user_model()
+    model: type[Model]
     for signal in (post_save, post_delete):
         signal.connect(_center_changed, sender=Center, dispatch_uid=f"cache-center-{signal}")
         for model in (Chair, OpeningHours, Closure, BookingTemplate):
@@ -177,7 +179,7 @@ def connect() -> None:
 
     from scheduling.models import CenterProtocolSettings
 
-    protocol_parts = [CenterProtocolSettings]
+    protocol_parts: list[type[Model]] = [CenterProtocolSettings]
     if apps.is_installed("regimens"):
         # A patient's weight and booked courses (the models with a patient) are the patient's, not the
         # protocol's: they must not expire every cached answer and every center's board. The tile shows
