@@ -27,10 +27,6 @@ class SessionStore(DatabaseSessionStore):
         self.stored_expiry = found.expire_date if found is not None else None
         return found
 
-    def save(self, must_create: bool = False) -> None:
-        super().save(must_create=must_create)
-        self.stored_expiry = self.get_expiry_date()
-
 
 class SlidingSessionMiddleware:
     """Save a session whose idle deadline is due to move (see the module docstring). Listed after

@@ -241,6 +241,12 @@ class AppointmentQuerySet(models.QuerySet):
         """Appointments that hold their chair."""
         return self.filter(status__in=BLOCKING_STATUSES)
 
+    def overlapping(self, start: dt.datetime, end: dt.datetime) -> AppointmentQuerySet:
+        """Appointments whose time overlaps [start, end), spelled as the range expression of the
+        GiST indexes (``appointment_center_span`` with the center; the double-booking constraint's for
+        the active ones): "start < end" on (center, start) read every earlier appointment."""
+        return self.alias(span=TsTzRange("start", "end")).filter(span__overlap=(start, end))
+
 
 # Statuses that occupy the chair; the exclusion constraint applies to these.
 # Cancelled, no-show, entered-in-error, waitlist and proposed ones free it.

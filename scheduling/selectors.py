@@ -18,7 +18,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from chairs.models import Center, Chair, ChairBlock, ChairKind, Closure, OpeningHours, TsTzRange
+from chairs.models import Center, Chair, ChairBlock, ChairKind, Closure, OpeningHours
 from chairs.selectors import centers_for
 from chairside.selectors import vitals_overdue
 from infusion_center.versioned_cache import cached, cached_parts
@@ -528,8 +528,8 @@ def board_for(*, center: Center, day: dt.date, now: dt.datetime | None = None) -
     protocols = protocols_by_pk()  # cached: one object per protocol, not one per appointment
     day_appointments = [
         BoardBooking(row, protocols)
-        for row in Appointment.objects.alias(span=TsTzRange("start", "end"))
-        .filter(center=center, span__overlap=(day_start, day_end))  # the appointment_center_span index
+        for row in Appointment.objects.filter(center=center)
+        .overlapping(day_start, day_end)
         .order_by("start")
         .values_list(*BoardBooking.FIELDS)
     ]
@@ -716,8 +716,8 @@ def week_for(*, center: Center, day: dt.date) -> Week:
     )
     appointments = list(
         Appointment.objects.active()
-        .alias(span=TsTzRange("start", "end"))
-        .filter(center=center, span__overlap=(week_start, week_end))  # the appointment_center_span index
+        .filter(center=center)
+        .overlapping(week_start, week_end)
         .only("chair_id", "start", "end")
     )
     bounds = {}
