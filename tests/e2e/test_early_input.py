@@ -81,3 +81,46 @@ def test_a_protocol_chosen_before_htmx_loaded_asks_for_its_dose_field(page, logi
         release(page, held)
     assert "protocol=" in asked.value.url
     page.wait_for_load_state("load")
+
+
+def test_a_protocol_chosen_just_after_htmx_wired_the_page_asks_for_its_dose_field_once(page, login, center):
+    """htmx wires the page at DOMContentLoaded and announces it (``htmx:load`` on the body) a moment
+    later: a protocol chosen in between is htmx's own change, and must not be sent a second time (the
+    second answer replaced the dose field while the nurse typed in it: "1" became "11")."""
+    seed_protocols()
+    UserFactory(username="nora.nurse", role="nurse", center=center)
+    login("nora.nurse")
+    page.add_init_script(
+        """window.addEventListener("htmx:load", function choose(event) {
+            if (event.target !== document.body) return;
+            window.removeEventListener("htmx:load", choose, true);
+            var select = document.querySelector("select[name=protocol]");
+            select.selectedIndex = 1;
+            select.dispatchEvent(new Event("change", { bubbles: true }));
+        }, true);"""
+    )
+    asked: list[str] = []
+    page.on("request", lambda request: "/slots/dose/" in request.url and asked.append(request.url))
+
+    page.goto("/slots/")
+    expect(page.locator("#dose-field")).to_contain_text("Dose number")
+    page.wait_for_timeout(500)
+    assert len(asked) == 1
+
+
+def test_a_select_served_with_no_choice_sends_nothing_when_htmx_arrives(page, login, center):
+    """The slot finder's protocol select is served with nothing chosen: the browser shows its first
+    option, which is not an edit, and htmx must not be asked for a dose field nobody requested."""
+    seed_protocols()
+    UserFactory(username="nora.nurse", role="nurse", center=center)
+    login("nora.nurse")
+    sent: list[str] = []
+    page.on("request", lambda request: request.headers.get("hx-request") and sent.append(request.url))
+
+    held = hold_htmx(page)
+    page.goto("/slots/", wait_until="commit")
+    expect(page.get_by_label("Protocol")).to_be_attached()
+    release(page, held)
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(600)
+    assert sent == []
