@@ -50,9 +50,10 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import quote
 
 import django
+
+from infusion_center.localdb import url_for as database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "api.txt"
@@ -60,15 +61,6 @@ GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 SEED = 7
 CHAIRS, BEDS, NURSES, PATIENTS = 24, 4, 8, 3000
 HORIZON_DAYS = 42
-
-
-def database_url(settings_dict: dict, name: str) -> str:
-    user = quote(settings_dict.get("USER") or "")
-    password = settings_dict.get("PASSWORD") or ""
-    auth = f"{user}:{quote(password)}@" if password else (f"{user}@" if user else "")
-    host = quote(settings_dict.get("HOST") or "127.0.0.1", safe="")
-    port = settings_dict.get("PORT") or 5432
-    return f"postgres://{auth}{host}:{port}/{name}"
 
 
 def fill() -> tuple[int, list[int], list[tuple[int, int]], str]:

@@ -29,23 +29,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import django
+
+from infusion_center.localdb import url_for as database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "reminders.txt"
 CELERY = str(Path(sys.executable).with_name("celery"))
 BROKER_KEYS = ("celery", "unacked", "unacked_index", "unacked_mutex")
-
-
-def database_url(settings_dict: dict, name: str) -> str:
-    user = quote(settings_dict.get("USER") or "")
-    password = settings_dict.get("PASSWORD") or ""
-    auth = f"{user}:{quote(password)}@" if password else (f"{user}@" if user else "")
-    host = quote(settings_dict.get("HOST") or "127.0.0.1", safe="")
-    port = settings_dict.get("PORT") or 5432
-    return f"postgres://{auth}{host}:{port}/{name}"
 
 
 def fill(count: int, *, tag: str):

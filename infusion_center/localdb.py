@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PGDATA = BASE_DIR / ".local" / "pgdata"
@@ -48,8 +48,27 @@ def database_settings() -> dict:
 
 
 def database_url() -> str:
-    settings = database_settings()
-    return f"postgres://postgres@{quote(settings['HOST'], safe='')}/{DATABASE_NAME}"
+    return url_for(database_settings())
+
+
+def url_for(settings_dict: dict, name: str | None = None) -> str:
+    """A ``DATABASE_URL`` that ``settings`` reads back as ``settings_dict`` (a database of the same
+    server, ``name``, if given): for a child process (a Celery worker, gunicorn, ``manage.py``).
+
+    A Unix socket directory travels as the ``host`` query parameter (django-environ leaves a
+    percent-encoded host as it is, and libpq cannot read it)."""
+    user = quote(settings_dict.get("USER") or "postgres", safe="")
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{quote(password, safe='')}@" if password else f"{user}@"
+    options = dict(settings_dict.get("OPTIONS") or {})  # a socket read from such a URL is here
+    host = settings_dict.get("HOST") or options.pop("host", "") or "127.0.0.1"
+    port = settings_dict.get("PORT") or options.pop("port", "")
+    database = quote(name or settings_dict["NAME"], safe="")
+    if host.startswith("/"):
+        query = urlencode({"host": host, **({"port": port} if port else {}), **options})
+        return f"postgres://{auth}/{database}?{query}"
+    query = f"?{urlencode(options)}" if options else ""
+    return f"postgres://{auth}{host}:{port or 5432}/{database}{query}"
 
 
 def stop() -> None:

@@ -14,6 +14,8 @@ import yaml
 from django.conf import settings
 from django.core.management import call_command
 
+from infusion_center.localdb import url_for
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -22,14 +24,7 @@ def test_migrations_are_complete(db):
 
 
 def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    host = db.get("HOST") or "localhost"
-    if host.startswith("/"):
-        from urllib.parse import quote
-
-        host = quote(host, safe="")
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{db.get('USER') or 'postgres'}@{host}{port}/{db['NAME']}"
+    return url_for(settings.DATABASES["default"])
 
 
 def test_production_mode_passes_the_deploy_check(db):

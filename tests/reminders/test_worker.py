@@ -20,6 +20,7 @@ import redis
 from django.db import connection
 from django.utils import timezone
 
+from infusion_center.localdb import url_for
 from reminders import services
 from reminders.models import DevelopmentSms, Reminder, ReminderStatus
 from reminders.tasks import send_reminder
@@ -51,11 +52,7 @@ def processes(tmp_path, pytestconfig):
     they run on the session's clock too (``tests/clocked.py``)."""
     clocked = getattr(pytestconfig, "_clock_travel", None) is not None
     started: list[tuple[subprocess.Popen, Path]] = []
-    settings_dict = connection.settings_dict
-    database_url = (
-        f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST'] or '127.0.0.1'}"
-        f":{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-    )
+    database_url = url_for(connection.settings_dict)
 
     def start(kind: str, **env) -> subprocess.Popen:
         log = tmp_path / f"{kind}-{len(started)}.log"
