@@ -8,7 +8,9 @@
   for the protocol must be recorded as given within its timing window before the infusion
   (``premedication_not_given``, ``premedication_too_early``, ``premedication_too_recent``); and
   pre-infusion vital signs must be recorded (``vitals_pre_missing``).
-- **Discharge**: post-observation vital signs must be recorded (``vitals_post_missing``).
+- **Discharge**: post-observation vital signs must be recorded (``vitals_post_missing``), unless the
+  nurse says why they could not be taken (the patient declined them, was transferred to the emergency
+  department…): that reason is kept with the discharge in the appointment's history.
 
 The vital-signs rules hold for every protocol with a regimen (the library gives every library
 protocol one; its ``vitals_interval_minutes`` sets the during-infusion interval, which is shown as
@@ -155,6 +157,9 @@ def has_post_observation_vitals(appointment: Appointment) -> bool:
     return post.exists()
 
 
+VITALS_POST_MISSING = "vitals_post_missing"
+
+
 def vitals_refusals(appointment: Appointment, *, action: str) -> list[Reason]:
     """Pre-infusion vitals before the infusion starts; post-observation vitals before discharge."""
     if action not in ("start_infusion", "complete") or not has_vitals_rule(appointment):
@@ -165,13 +170,28 @@ def vitals_refusals(appointment: Appointment, *, action: str) -> list[Reason]:
         return [Reason("vitals_pre_missing", "Record the pre-infusion vital signs before starting the infusion.")]
     if has_post_observation_vitals(appointment):
         return []
-    return [Reason("vitals_post_missing", "Record the post-observation vital signs before discharging the patient.")]
+    return [
+        Reason(
+            VITALS_POST_MISSING,
+            "Record the post-observation vital signs before discharging the patient, "
+            "or say why they could not be taken.",
+        )
+    ]
 
 
-def chair_gate(*, appointment: Appointment, action: str, now: dt.datetime | None = None) -> None:
+def chair_gate(
+    *, appointment: Appointment, action: str, now: dt.datetime | None = None, vitals_waiver: str = ""
+) -> str:
     """Refuse seating, starting the infusion or discharge while a chair-side check is open (see the
-    module docstring)."""
+    module docstring). Returns what the history keeps of a waived check ("" when none was)."""
     now = now or timezone.now()
+    if action == "complete":
+        missing = vitals_refusals(appointment, action=action)
+        if missing and vitals_waiver.strip():
+            return f"No post-observation vital signs: {vitals_waiver.strip()}"
+        if missing:
+            raise ChairSideRefused(missing)
+        return ""
     if action == "seat":
         reasons = allergy_conflicts(appointment)
     elif action == "start_infusion":
@@ -180,9 +200,8 @@ def chair_gate(*, appointment: Appointment, action: str, now: dt.datetime | None
             + premedication_refusals(appointment, now=now)
             + vitals_refusals(appointment, action=action)
         )
-    elif action == "complete":
-        reasons = vitals_refusals(appointment, action=action)
     else:
-        return
+        return ""
     if reasons:
         raise ChairSideRefused(reasons)
+    return ""

@@ -35,6 +35,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chairs.models import Center
 from chairs.roles import CENTER_ADMIN, NURSE, has_role
 from chairs.selectors import center_for, centers_for, chairs_for, local_today
+from chairside.errors import ChairSideRefused
+from chairside.gates import VITALS_POST_MISSING
 from frontdesk import reports
 from frontdesk import selectors as flow
 from scheduling import dose_rules
@@ -272,12 +274,28 @@ def _feedback(request, fallback: str, *, late_url: str | None = None):
     return redirect(_back(request, fallback))
 
 
-def _early_discharge(request, appointment: Appointment, error: EarlyDischarge):
-    """Ask for the reason to discharge before the protocol's time is over (nothing was changed)."""
-    context = {"appointment": appointment, "message": error.message, "back": request.POST.get("next", "")}
+DISCHARGE_QUESTIONS = {
+    # what the discharge was refused for: (the question, the partial that asks it)
+    "early_discharge": ("Discharge early?", "frontdesk/_early_discharge.html"),
+    VITALS_POST_MISSING: ("Discharge without vital signs?", "frontdesk/_no_vitals_discharge.html"),
+}
+
+
+def _discharge_question(request, appointment: Appointment, code: str, message: str):
+    """Ask for what a discharge needs said first: why the patient leaves before the protocol's time is
+    over, or why no post-observation vital signs could be taken (nothing was changed)."""
+    question, partial = DISCHARGE_QUESTIONS[code]
+    context = {
+        "appointment": appointment,
+        "message": message,
+        "back": request.POST.get("next", ""),
+        "early_reason": request.POST.get("early_reason", "").strip()[:255],
+        "question": question,
+        "partial": partial,
+    }
     if request.htmx:
-        return render(request, "frontdesk/_early_discharge.html", context, status=200)
-    return render(request, "frontdesk/early_discharge.html", context, status=409)
+        return render(request, partial, context, status=200)
+    return render(request, "frontdesk/discharge_question.html", context, status=409)
 
 
 @require_POST
@@ -303,7 +321,10 @@ def flow_action(request, pk: int, action: str):
     if action in dose_rules.CHAIR_STEPS:
         options["readiness_reason"] = request.POST.get("readiness_reason", "")[:255]
     if action == "complete":
-        options = {"reason": request.POST.get("early_reason", "").strip()[:255]}
+        options = {
+            "reason": request.POST.get("early_reason", "").strip()[:255],
+            "vitals_waiver": request.POST.get("vitals_waiver", "").strip()[:255],
+        }
     if action == "seat" and request.POST.get("chair"):
         chair = chairs_for(center=appointment.center).filter(pk=_int(request.POST["chair"])).first()
         if chair is None:
@@ -314,7 +335,12 @@ def flow_action(request, pk: int, action: str):
     try:
         appointment = transition(actor=request.user, appointment=appointment, action=action, **options)
     except EarlyDischarge as error:
-        return _early_discharge(request, appointment, error)
+        return _discharge_question(request, appointment, "early_discharge", error.message)
+    except ChairSideRefused as error:
+        if [reason.code for reason in error.reasons] == [VITALS_POST_MISSING]:
+            return _discharge_question(request, appointment, VITALS_POST_MISSING, error.reasons[0].message)
+        messages.error(request, f"{name}: {error.message}")
+        return _feedback(request, fallback)
     except SchedulingError as error:
         messages.error(request, f"{name}: {error.message}")
         return _feedback(request, fallback)

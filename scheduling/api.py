@@ -38,6 +38,7 @@ from scheduling.api_serializers import (
     BookingSerializer,
     CancelSerializer,
     ChairStepSerializer,
+    CompleteSerializer,
     ProtocolSerializer,
     RescheduleSerializer,
     SeatSerializer,
@@ -170,10 +171,12 @@ class AppointmentViewSet(
         return self._transition(request, "start_observation")
 
     @schema.COMPLETE
-    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    @action(detail=True, methods=["post"], serializer_class=CompleteSerializer)
     @idempotent
     def complete(self, request, pk=None):
-        return self._transition(request, "complete", reason=str(request.data.get("reason", ""))[:255])
+        serializer = CompleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._transition(request, "complete", **serializer.validated_data)
 
     @schema.NO_SHOW
     @action(detail=True, methods=["post"], url_path="no-show", serializer_class=serializers.Serializer)

@@ -258,7 +258,9 @@ START_OBSERVATION = _action_schema(
 COMPLETE = _action_schema(
     "Complete",
     "The patient is discharged (infusing or observation → fulfilled). Before the protocol's infusion and "
-    "observation time is over, send the `reason` to discharge early (409 `early_discharge` without one).",
+    "observation time is over, send the `reason` to discharge early (409 `early_discharge` without one). "
+    "Without post-observation vital signs (409 `vitals_post_missing`), send `vitals_waiver`: why they could "
+    "not be taken.",
     after={"status": "fulfilled", "allowed_actions": []},
 )
 

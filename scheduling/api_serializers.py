@@ -320,6 +320,24 @@ class SeatSerializer(ChairStepSerializer):
     )
 
 
+class CompleteSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the patient leaves before the protocol's infusion and observation time is over.",
+    )
+    vitals_waiver = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="When no post-observation vital signs are recorded: why they could not be taken "
+        "(the patient declined them, was transferred…). Kept with the discharge in the history.",
+    )
+
+
 class CancelSerializer(serializers.Serializer):
     cancelled_by = serializers.ChoiceField(choices=CancelledBy.choices, help_text="Who cancelled: patient or center.")
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")

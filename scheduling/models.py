@@ -311,7 +311,8 @@ class Appointment(models.Model):
     chair_check_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    # The reason kept with a version (why discharged early, why no post-observation vitals) in full.
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     objects = AppointmentQuerySet.as_manager()
 

@@ -437,6 +437,7 @@ def transition(
     now: dt.datetime | None = None,
     chair: Chair | None = None,
     readiness_reason: str = "",
+    vitals_waiver: str = "",
 ) -> Appointment:
     """Apply one status change, or raise InvalidTransition saying why not.
 
@@ -448,12 +449,21 @@ def transition(
     (``dose_rules.chair_gate``): open readiness items refuse the step with the
     list (``NotReadyAtChair``) unless ``readiness_reason`` acknowledges them
     (a nurse, for acknowledgeable items) or overrides them (a center admin).
+
+    ``complete`` without post-observation vital signs is refused unless ``vitals_waiver`` says why they
+    could not be taken; ``reason`` is why the patient leaves before the protocol's time is over. Both
+    are kept with this version in the history.
     """
     if action not in TRANSITIONS:
         raise InvalidTransition(f"Unknown action “{action}”.", code="unknown_action")
     refuse_unless_actor_may(actor, action=action, appointment=appointment)
     if chair is not None and action != "seat":
         raise InvalidTransition("A chair can be chosen only when seating the patient.", code="chair_not_expected")
+    if vitals_waiver.strip() and action != "complete":
+        raise InvalidTransition(
+            "Why vital signs could not be taken is said only when discharging the patient.",
+            code="vitals_waiver_not_expected",
+        )
     now = now or timezone.now()
     appointment = Appointment.objects.select_for_update(of=("self",)).select_related("center").get(pk=appointment.pk)
     if action not in allowed_actions(appointment):
@@ -484,7 +494,7 @@ def transition(
         appointment.cancel_reason = (reason.strip() or "Tentative hold released.")[:255]
     dose_rules.chair_gate(actor=actor, appointment=appointment, action=action, reason=readiness_reason, now=now)
     # Allergies at seating; dispensed dose, pre-medication given in time and vitals at start; vitals at discharge.
-    chairside_gates.chair_gate(appointment=appointment, action=action, now=now)
+    waived = chairside_gates.chair_gate(appointment=appointment, action=action, now=now, vitals_waiver=vitals_waiver)
     if chair is not None and chair.pk != appointment.chair_id:
         _change_chair(appointment, chair=chair)
     _, (status, stage), stamp = TRANSITIONS[action]
@@ -494,8 +504,9 @@ def transition(
         setattr(appointment, stamp, now)
     if action == "undo_check_in":
         appointment.arrived_at = None
-    if reason.strip() and not getattr(appointment, "_change_reason", ""):
-        appointment._change_reason = reason.strip()[:100]  # type: ignore[attr-defined]  # kept with this version in the history
+    said = "; ".join(part for part in (reason.strip()[:255], waived[:300]) if part)
+    if said and not getattr(appointment, "_change_reason", ""):
+        appointment._change_reason = said  # type: ignore[attr-defined]  # kept with this version in the history
     _save_holding_chair(appointment, actor=actor)
     _run_hooks(appointment)
     return appointment

@@ -173,6 +173,23 @@ def test_discharge_through_the_api_needs_post_observation_vitals(nurse_api, nurs
     assert nurse_api.post(f"/api/v1/appointments/{seated.pk}/complete/", {}, format="json").status_code == 200
 
 
+def test_discharge_through_the_api_without_vitals_says_why(nurse_api, nurse, seated):
+    services.record_vitals(actor=nurse, appointment=seated, phase="pre", systolic=120, diastolic=80, pulse=70)
+    infusing = transition(actor=nurse, appointment=seated, action="start_infusion", now=NOW - dt.timedelta(hours=3))
+    transition(actor=nurse, appointment=infusing, action="start_observation", now=NOW - dt.timedelta(hours=2))
+    complete = f"/api/v1/appointments/{seated.pk}/complete/"
+    too_long = nurse_api.post(complete, {"vitals_waiver": "x" * 256}, format="json")
+    assert too_long.status_code == 400 and "vitals_waiver" in too_long.json()
+    not_text = nurse_api.post(complete, {"reason": ["a", "b"]}, format="json")
+    assert not_text.status_code == 400 and "reason" in not_text.json()
+    done = nurse_api.post(complete, {"vitals_waiver": "Transferred to the emergency department"}, format="json")
+    assert done.status_code == 200, done.json()
+    assert done.json()["status"] == "fulfilled"
+    last = seated.history.first()
+    assert last.history_change_reason == "No post-observation vital signs: Transferred to the emergency department"
+    assert last.history_user == nurse
+
+
 def test_pharmacy_moves_the_preparation_and_reads_the_queue(pharmacy_api, nurse_api, seated):
     queue = pharmacy_api.get("/api/v1/pharmacy-queue/", {"date": TODAY.isoformat()})
     assert queue.status_code == 200

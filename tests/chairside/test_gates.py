@@ -11,6 +11,7 @@ import pytest
 from chairside import selectors, services
 from chairside.errors import ChairSideInvalid, ChairSideRefused
 from chairside.models import PremedicationGiven
+from scheduling.errors import InvalidTransition
 from scheduling.models import AppointmentStatus, ChairStage
 from scheduling.services import transition
 from tests.factories import NEW_YORK, AppointmentFactory, ProtocolFactory
@@ -112,6 +113,61 @@ def test_discharge_refused_without_post_observation_vitals(seated, nurse):
         transition(actor=nurse, appointment=observing, action="complete", now=late)
     vitals(observing, nurse, "post", taken_at=NOW + 90 * MIN)
     assert transition(actor=nurse, appointment=observing, action="complete", now=late).status == "fulfilled"
+
+
+def observing_late(seated, nurse):
+    """The patient in observation, the protocol's time over: only the post-observation vitals are open."""
+    vitals(seated, nurse, "pre")
+    infusing = transition(actor=nurse, appointment=seated, action="start_infusion", now=NOW)
+    return transition(actor=nurse, appointment=infusing, action="start_observation", now=NOW + 60 * MIN)
+
+
+def test_discharge_without_post_observation_vitals_needs_the_reason_they_could_not_be_taken(seated, nurse):
+    """The patient declined the cuff, or was sent to the emergency department: the nurse says so, and
+    the discharge goes through with that reason kept in the history, under the nurse's name."""
+    observing = observing_late(seated, nurse)
+    late = NOW + 240 * MIN
+    with pytest.raises(ChairSideRefused) as refused:
+        transition(actor=nurse, appointment=observing, action="complete", now=late, vitals_waiver="   ")
+    assert codes(refused) == ["vitals_post_missing"]
+    assert "say why they could not be taken" in refused.value.reasons[0].message
+    done = transition(
+        actor=nurse, appointment=observing, action="complete", now=late, vitals_waiver="Patient declined the vitals"
+    )
+    assert done.status == "fulfilled" and done.discharged_at == late
+    last = done.history.first()
+    assert (last.history_user, last.history_change_reason) == (
+        nurse,
+        "No post-observation vital signs: Patient declined the vitals",
+    )
+
+
+def test_an_early_discharge_without_vitals_keeps_both_reasons_in_full(seated, nurse):
+    observing = observing_late(seated, nurse)
+    why = "Infusion reaction: transferred to the emergency department by ambulance, family informed, " * 2
+    done = transition(
+        actor=nurse, appointment=observing, action="complete", now=NOW + 90 * MIN,
+        reason="Infusion reaction", vitals_waiver=why.strip(),
+    )  # fmt: skip
+    assert done.history.first().history_change_reason == (
+        f"Infusion reaction; No post-observation vital signs: {why.strip()}"
+    )
+
+
+def test_with_post_observation_vitals_no_waiver_is_recorded(seated, nurse):
+    observing = observing_late(seated, nurse)
+    vitals(observing, nurse, "post", taken_at=NOW + 90 * MIN)
+    done = transition(
+        actor=nurse, appointment=observing, action="complete", now=NOW + 240 * MIN, vitals_waiver="not needed"
+    )
+    assert done.status == "fulfilled" and done.history.first().history_change_reason is None
+
+
+def test_a_vitals_waiver_is_for_discharge_only(seated, nurse):
+    with pytest.raises(InvalidTransition) as refused:
+        transition(actor=nurse, appointment=seated, action="start_infusion", vitals_waiver="Patient declined")
+    assert refused.value.code == "vitals_waiver_not_expected"
+    assert seated.history.count() == 2  # booked, seated: nothing more was written
 
 
 def test_a_protocol_without_a_regimen_has_no_vitals_rule(center, chair, patient, nurse):

@@ -226,3 +226,40 @@ def test_vitals_recorded_clear_the_board_flag_at_once(nurse_client, nurse, efgar
         actor=nurse, appointment=efgartigimod_today, phase="during", systolic=118, diastolic=76, pulse=72
     )
     assert "vitals-flag" not in nurse_client.get(reverse("board"), query).content.decode()
+
+
+def test_discharge_without_vitals_asks_why_on_the_in_chairs_page_and_keeps_the_answer(
+    nurse_client, center, chair, library, patient, nurse
+):
+    """The nurse presses Discharge with no post-observation vitals recorded: the page asks why they could
+    not be taken (with a link to record them instead), and the answer goes into the history."""
+    from scheduling.services import transition
+
+    make_order(patient, library["ept"])
+    appointment = AppointmentFactory(
+        center=center, patient=patient, protocol=library["ept"], chair=chair, dose_number=2,
+        start=at(TODAY, 4), status=AppointmentStatus.ARRIVED, arrived_at=NOW - dt.timedelta(hours=5),
+    )  # fmt: skip
+    hours_ago = lambda h: NOW - dt.timedelta(hours=h)  # noqa: E731
+    seated = transition(actor=nurse, appointment=appointment, action="seat", now=hours_ago(4.9))
+    services.record_vitals(
+        actor=nurse, appointment=seated, phase="pre", systolic=120, diastolic=80, pulse=70, taken_at=hours_ago(4.8)
+    )
+    infusing = transition(actor=nurse, appointment=seated, action="start_infusion", now=hours_ago(4.7))
+    transition(actor=nurse, appointment=infusing, action="start_observation", now=hours_ago(4))
+    url = reverse("flow_action", args=[appointment.pk, "complete"])
+
+    asked = nurse_client.post(url, {"next": "/in-chairs/"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Record the post-observation vital signs before discharging the patient" in asked
+    assert 'name="vitals_waiver"' in asked and "Discharge without vital signs" in asked
+    assert reverse("chairside_dose", args=[appointment.pk]) in asked
+    appointment.refresh_from_db()
+    assert appointment.status == "checked-in"  # nothing changed
+    page = nurse_client.post(url)  # without htmx: the same question, as a page
+    assert page.status_code == 409 and "Discharge without vital signs?" in page.content.decode()
+
+    nurse_client.post(url, {"vitals_waiver": "Patient declined, felt well"}, HTTP_HX_REQUEST="true")
+    appointment.refresh_from_db()
+    assert appointment.status == "fulfilled"
+    detail = nurse_client.get(reverse("appointment_detail", args=[appointment.pk])).content.decode()
+    assert "Reason: No post-observation vital signs: Patient declined, felt well" in detail
