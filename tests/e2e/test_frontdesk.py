@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from scheduling.models import Appointment
+from scheduling.models import Appointment, Protocol
 from tests.e2e.htmx import loaded, when_ready
 from tests.factories import AppointmentFactory, ChairFactory, PatientFactory, UserFactory
 
@@ -114,3 +114,48 @@ def test_front_desk_undoes_a_mistaken_check_in_and_cancels_with_a_reason(page, l
     expect(row).to_contain_text("Feeling unwell today")
     appointment = Appointment.objects.get(pk=pk)
     assert (appointment.status, appointment.cancelled_by, appointment.arrived_at) == ("cancelled", "patient", None)
+
+
+def test_a_nurse_discharges_early_a_patient_whose_vitals_could_not_be_taken(page, login, screenshot, center):
+    """A reaction twenty minutes into the infusion: the patient leaves for the emergency department
+    before the protocol's time is over and before any post-observation vitals. Discharge asks for the
+    reason to leave early, then for why there are no vitals, and keeps both."""
+    from chairside.services import record_vitals
+    from scheduling.protocol_library import seed_protocols
+    from scheduling.services import transition
+    from tests.treatment.conftest import make_order
+
+    seed_protocols()
+    nurse = UserFactory(username="nora.nurse", role="nurse", center=center)
+    now = timezone.now()
+    patient = PatientFactory(center=center, first_name="Ada", last_name="Lovelace", mrn="MRN181512")
+    ocrelizumab = Protocol.objects.get(code="ocr")
+    make_order(patient, ocrelizumab)
+    booked = AppointmentFactory(
+        center=center, chair=ChairFactory(center=center, label="C07"), patient=patient, protocol=ocrelizumab,
+        dose_number=3, start=(now - dt.timedelta(minutes=50)).replace(second=0, microsecond=0),
+    )  # fmt: skip
+    step = lambda appointment, action, minutes_ago: transition(  # noqa: E731
+        actor=nurse, appointment=appointment, action=action, now=now - dt.timedelta(minutes=minutes_ago)
+    )
+    seated = step(step(booked, "check_in", 55), "seat", 50)
+    record_vitals(actor=nurse, appointment=seated, phase="pre", systolic=120, diastolic=80, pulse=70)
+    step(step(seated, "start_infusion", 20), "start_observation", 5)
+
+    login("nora.nurse")
+    page.goto("/in-chairs/")
+    page.get_by_role("button", name="Discharge: Ada Lovelace").click()
+    page.get_by_label("Reason to discharge early").fill("Infusion reaction: to the emergency department")
+    page.get_by_role("button", name="Discharge early: Ada Lovelace").click()
+    messages = page.locator("#flow-messages")
+    expect(messages).to_contain_text("Record the post-observation vital signs")
+    expect(messages.get_by_role("link", name="Record the vital signs")).to_be_visible()
+    page.get_by_label("Why the vital signs could not be taken").fill("Left by ambulance before vitals")
+    screenshot("frontdesk-discharge-without-vitals")
+    page.get_by_role("button", name="Discharge without vital signs: Ada Lovelace").click()
+    expect(messages).to_contain_text("Ada Lovelace is discharged")
+    expect(page.locator(f"#chair-row-{booked.pk}")).to_have_count(0)
+    assert Appointment.objects.get(pk=booked.pk).history.first().history_change_reason == (
+        "Infusion reaction: to the emergency department; "
+        "No post-observation vital signs: Left by ambulance before vitals"
+    )
