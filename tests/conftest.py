@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import sys
 
+import factory.random
 import pytest
 
 from tests.factories import CenterFactory, ChairFactory, PatientFactory, ProtocolFactory, UserFactory
@@ -169,6 +170,13 @@ def front_desk_client(client, front_desk):
 def admin_client_for_center(client, center_admin):
     client.force_login(center_admin)
     return client
+
+
+@pytest.fixture(autouse=True)
+def same_fake_names(request):
+    """Each test draws the same Faker names (patients' names, …) on every run, whatever ran before it:
+    a random surname that happened to match a test's text could fail it one run in a thousand."""
+    factory.random.reseed_random(request.node.nodeid)
 
 
 @pytest.fixture(autouse=True)
