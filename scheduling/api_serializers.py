@@ -283,6 +283,11 @@ def _chair_of_user(pk: int, request):
     return None
 
 
+def said_reason(help_text: str) -> serializers.CharField:
+    """An optional reason in words (up to 255 characters; blank when none is given)."""
+    return serializers.CharField(max_length=255, required=False, allow_blank=True, default="", help_text=help_text)
+
+
 class BookingSerializer(serializers.Serializer):
     patient = ScopedPrimaryKeyRelatedField(scope=_patients_scope, queryset=Patient.objects.all())
     protocol = CachedRelatedField(lookup=_protocol_by_pk, queryset=Protocol.objects.all())
@@ -290,23 +295,15 @@ class BookingSerializer(serializers.Serializer):
     start = StrictDateTimeField(help_text="ISO 8601 with a UTC offset, on the center's time grid.")
     dose_number = serializers.IntegerField(min_value=1, max_value=MAX_DOSE_NUMBER, default=1)
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    readiness_override_reason = serializers.CharField(
-        max_length=255,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Center admins only: why this dose is booked although it cannot be ready by its date "
+    readiness_override_reason = said_reason(
+        "Center admins only: why this dose is booked although it cannot be ready by its date "
         "(no valid order, denied authorization, a prerequisite that can no longer be done).",
     )
 
 
 class ChairStepSerializer(serializers.Serializer):
-    readiness_reason = serializers.CharField(
-        max_length=255,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="When readiness items are open: a nurse's acknowledgement of the acknowledgeable ones "
+    readiness_reason = said_reason(
+        "When readiness items are open: a nurse's acknowledgement of the acknowledgeable ones "
         "(e.g. a pending authorization), or a center admin's override of a blocking one, with the reason.",
     )
 
@@ -321,19 +318,11 @@ class SeatSerializer(ChairStepSerializer):
 
 
 class CompleteSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=255,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Why the patient leaves before the protocol's infusion and observation time is over.",
+    reason = said_reason(
+        "Why the patient leaves before the protocol's infusion and observation time is over.",
     )
-    vitals_waiver = serializers.CharField(
-        max_length=255,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="When no post-observation vital signs are recorded: why they could not be taken "
+    vitals_waiver = said_reason(
+        "When no post-observation vital signs are recorded: why they could not be taken "
         "(the patient declined them, was transferred…). Kept with the discharge in the history.",
     )
 
