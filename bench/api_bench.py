@@ -500,15 +500,26 @@ def main() -> int:
         slot_pool.clear()
         days = [today + dt.timedelta(days=n) for n in range(1, HORIZON_DAYS)]
         days = [day for day in days if day.weekday() < 5]
-        per_protocol = wanted * 3 // (2 * len(protocols)) + 1
+        # As many slots of each protocol as the patients about to be drawn (from the end of the pool, or
+        # at random from the plan once it is empty) ask for, and half as many again: an even share ran
+        # dry for the protocols most patients have (about 250 of 600 requests were sent).
+        coming = patient_pool[-wanted:]
+        demand = Counter(protocol for _, protocol in coming)
+        if len(coming) < wanted:
+            spread = Counter(protocol for _, protocol in plan)
+            for protocol, count in spread.items():
+                demand[protocol] += -(-count * (wanted - len(coming)) // len(plan))
+        per_protocol = {protocol: demand[protocol] * 3 // 2 + 2 for protocol in protocols}
         taken: dict[tuple[str, int], list[tuple[dt.datetime, dt.datetime]]] = {}  # (day, chair) -> times
         starts: Counter = Counter()  # (day, half hour) -> starts in the pool
         rng = random.Random(SEED)
-        for n, protocol in enumerate(protocols):
-            found: list[dict] = []
-            for day in days[n % len(days) :] + days[: n % len(days)]:
-                if len(found) >= per_protocol:
-                    break
+        found: dict[int, list[dict]] = {protocol: [] for protocol in protocols}
+        # Day by day, every protocol that still needs slots asks in turn, the neediest first: the chair
+        # times and starts per half hour are shared (protocol by protocol, the last one got none).
+        for day in days:
+            for protocol in sorted(protocols, key=lambda p: len(found[p]) / per_protocol[p]):  # neediest first
+                if len(found[protocol]) >= per_protocol[protocol]:
+                    continue
                 dose = rng.randint(1, 4)
                 answer = session.get(
                     f"{base}/api/v1/availability/",
@@ -516,6 +527,8 @@ def main() -> int:
                             "date_to": day, "limit": 100},
                 )  # fmt: skip
                 for slot in answer.json().get("candidates", []) if answer.status_code == 200 else []:
+                    if len(found[protocol]) >= per_protocol[protocol]:
+                        break
                     begins, ends = dt.datetime.fromisoformat(slot["start"]), dt.datetime.fromisoformat(slot["end"])
                     chair_times = taken.setdefault((str(day), slot["chair"]), [])
                     window = (str(day), begins.hour * 2 + begins.minute // 30)
@@ -523,9 +536,10 @@ def main() -> int:
                         continue
                     chair_times.append((begins, ends))
                     starts[window] += 1
-                    found.append({"chair": slot["chair"], "start": slot["start"], "dose_number": dose})
-            rng.shuffle(found)
-            slot_pool[protocol] = found
+                    found[protocol].append({"chair": slot["chair"], "start": slot["start"], "dose_number": dose})
+        for protocol, slots in found.items():
+            rng.shuffle(slots)
+            slot_pool[protocol] = slots
 
     def post_alone(session, rng):
         with patient_lock:
