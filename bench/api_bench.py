@@ -61,6 +61,7 @@ GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 SEED = 7
 CHAIRS, BEDS, NURSES, PATIENTS = 24, 4, 8, 3000
 HORIZON_DAYS = 42
+SHIFT_DAYS_BEYOND = 14  # nurse shifts run this much past the horizon the cycles book in
 
 
 def fill() -> tuple[int, list[int], list[tuple[int, int]], str]:
@@ -97,7 +98,7 @@ def fill() -> tuple[int, list[int], list[tuple[int, int]], str]:
         nurses.append(user)
     today = timezone.localdate(timezone=center.tzinfo)
     shifts = []
-    for offset in range(HORIZON_DAYS + 14):
+    for offset in range(HORIZON_DAYS + SHIFT_DAYS_BEYOND):
         day = today + dt.timedelta(days=offset)
         if day.weekday() >= 5:
             continue
@@ -498,7 +499,8 @@ def main() -> int:
         session = requests.Session()
         session.headers.update({"Authorization": f"Token {token}", "Accept": "application/json"})
         slot_pool.clear()
-        days = [today + dt.timedelta(days=n) for n in range(1, HORIZON_DAYS)]
+        # Out to the nurse shifts' end: the cycles before have nearly filled the first HORIZON_DAYS.
+        days = [today + dt.timedelta(days=n) for n in range(1, HORIZON_DAYS + SHIFT_DAYS_BEYOND)]
         days = [day for day in days if day.weekday() < 5]
         # As many slots of each protocol as the patients about to be drawn (from the end of the pool, or
         # at random from the plan once it is empty) ask for, and half as many again: an even share ran
