@@ -170,13 +170,7 @@ def vitals_refusals(appointment: Appointment, *, action: str) -> list[Reason]:
         return [Reason("vitals_pre_missing", "Record the pre-infusion vital signs before starting the infusion.")]
     if has_post_observation_vitals(appointment):
         return []
-    return [
-        Reason(
-            VITALS_POST_MISSING,
-            "Record the post-observation vital signs before discharging the patient, "
-            "or say why they could not be taken.",
-        )
-    ]
+    return [Reason(VITALS_POST_MISSING, "Record the post-observation vital signs before discharging the patient.")]
 
 
 def chair_gate(

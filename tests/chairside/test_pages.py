@@ -251,6 +251,7 @@ def test_discharge_without_vitals_asks_why_on_the_in_chairs_page_and_keeps_the_a
 
     asked = nurse_client.post(url, {"next": "/in-chairs/"}, HTTP_HX_REQUEST="true").content.decode()
     assert "Record the post-observation vital signs before discharging the patient" in asked
+    assert "or say why they could not be taken" in asked
     assert 'name="vitals_waiver"' in asked and "Discharge without vital signs" in asked
     assert reverse("chairside_dose", args=[appointment.pk]) in asked
     appointment.refresh_from_db()
