@@ -336,12 +336,9 @@ def flow_action(request, pk: int, action: str):
         appointment = transition(actor=request.user, appointment=appointment, action=action, **options)
     except EarlyDischarge as error:
         return _discharge_question(request, appointment, "early_discharge", error.message)
-    except ChairSideRefused as error:
-        if [reason.code for reason in error.reasons] == [VITALS_POST_MISSING]:
-            return _discharge_question(request, appointment, VITALS_POST_MISSING, error.reasons[0].message)
-        messages.error(request, f"{name}: {error.message}")
-        return _feedback(request, fallback)
     except SchedulingError as error:
+        if isinstance(error, ChairSideRefused) and [r.code for r in error.reasons] == [VITALS_POST_MISSING]:
+            return _discharge_question(request, appointment, VITALS_POST_MISSING, error.reasons[0].message)
         messages.error(request, f"{name}: {error.message}")
         return _feedback(request, fallback)
     messages.success(request, _done_message(appointment, action))

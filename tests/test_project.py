@@ -23,10 +23,6 @@ def test_migrations_are_complete(db):
     call_command("makemigrations", "--check", "--dry-run", stdout=StringIO())
 
 
-def _database_url() -> str:
-    return url_for(settings.DATABASES["default"])
-
-
 def test_production_mode_passes_the_deploy_check(db):
     # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for themselves; the deploy check flags it.
     inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
@@ -35,7 +31,7 @@ def test_production_mode_passes_the_deploy_check(db):
         "DJANGO_MODE": "production",
         "SECRET_KEY": "k" * 20 + "-Zq9x!r7@Lm2#Vb8$Tn4%Hc6^Wd1&Yf3*Gs5(Pj0)Ok",
         "ALLOWED_HOSTS": "infusion.example.org",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": url_for(settings.DATABASES["default"]),
         "DEBUG": "false",
     }
     result = subprocess.run(
